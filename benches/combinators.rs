@@ -1,0 +1,2 @@
+//! Placeholder until the comparison benches land.
+fn main() {}

@@ -1,0 +1,175 @@
+//! The engine under every combinator: pinned children in one allocation, polled only when
+//! woken, dropped on demand.
+//!
+//! A combinator is a policy over [`Children`]: it calls [`Children::poll_woken`] once per parent
+//! poll with a closure that decides, for each child that completes, whether to keep its output,
+//! and whether the pass goes on; then it either returns `Pending` or ends with
+//! [`Children::finish`], which drops every remaining child in index order before the combinator
+//! returns `Ready`.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::fmt;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use pin_project::pin_project;
+
+use crate::readiness::{pin_slot, Readiness};
+
+/// One child: running, completed with an output kept for later, or gone.
+#[pin_project(project = ChildProj, project_replace = ChildOwn)]
+enum Child<F, T> {
+    Running(#[pin] F),
+    Done(T),
+    Gone,
+}
+
+/// What a policy does with a child's output, and whether the pass goes on.
+pub(crate) enum Completion<T> {
+    /// Keep the output in the child's slot (see [`Children::take_done`]); go on.
+    Keep(T),
+    /// The policy took the output; go on with the pass.
+    Next,
+    /// The policy took the output and has decided: poll no other child.
+    Stop,
+}
+
+/// Pinned children, their wakers and the set of woken ones.
+pub(crate) struct Children<F, T> {
+    slots: Pin<Box<[Child<F, T>]>>,
+    readiness: Readiness,
+    running: usize,
+    terminated: bool,
+}
+
+impl<F, T> Children<F, T> {
+    pub(crate) fn new(futures: impl IntoIterator<Item = F>) -> Self {
+        let slots: Box<[Child<F, T>]> = futures.into_iter().map(Child::Running).collect();
+        let len = slots.len();
+        Children {
+            slots: Box::into_pin(slots),
+            readiness: Readiness::new(len),
+            running: len,
+            terminated: false,
+        }
+    }
+
+    /// How many children have not completed (nor been dropped).
+    pub(crate) fn running(&self) -> usize {
+        self.running
+    }
+
+    /// Whether [`finish`](Self::finish) ran: the combinator returned `Ready`.
+    pub(crate) fn is_terminated(&self) -> bool {
+        self.terminated
+    }
+
+    /// One parent poll: polls each woken, running child once, in ascending index order, with
+    /// its own waker, and hands each output to `on_ready`.
+    ///
+    /// `poll_child` is how a child is polled (`Future::poll` or `TryFuture::try_poll`).
+    ///
+    /// # Panics
+    ///
+    /// If called after [`finish`](Self::finish), with a message naming `combinator`; and if a
+    /// child panics (the panic passes through; the children stay in place, to be dropped with
+    /// the combinator).
+    pub(crate) fn poll_woken<O>(
+        &mut self,
+        cx: &mut Context<'_>,
+        combinator: &str,
+        mut poll_child: impl FnMut(Pin<&mut F>, &mut Context<'_>) -> Poll<O>,
+        mut on_ready: impl FnMut(usize, O) -> Completion<T>,
+    ) {
+        assert!(
+            !self.terminated,
+            "`{combinator}` polled after completion: it already returned `Ready`"
+        );
+        self.readiness.register(cx.waker());
+        let mut woken = self.readiness.woken();
+        while let Some(index) = woken.next() {
+            let mut slot = pin_slot(self.slots.as_mut(), index);
+            let ChildProj::Running(child) = slot.as_mut().project() else {
+                // A late wake of a child that already completed.
+                continue;
+            };
+            let waker = self.readiness.child_waker(index);
+            let Poll::Ready(output) = poll_child(child, &mut Context::from_waker(&waker)) else {
+                continue;
+            };
+            self.running -= 1;
+            match on_ready(index, output) {
+                Completion::Keep(value) => slot.set(Child::Done(value)),
+                Completion::Next => slot.set(Child::Gone),
+                Completion::Stop => {
+                    slot.set(Child::Gone);
+                    woken.discard();
+                    return;
+                }
+            }
+        }
+    }
+
+    /// Takes the kept outputs, in index order.
+    pub(crate) fn take_done(&mut self) -> Vec<T> {
+        let mut done = Vec::with_capacity(self.slots.len());
+        for index in 0..self.slots.len() {
+            let slot = pin_slot(self.slots.as_mut(), index);
+            if let ChildOwn::Done(value) = slot.project_replace(Child::Gone) {
+                done.push(value);
+            }
+        }
+        done
+    }
+
+    /// Drops every remaining child (and kept output) in index order, frees the slots, and marks
+    /// the combinator terminated. Late wakes of the children's wakers stay harmless.
+    ///
+    /// If a child's destructor panics, the children after it are still dropped (a second panic
+    /// aborts, as with any slice) and the combinator stays terminated: no child is dropped
+    /// twice.
+    pub(crate) fn finish(&mut self) {
+        self.terminated = true;
+        self.running = 0;
+        self.slots = Box::into_pin(Box::default());
+    }
+
+    pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
+        f.debug_struct(name)
+            .field("running", &self.running)
+            .field("terminated", &self.terminated)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, T> fmt::Debug for Children<F, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.debug(f, "Children")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::future::{ready, Future, Ready};
+    use futures_util::task::noop_waker_ref;
+
+    fn poll_all<F: Future>(children: &mut Children<F, F::Output>) -> Vec<usize> {
+        let mut seen = Vec::new();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        children.poll_woken(&mut cx, "test", F::poll, |index, output| {
+            seen.push(index);
+            Completion::Keep(output)
+        });
+        seen
+    }
+
+    #[test]
+    fn first_poll_polls_every_child_and_keeps_outputs_in_order() {
+        let mut children: Children<Ready<usize>, usize> = Children::new((0..100).map(ready));
+        assert_eq!(poll_all(&mut children), (0..100).collect::<Vec<_>>());
+        assert_eq!(children.running(), 0);
+        assert_eq!(children.take_done(), (0..100).collect::<Vec<_>>());
+    }
+}

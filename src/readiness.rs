@@ -1,0 +1,489 @@
+//! Per-child wakers and the set of woken children: the crate's one `unsafe` module.
+//!
+//! # What it holds
+//!
+//! [`Readiness`] is one heap allocation, shared (reference-counted as a whole) by the combinator
+//! and by every clone of a child's waker, since a child may keep its waker after the combinator
+//! is gone:
+//!
+//! ```text
+//! Header { refs, parent waker, len, ... } | slots: [u32; len] | summary words | leaf words
+//! ```
+//!
+//! The waker handed to child `i` is a hand-written [`RawWaker`] whose data pointer is the address
+//! of `slots[i]`, which stores `i`. From it the vtable finds the header again (`slots[i] - i` is
+//! the start of the slot array, which sits at a fixed offset after the header), so a waker costs
+//! no allocation and a clone costs one atomic increment. A child polled by the combinator gets a
+//! *borrowed* waker: building it touches no counter at all.
+//!
+//! # The ready set: a two-level atomic bitset
+//!
+//! Bit `i` of the leaf words says "child `i` was woken since its last poll"; bit `j` of the
+//! summary words says "leaf word `j` may be non-zero". A wake sets the child's leaf bit; the wake
+//! that turns a leaf word from zero to non-zero also sets its summary bit; then it wakes the
+//! parent's latest waker. A wake that finds its bit already set does nothing more: the wake that
+//! set it is responsible for the summary bit and the parent wake-up. The parent drains by
+//! swapping summary words to zero, then each flagged leaf word, and visits the bits in ascending
+//! index order.
+//!
+//! A drain therefore costs one word per 4096 children plus one swap per woken leaf word:
+//! at N = 10 000 that is 3 summary words, so N scattered wakes cost O(N), not the O(N^2 / 64) of
+//! a flat bitset scanned on every parent poll. Against an intrusive queue of woken children
+//! (futures-util's `FuturesUnordered` design) the bitset needs no per-child links, deduplicates
+//! repeated wakes for free, and yields children in index order, which the combinators promise
+//! (`wait_any` reports in ascending index order; `try_join_all_cancel` sees errors in index order
+//! within a pass). The measurements behind the choice are in the README's benchmark table.
+//!
+//! All bits start set, so the first parent poll polls every child in index order through the
+//! same path as every later poll.
+//!
+//! # Pinned slots
+//!
+//! The module also holds the one projection from a pinned slice to a pinned element that the
+//! engine needs ([`pin_slot`]); the standard library has no safe way to write it.
+
+#![allow(unsafe_code)]
+
+use alloc::alloc::{alloc, dealloc, handle_alloc_error, Layout};
+use core::marker::PhantomData;
+use core::mem::ManuallyDrop;
+use core::ops::Deref;
+use core::pin::Pin;
+use core::ptr::{self, NonNull};
+use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+use core::task::{RawWaker, RawWakerVTable, Waker};
+
+use futures_util::task::AtomicWaker;
+
+const WORD_BITS: usize = u64::BITS as usize;
+
+/// The fixed part of the shared allocation. `repr(C)` with an 8-byte-aligned size, so the slot
+/// array starts right after it at offset `size_of::<Header>()`.
+#[repr(C)]
+struct Header {
+    refs: AtomicUsize,
+    parent: AtomicWaker,
+    len: usize,
+    summary_words: usize,
+    leaf_words: usize,
+    words_offset: usize,
+}
+
+const SLOTS_OFFSET: usize = core::mem::size_of::<Header>();
+
+/// Sizes of the shared allocation for `len` children.
+struct Shape {
+    layout: Layout,
+    summary_words: usize,
+    leaf_words: usize,
+    words_offset: usize,
+}
+
+impl Shape {
+    fn new(len: usize) -> Self {
+        let leaf_words = len.div_ceil(WORD_BITS);
+        let summary_words = leaf_words.div_ceil(WORD_BITS);
+        let too_large = "cancel-cascade: too many children for one combinator";
+        let slots = Layout::array::<u32>(len).expect(too_large);
+        let words = Layout::array::<AtomicU64>(summary_words + leaf_words).expect(too_large);
+        let (layout, slots_offset) = Layout::new::<Header>().extend(slots).expect(too_large);
+        debug_assert_eq!(slots_offset, SLOTS_OFFSET);
+        let (layout, words_offset) = layout.extend(words).expect(too_large);
+        Shape {
+            layout: layout.pad_to_align(),
+            summary_words,
+            leaf_words,
+            words_offset,
+        }
+    }
+}
+
+/// The combinator's handle on the shared allocation: the set of woken children, the parent's
+/// latest waker, and the source of each child's waker.
+pub(crate) struct Readiness {
+    header: NonNull<Header>,
+}
+
+// SAFETY: everything reachable through `header` is either immutable after construction (`len`,
+// the offsets, the slot indices) or synchronised (the atomics and the `AtomicWaker`), so the
+// handle may move to and be shared with any thread.
+unsafe impl Send for Readiness {}
+// SAFETY: as above; no method hands out unsynchronised mutable access.
+unsafe impl Sync for Readiness {}
+
+impl Readiness {
+    /// Allocates the ready set for `len` children, every child marked woken.
+    ///
+    /// # Panics
+    ///
+    /// If `len` exceeds `u32::MAX` (a child's index must fit its slot).
+    pub(crate) fn new(len: usize) -> Self {
+        assert!(
+            u32::try_from(len).is_ok(),
+            "cancel-cascade: a combinator holds at most u32::MAX children, got {len}"
+        );
+        let shape = Shape::new(len);
+        // SAFETY: the layout has a non-zero size (it contains `Header`).
+        let base = unsafe { alloc(shape.layout) };
+        let Some(base) = NonNull::new(base) else {
+            handle_alloc_error(shape.layout)
+        };
+        let header = base.cast::<Header>();
+        // SAFETY: `base` is a fresh allocation of `shape.layout`, which places a `Header` at
+        // offset 0, `len` `u32`s at `SLOTS_OFFSET` and the words at `words_offset`, each
+        // suitably aligned (computed by `Layout::extend`). Every field is written once here
+        // before any reference to it exists.
+        unsafe {
+            header.as_ptr().write(Header {
+                refs: AtomicUsize::new(1),
+                parent: AtomicWaker::new(),
+                len,
+                summary_words: shape.summary_words,
+                leaf_words: shape.leaf_words,
+                words_offset: shape.words_offset,
+            });
+            let slots = base.as_ptr().add(SLOTS_OFFSET).cast::<u32>();
+            for i in 0..len {
+                // `len <= u32::MAX` was checked above.
+                slots.add(i).write(i as u32);
+            }
+            let words = base.as_ptr().add(shape.words_offset).cast::<AtomicU64>();
+            for j in 0..shape.summary_words {
+                let leaves_here = (shape.leaf_words - j * WORD_BITS).min(WORD_BITS);
+                words.add(j).write(AtomicU64::new(low_bits(leaves_here)));
+            }
+            for j in 0..shape.leaf_words {
+                let children_here = (len - j * WORD_BITS).min(WORD_BITS);
+                let word = AtomicU64::new(low_bits(children_here));
+                words.add(shape.summary_words + j).write(word);
+            }
+        }
+        Readiness { header }
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: `self` owns one reference, so the allocation is alive and initialised.
+        unsafe { self.header.as_ref() }
+    }
+
+    /// Makes `waker` the one that the next child wake-up wakes. Call it at the start of every
+    /// parent poll, before [`woken`](Self::woken).
+    pub(crate) fn register(&self, waker: &Waker) {
+        self.header().parent.register(waker);
+    }
+
+    /// Takes the set of children woken since the last drain, in ascending index order.
+    pub(crate) fn woken(&self) -> Woken<'_> {
+        let words = words(self.header());
+        let (summary, leaves) = words.split_at(self.header().summary_words);
+        Woken {
+            summary,
+            leaves,
+            parent: &self.header().parent,
+            next_summary: 0,
+            summary_bits: 0,
+            leaf: 0,
+            leaf_bits: 0,
+        }
+    }
+
+    /// The waker of child `i`, borrowed for one poll of that child.
+    pub(crate) fn child_waker(&self, i: usize) -> ChildWaker<'_> {
+        assert!(i < self.header().len, "child index out of range");
+        // SAFETY: `i < len`, so the slot lies inside the allocation; the pointer keeps the
+        // provenance of the whole allocation because it is derived from `self.header`.
+        let slot = unsafe {
+            self.header
+                .as_ptr()
+                .cast::<u8>()
+                .add(SLOTS_OFFSET)
+                .cast::<u32>()
+                .add(i)
+        };
+        let raw = RawWaker::new(slot.cast::<()>().cast_const(), &VTABLE);
+        ChildWaker {
+            // SAFETY: `raw` follows the `VTABLE` contract (see the vtable functions). It is
+            // wrapped in `ManuallyDrop` because it borrows `self`'s reference instead of
+            // owning one: dropping it must not release a reference.
+            waker: ManuallyDrop::new(unsafe { Waker::from_raw(raw) }),
+            _readiness: PhantomData,
+        }
+    }
+}
+
+impl Drop for Readiness {
+    fn drop(&mut self) {
+        // SAFETY: `self` owns one reference and gives it up here, exactly once.
+        unsafe { release(self.header) }
+    }
+}
+
+/// A child's waker, borrowed from the [`Readiness`] for one poll.
+pub(crate) struct ChildWaker<'a> {
+    waker: ManuallyDrop<Waker>,
+    _readiness: PhantomData<&'a Readiness>,
+}
+
+impl Deref for ChildWaker<'_> {
+    type Target = Waker;
+
+    fn deref(&self) -> &Waker {
+        &self.waker
+    }
+}
+
+/// The woken children of one drain, in ascending index order.
+///
+/// Dropping it before the end (a child's poll panicked) puts the children it did not yield
+/// back into the set and wakes the parent, so no wake-up is lost if the combinator is polled
+/// again. Call [`discard`](Self::discard) when the rest no longer matters.
+pub(crate) struct Woken<'a> {
+    summary: &'a [AtomicU64],
+    leaves: &'a [AtomicU64],
+    parent: &'a AtomicWaker,
+    next_summary: usize,
+    summary_bits: u64,
+    leaf: usize,
+    leaf_bits: u64,
+}
+
+impl Woken<'_> {
+    /// Forgets the children not yet yielded (the combinator has decided its outcome).
+    pub(crate) fn discard(mut self) {
+        self.summary_bits = 0;
+        self.leaf_bits = 0;
+    }
+}
+
+impl Iterator for Woken<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        loop {
+            if self.leaf_bits != 0 {
+                let bit = self.leaf_bits.trailing_zeros() as usize;
+                self.leaf_bits &= self.leaf_bits - 1;
+                return Some(self.leaf * WORD_BITS + bit);
+            }
+            if self.summary_bits != 0 {
+                let bit = self.summary_bits.trailing_zeros() as usize;
+                self.summary_bits &= self.summary_bits - 1;
+                self.leaf = (self.next_summary - 1) * WORD_BITS + bit;
+                self.leaf_bits = self.leaves[self.leaf].swap(0, Ordering::Acquire);
+                continue;
+            }
+            let word = self.summary.get(self.next_summary)?;
+            self.summary_bits = word.swap(0, Ordering::Acquire);
+            self.next_summary += 1;
+        }
+    }
+}
+
+impl Drop for Woken<'_> {
+    fn drop(&mut self) {
+        if self.leaf_bits == 0 && self.summary_bits == 0 {
+            return;
+        }
+        if self.leaf_bits != 0 {
+            self.leaves[self.leaf].fetch_or(self.leaf_bits, Ordering::AcqRel);
+            let summary_bit = 1 << (self.leaf % WORD_BITS);
+            self.summary[self.leaf / WORD_BITS].fetch_or(summary_bit, Ordering::AcqRel);
+        }
+        if self.summary_bits != 0 {
+            self.summary[self.next_summary - 1].fetch_or(self.summary_bits, Ordering::AcqRel);
+        }
+        self.parent.wake();
+    }
+}
+
+/// Projects a pinned slice onto its element `i`.
+///
+/// # Panics
+///
+/// If `i` is out of bounds.
+pub(crate) fn pin_slot<T>(slots: Pin<&mut [T]>, i: usize) -> Pin<&mut T> {
+    // SAFETY: an element of a pinned slice is pinned too: it lives in the slice's memory, which
+    // does not move, and nothing here moves it out; the `Pin` returned keeps that promise.
+    unsafe { slots.map_unchecked_mut(|slots| &mut slots[i]) }
+}
+
+/// A word whose `n` lowest bits are set (`n <= 64`).
+fn low_bits(n: usize) -> u64 {
+    if n >= WORD_BITS {
+        u64::MAX
+    } else {
+        (1 << n) - 1
+    }
+}
+
+/// The summary words followed by the leaf words.
+fn words(header: &Header) -> &[AtomicU64] {
+    let base = ptr::from_ref(header).cast::<u8>();
+    // SAFETY: the allocation holds `summary_words + leaf_words` initialised `AtomicU64`s at
+    // `words_offset`, alive as long as `header` is borrowed.
+    unsafe {
+        let first = base.add(header.words_offset).cast::<AtomicU64>();
+        core::slice::from_raw_parts(first, header.summary_words + header.leaf_words)
+    }
+}
+
+/// Marks child `index` woken and, if it was not already, wakes the parent.
+fn mark(header: &Header, index: usize) {
+    let words = words(header);
+    let (summary, leaves) = words.split_at(header.summary_words);
+    let leaf = index / WORD_BITS;
+    let bit = 1 << (index % WORD_BITS);
+    let before = leaves[leaf].fetch_or(bit, Ordering::AcqRel);
+    if before & bit != 0 {
+        // Already pending: the wake that set the bit also wakes the parent.
+        return;
+    }
+    if before == 0 {
+        summary[leaf / WORD_BITS].fetch_or(1 << (leaf % WORD_BITS), Ordering::AcqRel);
+    }
+    header.parent.wake();
+}
+
+/// Gives up one reference; the last one frees the allocation.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live allocation at `header` and does not use it again.
+unsafe fn release(header: NonNull<Header>) {
+    // SAFETY: the caller's reference keeps the header alive for this access.
+    let refs = unsafe { &header.as_ref().refs };
+    if refs.fetch_sub(1, Ordering::Release) != 1 {
+        return;
+    }
+    // Every other reference was released before ours (their `Release` decrements); make their
+    // accesses happen-before the free.
+    fence(Ordering::Acquire);
+    // SAFETY: no reference is left, so nothing else can reach the allocation; the header is
+    // dropped once (releasing the parent's waker) and the memory freed with the layout it was
+    // allocated with.
+    unsafe {
+        let layout = Shape::new(header.as_ref().len).layout;
+        ptr::drop_in_place(header.as_ptr());
+        dealloc(header.as_ptr().cast::<u8>(), layout);
+    }
+}
+
+/// Finds the header and the child index of a waker's data pointer.
+///
+/// # Safety
+///
+/// `data` is the slot pointer of a waker made by [`Readiness::child_waker`] whose allocation is
+/// still alive.
+unsafe fn slot_of(data: *const ()) -> (NonNull<Header>, usize) {
+    let slot = data.cast::<u32>();
+    // SAFETY: per the contract, `slot` points at an initialised, never-written-again `u32` in
+    // a live allocation, and `slot - index` is the start of the slot array, `SLOTS_OFFSET`
+    // bytes after the header; the pointer's provenance covers the whole allocation.
+    unsafe {
+        let index = slot.read() as usize;
+        let header = slot
+            .sub(index)
+            .cast::<u8>()
+            .sub(SLOTS_OFFSET)
+            .cast::<Header>();
+        (NonNull::new_unchecked(header.cast_mut()), index)
+    }
+}
+
+static VTABLE: RawWakerVTable = RawWakerVTable::new(clone_waker, wake, wake_by_ref, drop_waker);
+
+// The vtable contract: a `RawWaker` with this vtable has a slot pointer as data and either
+// owns one reference to the allocation (a clone) or borrows the combinator's reference (the
+// `ManuallyDrop` waker of `child_waker`, which is never dropped or woken by value).
+
+unsafe fn clone_waker(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned keeps the allocation alive.
+    let (header, _) = unsafe { slot_of(data) };
+    // SAFETY: as above.
+    let refs = unsafe { &header.as_ref().refs };
+    if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        refs.fetch_sub(1, Ordering::Relaxed);
+        panic!("cancel-cascade: too many clones of a child's waker");
+    }
+    RawWaker::new(data, &VTABLE)
+}
+
+unsafe fn wake(data: *const ()) {
+    // SAFETY: this waker owns a reference (only clones are woken by value).
+    unsafe {
+        wake_by_ref(data);
+        drop_waker(data);
+    }
+}
+
+unsafe fn wake_by_ref(data: *const ()) {
+    // SAFETY: the waker keeps the allocation alive for this call.
+    let (header, index) = unsafe { slot_of(data) };
+    // SAFETY: as above.
+    mark(unsafe { header.as_ref() }, index);
+}
+
+unsafe fn drop_waker(data: *const ()) {
+    // SAFETY: only owning clones are dropped; this one gives up its reference.
+    unsafe {
+        let (header, _) = slot_of(data);
+        release(header);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec::Vec;
+
+    fn drain(readiness: &Readiness) -> Vec<usize> {
+        readiness.woken().collect()
+    }
+
+    #[test]
+    fn starts_with_every_child_woken_in_order() {
+        for len in [0, 1, 63, 64, 65, 4095, 4096, 4097, 10_000] {
+            let readiness = Readiness::new(len);
+            assert_eq!(drain(&readiness), (0..len).collect::<Vec<_>>(), "len {len}");
+            assert!(drain(&readiness).is_empty(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn wakes_are_drained_once_in_index_order() {
+        let readiness = Readiness::new(9000);
+        drain(&readiness);
+        for i in [8999, 5, 4096, 64, 5, 63, 4095] {
+            readiness.child_waker(i).wake_by_ref();
+        }
+        assert_eq!(drain(&readiness), [5, 63, 64, 4095, 4096, 8999]);
+        assert!(drain(&readiness).is_empty());
+    }
+
+    #[test]
+    fn a_clone_outlives_the_readiness() {
+        let readiness = Readiness::new(3);
+        let waker = readiness.child_waker(2).clone();
+        drop(readiness);
+        waker.wake_by_ref();
+        let second = waker.clone();
+        drop(waker);
+        second.wake();
+    }
+
+    #[test]
+    fn an_unfinished_drain_puts_the_rest_back() {
+        let readiness = Readiness::new(200);
+        let mut woken = readiness.woken();
+        assert_eq!(woken.next(), Some(0));
+        drop(woken);
+        assert_eq!(drain(&readiness), (1..200).collect::<Vec<_>>());
+
+        let woken = readiness.woken();
+        readiness.child_waker(7).wake_by_ref();
+        let mut woken2 = woken;
+        assert_eq!(woken2.next(), Some(7));
+        woken2.discard();
+        assert!(drain(&readiness).is_empty());
+    }
+}

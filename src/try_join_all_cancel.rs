@@ -1,0 +1,148 @@
+//! `try_join_all_cancel`: every output in input order, or the first error with the rest dropped.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use futures_core::future::{FusedFuture, TryFuture};
+
+use crate::children::{Children, Completion};
+
+/// Runs every future of `iter` concurrently and collects their `Ok` outputs in input order, or
+/// returns the first error and drops every other future at once.
+///
+/// This is `asyncio.gather()` done right: when one child fails, its siblings do not keep
+/// running, and a child that was not started yet is never started.
+///
+/// # Cancellation
+///
+/// * On the first `Err`, every child that has not completed is dropped, exactly once, in index
+///   order, inside the `poll` that saw the error and before it returns `Ready`; no child is
+///   polled after the error, not even one already woken in the same pass.
+/// * On success, each child was dropped as soon as it completed.
+/// * Dropping the `TryJoinAllCancel` drops every remaining child, in index order.
+///
+/// The error is the first one observed: children are polled in index order within a parent
+/// poll, so of two children that fail in the same pass, the lower index wins. It is returned
+/// unchanged.
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::try_join_all_cancel;
+/// use futures::executor::block_on;
+/// use std::future::{pending, ready};
+///
+/// # block_on(async {
+/// let fetched = try_join_all_cancel([ready(Ok::<u32, String>(1)), ready(Ok(2))]).await;
+/// assert_eq!(fetched, Ok(vec![1, 2]));
+///
+/// // The first child never completes, yet the error returns at once and the child is dropped.
+/// let stuck = Box::pin(pending::<Result<u32, String>>());
+/// let failed = Box::pin(ready(Err("lost".to_string())));
+/// let joined = try_join_all_cancel(vec![stuck, failed]).await;
+/// assert_eq!(joined, Err("lost".to_string()));
+/// # });
+/// ```
+///
+/// An empty input completes with `Ok(vec![])` on the first poll.
+///
+/// # Panics
+///
+/// Polling the returned future again after it returned `Ready` panics (check
+/// [`FusedFuture::is_terminated`] first). A panic inside a child passes through `poll`; the
+/// other children are then dropped with the combinator.
+pub fn try_join_all_cancel<I>(iter: I) -> TryJoinAllCancel<I::Item>
+where
+    I: IntoIterator,
+    I::Item: TryFuture,
+{
+    TryJoinAllCancel {
+        children: Children::new(iter),
+    }
+}
+
+/// Future of [`try_join_all_cancel`]: `Ok` with every output in input order, or the first error.
+///
+/// `Unpin` whatever the children are, `Send` when they and their outputs are.
+#[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
+pub struct TryJoinAllCancel<F: TryFuture> {
+    children: Children<F, F::Ok>,
+}
+
+impl<F: TryFuture> fmt::Debug for TryJoinAllCancel<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.children.debug(f, "TryJoinAllCancel")
+    }
+}
+
+impl<F: TryFuture> Future for TryJoinAllCancel<F> {
+    type Output = Result<Vec<F::Ok>, F::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let children = &mut self.get_mut().children;
+        let mut error = None;
+        children.poll_woken(
+            cx,
+            "try_join_all_cancel",
+            F::try_poll,
+            |_, output| match output {
+                Ok(value) => Completion::Keep(value),
+                Err(e) => {
+                    error = Some(e);
+                    Completion::Stop
+                }
+            },
+        );
+        let outcome = match error {
+            Some(e) => Err(e),
+            None if children.running() == 0 => Ok(children.take_done()),
+            None => return Poll::Pending,
+        };
+        children.finish();
+        Poll::Ready(outcome)
+    }
+}
+
+impl<F: TryFuture> FusedFuture for TryJoinAllCancel<F> {
+    fn is_terminated(&self) -> bool {
+        self.children.is_terminated()
+    }
+}
+
+impl<F: TryFuture> FromIterator<F> for TryJoinAllCancel<F> {
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        try_join_all_cancel(iter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+    use core::future::{pending, ready};
+    use futures_util::task::noop_waker_ref;
+
+    #[test]
+    fn an_error_behind_a_pending_child_returns_at_once() {
+        use futures_util::future::Either;
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let children = [
+            Either::Left(pending()),
+            Either::Right(ready(Err::<u8, u8>(7))),
+        ];
+        let mut join = try_join_all_cancel(children);
+        assert_eq!(Pin::new(&mut join).poll(&mut cx), Poll::Ready(Err(7)));
+        assert!(join.is_terminated());
+    }
+
+    #[test]
+    fn empty_input_gives_an_empty_vec() {
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let mut join =
+            try_join_all_cancel(core::iter::empty::<core::future::Ready<Result<u8, ()>>>());
+        assert_eq!(Pin::new(&mut join).poll(&mut cx), Poll::Ready(Ok(vec![])));
+    }
+}

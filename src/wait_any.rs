@@ -1,0 +1,116 @@
+//! `wait_any`: every child that completed in the first pass that saw a completion; the rest
+//! dropped.
+
+use alloc::vec::Vec;
+use core::fmt;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use futures_core::future::FusedFuture;
+
+use crate::children::{Children, Completion};
+
+/// Runs every future of `iter` concurrently until at least one completes, then drops the rest.
+///
+/// The output holds every child that completed during the parent poll in which the first
+/// completion was seen, as `(index, output)` in ascending index order: never empty. This is
+/// `asyncio.wait(return_when=FIRST_COMPLETED)` followed by cancelling the pending set, except
+/// that cancelling the wait itself (dropping it) cancels the children too.
+///
+/// # Cancellation
+///
+/// * After the pass that saw the first completion has polled every woken child once, every
+///   child that has not completed is dropped, exactly once, in index order, before `poll`
+///   returns `Ready`.
+/// * Dropping the `WaitAny` drops every child, in index order.
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::wait_any;
+/// use futures::executor::block_on;
+/// use futures::future::{pending, ready, Either};
+///
+/// # block_on(async {
+/// let children = [Either::Left(ready(1)), Either::Right(pending()), Either::Left(ready(3))];
+/// assert_eq!(wait_any(children).await, vec![(0, 1), (2, 3)]);
+/// # });
+/// ```
+///
+/// # Panics
+///
+/// At construction if `iter` is empty: an empty set of futures could never complete. Polling
+/// the returned future again after it returned `Ready` panics (check
+/// [`FusedFuture::is_terminated`] first). A panic inside a child passes through `poll`; the
+/// other children are then dropped with the combinator.
+pub fn wait_any<I>(iter: I) -> WaitAny<I::Item>
+where
+    I: IntoIterator,
+    I::Item: Future,
+{
+    let children = Children::new(iter);
+    assert!(
+        children.running() > 0,
+        "`wait_any` called with an empty set of futures: it could never complete"
+    );
+    WaitAny { children }
+}
+
+/// Future of [`wait_any`]: `(index, output)` of each child done in the deciding pass.
+///
+/// `Unpin` whatever the children are, `Send` when they are.
+#[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
+pub struct WaitAny<F> {
+    children: Children<F, ()>,
+}
+
+impl<F> fmt::Debug for WaitAny<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.children.debug(f, "WaitAny")
+    }
+}
+
+impl<F: Future> Future for WaitAny<F> {
+    type Output = Vec<(usize, F::Output)>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let children = &mut self.get_mut().children;
+        let mut done = Vec::new();
+        children.poll_woken(cx, "wait_any", F::poll, |index, output| {
+            done.push((index, output));
+            Completion::Next
+        });
+        if done.is_empty() {
+            return Poll::Pending;
+        }
+        children.finish();
+        Poll::Ready(done)
+    }
+}
+
+impl<F: Future> FusedFuture for WaitAny<F> {
+    fn is_terminated(&self) -> bool {
+        self.children.is_terminated()
+    }
+}
+
+/// # Panics
+///
+/// If the iterator is empty, like [`wait_any`].
+impl<F: Future> FromIterator<F> for WaitAny<F> {
+    fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> Self {
+        wait_any(iter)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[should_panic(expected = "`wait_any` called with an empty set of futures")]
+    fn empty_input_panics_at_construction() {
+        drop(wait_any(core::iter::empty::<core::future::Ready<()>>()));
+    }
+}
