@@ -1,4 +1,81 @@
-//! placeholder
+//! Future combinators that cancel by dropping: when one child fails or wins, its siblings are
+//! dropped inside the `poll` that decides the outcome, before it returns `Ready`.
+//!
+//! # The cancellation model
+//!
+//! In Rust a future is cancelled by dropping it: its destructors run, its own children are
+//! dropped in turn, and nothing of it runs after that. The combinators of this crate own their
+//! children and drop every child that can no longer matter *inside the `poll` that decides the
+//! outcome*, before returning `Ready`, in index order, exactly once. So cancellation cascades
+//! down any tree of inline futures at once: a `try_join_all_cancel` nested in another one stops
+//! with everything under it as soon as the outer one sees an error.
+//!
+//! Each child gets a waker of its own, so a wake-up re-polls only that child; the crate has no
+//! runtime of its own and works under any executor.
+//!
+//! # From asyncio
+//!
+//! | asyncio idiom | what goes wrong | cancel-cascade |
+//! |---|---|---|
+//! | `await gather(*aws)` | on the first error the other awaitables keep running | [`try_join_all_cancel`] (or [`try_join_cancel`] for a tuple): the others are dropped before the error is returned |
+//! | `gather`, then `t.cancel()` on each task and `await gather(*tasks, return_exceptions=True)` | three steps, easy to get wrong; cancelling a `gather` that already raised does nothing | nothing to write: the siblings are already dropped, and their destructors have run, when the error comes back |
+//! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
+//! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
+//! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | drop the future: it is gone when `drop` returns |
+//!
+//! # The combinators
+//!
+//! | | output | decided when | not-yet-completed children |
+//! |---|---|---|---|
+//! | [`try_join_all_cancel`] | `Ok(Vec)` in input order, or the first `Err` | every child is `Ok`, or one is `Err` | dropped in the deciding `poll`; none polled after the first `Err` |
+//! | [`select_first`] | `(output, index)` of the first child to complete | one child completes | dropped in the deciding `poll`; none polled after the winner |
+//! | [`wait_any`] | `Vec<(index, output)>`, ascending, never empty | the parent poll that saw the first completion ends | dropped at the end of that `poll` |
+//!
+//! All three, and the tuple form [`try_join_cancel`], share one contract:
+//!
+//! 1. Lazy: no child is polled before the combinator is.
+//! 2. The first poll polls the children in index order. After that a child is polled only if
+//!    it was woken since its last poll, at most once per parent poll; a wake-up from any thread
+//!    reaches the waker of the parent's latest poll.
+//! 3. When the outcome is decided, every child that has not completed is dropped, exactly once,
+//!    in index order, before `poll` returns `Ready`.
+//! 4. Dropping the combinator drops every remaining child exactly once, in index order.
+//! 5. A child's panic passes through `poll`; the other children are dropped, once, when the
+//!    combinator is dropped during unwinding.
+//! 6. They are [`FusedFuture`](futures_core::future::FusedFuture)s; polling one again after
+//!    it returned `Ready` panics. They are `Unpin` whatever the children are, `Send` when the
+//!    children are, and `Debug` without asking the children to be.
+//!
+//! A child's error is returned unchanged. `select_first` and `wait_any` panic at construction
+//! on an empty input, since they could never complete.
+//!
+//! # Example
+//!
+//! ```
+//! use cancel_cascade::try_join_all_cancel;
+//! use futures::executor::block_on;
+//! use std::future::pending;
+//!
+//! async fn fetch(id: u32) -> Result<u32, String> {
+//!     if id == 3 {
+//!         return Err(format!("request {id} failed"));
+//!     }
+//!     pending().await // the others would wait forever
+//! }
+//!
+//! let outcome = block_on(try_join_all_cancel((0..5).map(fetch)));
+//! assert_eq!(outcome, Err("request 3 failed".to_string()));
+//! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `std` | yes | nothing in the combinators, which need only `core` and `alloc`; without it the crate is `no_std` |
+//! | `tokio`, `smol`, `async-std` | no | runtime adapters (see the `rt` module) |
+//!
+//! The minimum supported Rust version is 1.82.
+
 #![no_std]
 #![warn(
     missing_docs,
