@@ -174,7 +174,9 @@ impl Readiness {
 
     /// Takes the set of children woken since the last drain, in ascending index order.
     pub(crate) fn woken(&self) -> Woken<'_> {
-        let words = words(self.header());
+        // SAFETY: `self` keeps the allocation alive while the `Woken` borrows it, and
+        // `self.header` carries the provenance of the whole allocation.
+        let words = unsafe { words(self.header) };
         let (summary, leaves) = words.split_at(self.header().summary_words);
         Woken {
             summary,
@@ -317,19 +319,33 @@ fn low_bits(n: usize) -> u64 {
 }
 
 /// The summary words followed by the leaf words.
-fn words(header: &Header) -> &[AtomicU64] {
-    let base = ptr::from_ref(header).cast::<u8>();
-    // SAFETY: the allocation holds `summary_words + leaf_words` initialised `AtomicU64`s at
-    // `words_offset`, alive as long as `header` is borrowed.
+///
+/// # Safety
+///
+/// `header` points at a live allocation made by [`Readiness::new`] that stays alive for `'a`.
+/// The pointer must carry the provenance of the whole allocation (not come from a `&Header`).
+unsafe fn words<'a>(header: NonNull<Header>) -> &'a [AtomicU64] {
+    // SAFETY: per the contract, the header is alive; the allocation holds
+    // `summary_words + leaf_words` initialised `AtomicU64`s at `words_offset`.
     unsafe {
-        let first = base.add(header.words_offset).cast::<AtomicU64>();
-        core::slice::from_raw_parts(first, header.summary_words + header.leaf_words)
+        let shape = header.as_ref();
+        let first = header
+            .as_ptr()
+            .cast::<u8>()
+            .add(shape.words_offset)
+            .cast::<AtomicU64>();
+        core::slice::from_raw_parts(first, shape.summary_words + shape.leaf_words)
     }
 }
 
 /// Marks child `index` woken and, if it was not already, wakes the parent.
-fn mark(header: &Header, index: usize) {
-    let words = words(header);
+///
+/// # Safety
+///
+/// As for [`words`], for the duration of the call.
+unsafe fn mark(header: NonNull<Header>, index: usize) {
+    // SAFETY: forwarded from the caller.
+    let (header, words) = unsafe { (header.as_ref(), words(header)) };
     let (summary, leaves) = words.split_at(header.summary_words);
     let leaf = index / WORD_BITS;
     let bit = 1 << (index % WORD_BITS);
@@ -417,10 +433,12 @@ unsafe fn wake(data: *const ()) {
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
-    // SAFETY: the waker keeps the allocation alive for this call.
-    let (header, index) = unsafe { slot_of(data) };
-    // SAFETY: as above.
-    mark(unsafe { header.as_ref() }, index);
+    // SAFETY: the waker keeps the allocation alive for this call, and `slot_of` derives the
+    // header pointer from the slot pointer, which has the whole allocation's provenance.
+    unsafe {
+        let (header, index) = slot_of(data);
+        mark(header, index);
+    }
 }
 
 unsafe fn drop_waker(data: *const ()) {
