@@ -92,6 +92,7 @@ extern crate std;
 mod children;
 mod readiness;
 mod select_first;
+mod sync;
 mod try_join_all_cancel;
 mod try_join_cancel;
 mod wait_any;

@@ -50,10 +50,9 @@ use core::mem::ManuallyDrop;
 use core::ops::Deref;
 use core::pin::Pin;
 use core::ptr::{self, NonNull};
-use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
-use futures_util::task::AtomicWaker;
+use crate::sync::{self, fence, AtomicU64, AtomicUsize, AtomicWaker, Ordering};
 
 const WORD_BITS: usize = u64::BITS as usize;
 
@@ -169,7 +168,7 @@ impl Readiness {
     /// Makes `waker` the one that the next child wake-up wakes. Call it at the start of every
     /// parent poll, before [`woken`](Self::woken).
     pub(crate) fn register(&self, waker: &Waker) {
-        self.header().parent.register(waker);
+        sync::register(&self.header().parent, waker);
     }
 
     /// Takes the set of children woken since the last drain, in ascending index order.
@@ -325,16 +324,22 @@ fn low_bits(n: usize) -> u64 {
 /// `header` points at a live allocation made by [`Readiness::new`] that stays alive for `'a`.
 /// The pointer must carry the provenance of the whole allocation (not come from a `&Header`).
 unsafe fn words<'a>(header: NonNull<Header>) -> &'a [AtomicU64] {
-    // SAFETY: per the contract, the header is alive; the allocation holds
-    // `summary_words + leaf_words` initialised `AtomicU64`s at `words_offset`.
+    // SAFETY: per the contract, the words are initialised and alive for `'a`.
+    unsafe { &*words_ptr(header) }
+}
+
+/// The raw slice of [`words`].
+///
+/// # Safety
+///
+/// As for [`words`], for the duration of the call.
+unsafe fn words_ptr(header: NonNull<Header>) -> *mut [AtomicU64] {
+    // SAFETY: the header is alive; the allocation holds `summary_words + leaf_words`
+    // `AtomicU64`s at `words_offset`.
     unsafe {
         let shape = header.as_ref();
-        let first = header
-            .as_ptr()
-            .cast::<u8>()
-            .add(shape.words_offset)
-            .cast::<AtomicU64>();
-        core::slice::from_raw_parts(first, shape.summary_words + shape.leaf_words)
+        let first = header.as_ptr().cast::<u8>().add(shape.words_offset).cast::<AtomicU64>();
+        ptr::slice_from_raw_parts_mut(first, shape.summary_words + shape.leaf_words)
     }
 }
 
@@ -374,11 +379,12 @@ unsafe fn release(header: NonNull<Header>) {
     // Every other reference was released before ours (their `Release` decrements); make their
     // accesses happen-before the free.
     fence(Ordering::Acquire);
-    // SAFETY: no reference is left, so nothing else can reach the allocation; the header is
-    // dropped once (releasing the parent's waker) and the memory freed with the layout it was
-    // allocated with.
+    // SAFETY: no reference is left, so nothing else can reach the allocation; the header and
+    // the words are dropped once (the header holds the parent's waker) and the memory freed
+    // with the layout it was allocated with.
     unsafe {
         let layout = Shape::new(header.as_ref().len).layout;
+        ptr::drop_in_place(words_ptr(header));
         ptr::drop_in_place(header.as_ptr());
         dealloc(header.as_ptr().cast::<u8>(), layout);
     }

@@ -1,0 +1,121 @@
+//! Loom models of the readiness set, through the public combinators (the real engine code;
+//! its atomics and the parent's waker cell come from loom under `--cfg loom`).
+//!
+//! Run with `RUSTFLAGS="--cfg loom" cargo test --release --test loom_readiness`.
+//! `loom::future::block_on` parks until woken, so a lost wake-up shows up as a deadlock that
+//! loom reports, in every interleaving it explores.
+#![cfg(loom)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use cancel_cascade::{select_first, try_join_all_cancel};
+use loom::future::{block_on, AtomicWaker};
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use loom::sync::Arc;
+use loom::thread;
+
+/// A child that completes once its gate is opened from another thread.
+struct Gate {
+    shared: Arc<GateShared>,
+}
+
+#[derive(Default)]
+struct GateShared {
+    open: AtomicBool,
+    waker: AtomicWaker,
+    polls: AtomicUsize,
+}
+
+impl GateShared {
+    fn open(&self) {
+        self.open.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+}
+
+impl Future for Gate {
+    type Output = Result<usize, ()>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let polls = self.shared.polls.fetch_add(1, Ordering::Relaxed) + 1;
+        self.shared.waker.register_by_ref(cx.waker());
+        if self.shared.open.load(Ordering::Acquire) {
+            Poll::Ready(Ok(polls))
+        } else {
+            Poll::Pending
+        }
+    }
+}
+
+fn gates(n: usize) -> (Vec<Gate>, Vec<Arc<GateShared>>) {
+    let shared: Vec<Arc<GateShared>> = (0..n).map(|_| Arc::new(GateShared::default())).collect();
+    let gates = shared.iter().map(|shared| Gate { shared: shared.clone() }).collect();
+    (gates, shared)
+}
+
+fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    builder.check(f);
+}
+
+/// Two children woken from two threads while the parent polls: both wakes reach the parent.
+#[test]
+fn wakes_from_other_threads_are_never_lost() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let openers: Vec<_> = shared
+            .into_iter()
+            .map(|gate| thread::spawn(move || gate.open()))
+            .collect();
+        let outputs = block_on(try_join_all_cancel(gates)).unwrap();
+        assert!(outputs.iter().all(|&polls| polls <= 2), "{outputs:?}");
+        for opener in openers {
+            opener.join().unwrap();
+        }
+    });
+}
+
+/// A clone of a child's waker outlives the combinator and is woken and dropped on another
+/// thread while the combinator is dropped: the shared allocation is freed exactly once.
+#[test]
+fn a_waker_clone_races_with_the_combinator_drop() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut select = select_first(gates);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
+        let kept = shared[1].waker.take_waker().expect("the child stored its waker");
+        let waker_thread = thread::spawn(move || {
+            kept.wake_by_ref();
+            drop(kept);
+        });
+        drop(select);
+        waker_thread.join().unwrap();
+    });
+}
+
+/// The wake reaches the parent's latest waker: the parent re-registers with a new waker
+/// while a child is woken from another thread.
+#[test]
+fn the_latest_parent_waker_is_woken() {
+    model(|| {
+        let (gates, shared) = gates(1);
+        let mut select = select_first(gates);
+        let first = futures::task::noop_waker();
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&first))
+            .is_pending());
+        let opener = {
+            let gate = shared[0].clone();
+            thread::spawn(move || gate.open())
+        };
+        // `block_on` polls with its own waker: only a wake that reaches it ends the wait.
+        let (output, index) = block_on(select);
+        assert_eq!((output, index), (Ok(2), 0));
+        opener.join().unwrap();
+    });
+}
