@@ -91,13 +91,21 @@ extern crate std;
 
 mod children;
 mod readiness;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod rt;
 mod select_first;
 mod sync;
+#[cfg(feature = "std")]
+mod task;
 mod try_join_all_cancel;
 mod try_join_cancel;
 mod wait_any;
 
 pub use select_first::{select_first, SelectFirst};
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use task::TaskHandle;
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};

@@ -1,0 +1,58 @@
+//! async-std (legacy): a supervised [`TaskHandle`] on async-std's global executor.
+//!
+//! async-std is discontinued upstream; this adapter is kept working for code that still runs
+//! on it, and new code is better served by [`smol`](crate::rt::smol) or
+//! [`tokio`](crate::rt::tokio).
+//!
+//! async-std detaches a task whose `JoinHandle` is dropped, and its only cancellation is
+//! `JoinHandle::cancel().await`: it cannot cancel without waiting, hence not on drop. So the
+//! task runs supervised (see the [`rt`](crate::rt) module): a wrapper drops the future when the
+//! handle asks and reports when it has stopped. async-std's global executor never drops a task.
+//!
+//! # Examples
+//!
+//! ```
+//! use cancel_cascade::rt::async_std;
+//! use std::future::pending;
+//!
+//! ::async_std::task::block_on(async {
+//!     let stuck = async_std::spawn(pending::<()>());
+//!     assert_eq!(stuck.cancel().await, None);
+//! });
+//! ```
+
+use std::future::Future;
+
+use crate::rt::Spawn;
+use crate::TaskHandle;
+
+/// Spawns `future` on async-std's global executor and returns its handle: awaiting it gives
+/// the output, dropping it cancels the task.
+///
+/// Same as [`AsyncStd.spawn_task(future)`](Spawn::spawn_task).
+///
+/// # Cancellation
+///
+/// Dropping the handle asks the task to drop its future, which it does the next time the
+/// executor polls it (the request wakes it). [`TaskHandle::cancel`] waits for that.
+pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    AsyncStd.spawn_task(future)
+}
+
+/// async-std's global executor, as a [`Spawn`]r (legacy: see the module docs).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct AsyncStd;
+
+impl Spawn for AsyncStd {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // Dropping async-std's `JoinHandle` detaches the task.
+        drop(::async_std::task::spawn(future));
+    }
+}

@@ -1,0 +1,106 @@
+//! Spawning [`TaskHandle`]s: one adapter per runtime, and the [`Spawn`] trait for any other
+//! executor.
+//!
+//! Each runtime does something different when the handle of a task is dropped. A
+//! [`TaskHandle`] does the same on all of them: dropping it cancels the task, and
+//! [`cancel().await`](TaskHandle::cancel) waits until the task's future has been dropped.
+//!
+//! | runtime | its own handle | dropping its handle | its own cancellation | under a `TaskHandle` |
+//! |---|---|---|---|---|
+//! | tokio ([`tokio`], feature `tokio`) | `JoinHandle` | detaches: the task runs on | `abort()` only schedules it; awaiting the `JoinHandle` afterwards returns once the future has been dropped | tokio's `JoinHandle`, aborted on drop |
+//! | smol ([`smol`], feature `smol`) | `Task` | cancels, without waiting | `cancel().await` returns once the future has been dropped | smol's `Task` |
+//! | async-std ([`async_std`], feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
+//! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
+//!
+//! Where the runtime's own handle can cancel without waiting and tell when the future is gone,
+//! a `TaskHandle` wraps it: nothing is added to the task, and spawning and awaiting cost what
+//! they cost without this crate. Elsewhere the task runs *supervised*: [`Spawn::spawn_task`]
+//! wraps the future in one that catches its panics, drops it when the handle asks (waking the
+//! task to do so), and reports when it has stopped; the executor runs that wrapper detached.
+//!
+//! A runtime that drops a task before it finished makes the awaiting handle panic instead of
+//! waiting forever. tokio does so when it shuts down, and a `smol::Executor` when it is
+//! dropped; the global executors of smol and async-std never drop a task.
+//!
+//! # Cancellation through spawns
+//!
+//! A task's future owns the `TaskHandle`s of the tasks it spawned, so cancelling the task
+//! cancels them as its future is dropped, and theirs in turn: on every runtime, cancellation
+//! reaches the whole tree of tasks spawned through this crate.
+
+#[cfg(feature = "async-std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "async-std")))]
+pub mod async_std;
+#[cfg(feature = "smol")]
+#[cfg_attr(docsrs, doc(cfg(feature = "smol")))]
+pub mod smol;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
+
+use std::future::Future;
+
+use crate::TaskHandle;
+
+/// An executor that can run a `'static` future detached; that is all it takes to spawn
+/// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
+///
+/// The runtime adapters implement it for [`tokio::Tokio`], [`smol::Smol`] and
+/// [`async_std::AsyncStd`] (and for `tokio::runtime::Handle` and `smol::Executor`). For any
+/// other executor, implement [`spawn_detached`](Spawn::spawn_detached), and only that: the
+/// tasks then run supervised (see the [module docs](self)).
+///
+/// # Examples
+///
+/// futures' `ThreadPool` in a newtype (the trait and the pool both live in other crates):
+///
+/// ```
+/// use cancel_cascade::rt::Spawn;
+/// use futures::executor::{block_on, ThreadPool};
+/// use std::future::Future;
+///
+/// struct Pool(ThreadPool);
+///
+/// impl Spawn for Pool {
+///     fn spawn_detached<F>(&self, future: F)
+///     where
+///         F: Future<Output = ()> + Send + 'static,
+///     {
+///         self.0.spawn_ok(future);
+///     }
+/// }
+///
+/// let pool = Pool(ThreadPool::new().unwrap());
+/// let task = pool.spawn_task(async { "hello from the pool" });
+/// assert_eq!(block_on(task), "hello from the pool");
+/// ```
+pub trait Spawn {
+    /// Runs `future` to completion on this executor, detached: nothing waits for it.
+    ///
+    /// The executor may drop `future` unfinished (when it shuts down, say); a handle awaiting
+    /// it then panics rather than wait forever.
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static;
+
+    /// Spawns `future` and returns its handle: awaiting it gives the output, dropping it
+    /// cancels the task.
+    ///
+    /// The default runs the future supervised through
+    /// [`spawn_detached`](Spawn::spawn_detached); the runtime adapters of this crate replace
+    /// it with their runtime's own task where that keeps the [`TaskHandle`] contract.
+    ///
+    /// # Cancellation
+    ///
+    /// The task is cancelled when the returned handle is dropped, and with it every task whose
+    /// handle its future holds. A task cancelled before its first poll never runs.
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        let (task, handle) = TaskHandle::supervise(future);
+        self.spawn_detached(task);
+        handle
+    }
+}

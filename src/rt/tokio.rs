@@ -1,0 +1,110 @@
+//! tokio: a [`TaskHandle`] over tokio's own `JoinHandle`, aborted when the handle is dropped.
+//!
+//! tokio detaches a task whose `JoinHandle` is dropped, and `abort()` only schedules the
+//! cancellation: the task's future is still alive when `abort` returns, and it is dropped later
+//! on a worker. What makes tokio's handle enough is that awaiting an aborted `JoinHandle`
+//! returns only after the future has been dropped (or after it completed first, with its
+//! output); so a [`TaskHandle`] here is that `JoinHandle`, aborted on drop, and adds nothing
+//! to the task itself.
+//!
+//! A runtime that shuts down drops every task it still holds; a handle awaiting one of them
+//! then panics (see [`TaskHandle`]'s `# Panics`).
+//!
+//! # Examples
+//!
+//! ```
+//! use cancel_cascade::rt::tokio;
+//! use cancel_cascade::try_join_all_cancel;
+//! use std::future::pending;
+//!
+//! # ::tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! let handles = (0..10).map(|i| {
+//!     tokio::spawn(async move {
+//!         if i == 7 {
+//!             return Err(format!("task {i} failed"));
+//!         }
+//!         pending().await
+//!     })
+//! });
+//! // The nine others are aborted before the error comes back.
+//! let outcome: Result<Vec<()>, String> = try_join_all_cancel(handles).await;
+//! assert_eq!(outcome, Err("task 7 failed".to_string()));
+//! # });
+//! ```
+
+use std::future::Future;
+
+use ::tokio::runtime::Handle;
+
+use crate::rt::Spawn;
+use crate::TaskHandle;
+
+/// Spawns `future` on the current tokio runtime and returns its handle: awaiting it gives the
+/// output, dropping it cancels the task.
+///
+/// Same as [`Tokio.spawn_task(future)`](Spawn::spawn_task).
+///
+/// # Cancellation
+///
+/// Dropping the handle aborts the task; the runtime drops its future soon after, on one of its
+/// threads. [`TaskHandle::cancel`] waits for that.
+///
+/// # Panics
+///
+/// Outside a tokio runtime, like `tokio::spawn`. To spawn from elsewhere, use
+/// [`Spawn::spawn_task`] on a `tokio::runtime::Handle`.
+#[track_caller]
+pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    TaskHandle::from_tokio(::tokio::spawn(future))
+}
+
+/// The tokio runtime the caller runs in, as a [`Spawn`]r.
+///
+/// # Panics
+///
+/// Spawning panics outside a tokio runtime, like `tokio::spawn`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Tokio;
+
+impl Spawn for Tokio {
+    #[track_caller]
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(::tokio::spawn(future));
+    }
+
+    #[track_caller]
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn(future)
+    }
+}
+
+/// Spawns on the runtime of this handle, from any thread.
+impl Spawn for Handle {
+    #[track_caller]
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.spawn(future));
+    }
+
+    #[track_caller]
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        TaskHandle::from_tokio(self.spawn(future))
+    }
+}
