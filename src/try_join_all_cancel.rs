@@ -33,15 +33,17 @@ use crate::children::{Children, Completion};
 /// ```
 /// use cancel_cascade::try_join_all_cancel;
 /// use futures::executor::block_on;
-/// use std::future::{pending, ready};
+/// use std::future::{pending, ready, Future};
+/// use std::pin::Pin;
 ///
 /// # block_on(async {
 /// let fetched = try_join_all_cancel([ready(Ok::<u32, String>(1)), ready(Ok(2))]).await;
 /// assert_eq!(fetched, Ok(vec![1, 2]));
 ///
 /// // The first child never completes, yet the error returns at once and the child is dropped.
-/// let stuck = Box::pin(pending::<Result<u32, String>>());
-/// let failed = Box::pin(ready(Err("lost".to_string())));
+/// type Fetch = Pin<Box<dyn Future<Output = Result<u32, String>>>>;
+/// let stuck: Fetch = Box::pin(pending());
+/// let failed: Fetch = Box::pin(ready(Err("lost".to_string())));
 /// let joined = try_join_all_cancel(vec![stuck, failed]).await;
 /// assert_eq!(joined, Err("lost".to_string()));
 /// # });
