@@ -338,7 +338,11 @@ unsafe fn words_ptr(header: NonNull<Header>) -> *mut [AtomicU64] {
     // `AtomicU64`s at `words_offset`.
     unsafe {
         let shape = header.as_ref();
-        let first = header.as_ptr().cast::<u8>().add(shape.words_offset).cast::<AtomicU64>();
+        let first = header
+            .as_ptr()
+            .cast::<u8>()
+            .add(shape.words_offset)
+            .cast::<AtomicU64>();
         ptr::slice_from_raw_parts_mut(first, shape.summary_words + shape.leaf_words)
     }
 }

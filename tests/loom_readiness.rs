@@ -51,7 +51,12 @@ impl Future for Gate {
 
 fn gates(n: usize) -> (Vec<Gate>, Vec<Arc<GateShared>>) {
     let shared: Vec<Arc<GateShared>> = (0..n).map(|_| Arc::new(GateShared::default())).collect();
-    let gates = shared.iter().map(|shared| Gate { shared: shared.clone() }).collect();
+    let gates = shared
+        .iter()
+        .map(|shared| Gate {
+            shared: shared.clone(),
+        })
+        .collect();
     (gates, shared)
 }
 
@@ -88,7 +93,10 @@ fn a_waker_clone_races_with_the_combinator_drop() {
         let waker = futures::task::noop_waker();
         let mut cx = Context::from_waker(&waker);
         assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
-        let kept = shared[1].waker.take_waker().expect("the child stored its waker");
+        let kept = shared[1]
+            .waker
+            .take_waker()
+            .expect("the child stored its waker");
         let waker_thread = thread::spawn(move || {
             kept.wake_by_ref();
             drop(kept);
