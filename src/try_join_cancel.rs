@@ -89,6 +89,12 @@ impl<T: TryJoinTuple> Future for TryJoinCancel<T> {
     type Output = Result<T::Ok, T::Error>;
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // Checked here so that the message names the function the caller used, not the inner
+        // `try_join_all_cancel`.
+        assert!(
+            !self.inner.is_terminated(),
+            "`try_join_cancel` polled after completion: it already returned `Ready`"
+        );
         Pin::new(&mut self.inner)
             .poll(cx)
             .map(|outcome| outcome.map(T::from_outputs))

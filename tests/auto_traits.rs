@@ -1,0 +1,142 @@
+//! Point 6 of the contract, second half: the combinators are `Unpin` whatever the children
+//! are, `Send` when the children are (and not otherwise), `FusedFuture`, and `Debug` without
+//! requiring `F: Debug`. Checked at compile time; the negative checks use the ambiguity trick:
+//! `<T as AmbiguousIfImpl<_>>::some_item` names one impl when `T` lacks the trait and two (a
+//! compile error) when it has it.
+
+#[allow(dead_code)]
+mod support;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::marker::{PhantomData, PhantomPinned};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use cancel_cascade::{
+    select_first, try_join_all_cancel, try_join_cancel, wait_any, SelectFirst, TryJoinAllCancel,
+    TryJoinCancel, WaitAny,
+};
+use futures::future::{FusedFuture, Pending};
+use pin_project::pin_project;
+use support::{Gate, Log};
+
+macro_rules! assert_not_impl {
+    ($ty:ty: $trait_:path) => {
+        const _: fn() = || {
+            trait AmbiguousIfImpl<A> {
+                fn some_item() {}
+            }
+            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
+            #[allow(dead_code)]
+            struct Invalid;
+            impl<T: ?Sized + $trait_> AmbiguousIfImpl<Invalid> for T {}
+            let _ = <$ty as AmbiguousIfImpl<_>>::some_item;
+        };
+    };
+}
+
+fn assert_unpin<T: Unpin>() {}
+fn assert_send<T: Send>() {}
+fn assert_fused<T: FusedFuture>() {}
+fn assert_debug<T: Debug>() {}
+
+/// A child that must never move once polled: `futures::future::pending` pinned down.
+#[pin_project]
+struct Immovable<T> {
+    #[pin]
+    inner: Pending<T>,
+    // pin-project derives `Unpin` from the `#[pin]` fields only.
+    #[pin]
+    _pinned: PhantomPinned,
+}
+
+impl<T> Future for Immovable<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        self.project().inner.poll(cx)
+    }
+}
+
+/// A child that must stay on its thread, and that has no `Debug` either.
+struct ThreadBound<T> {
+    gate: Gate<T>,
+    _not_send: PhantomData<Rc<()>>,
+}
+
+impl<T> Future for ThreadBound<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        Pin::new(&mut self.gate).poll(cx)
+    }
+}
+
+type Fallible = Result<u8, String>;
+
+// The test children really lack what the combinators provide, or the checks below prove
+// nothing.
+assert_not_impl!(Immovable<Fallible>: Unpin);
+assert_not_impl!(ThreadBound<Fallible>: Send);
+assert_not_impl!(ThreadBound<Fallible>: Debug);
+
+#[test]
+fn unpin_whatever_the_children_are() {
+    assert_unpin::<TryJoinAllCancel<Immovable<Fallible>>>();
+    assert_unpin::<SelectFirst<Immovable<u8>>>();
+    assert_unpin::<WaitAny<Immovable<u8>>>();
+    assert_unpin::<TryJoinCancel<(Immovable<Fallible>, Gate<Fallible>)>>();
+}
+
+#[test]
+fn send_when_the_children_are() {
+    assert_send::<TryJoinAllCancel<Gate<Fallible>>>();
+    assert_send::<SelectFirst<Gate<u8>>>();
+    assert_send::<WaitAny<Gate<u8>>>();
+    assert_send::<TryJoinCancel<(Gate<Fallible>, Gate<Result<String, String>>)>>();
+    assert_send::<TryJoinAllCancel<Immovable<Fallible>>>();
+}
+
+assert_not_impl!(TryJoinAllCancel<ThreadBound<Fallible>>: Send);
+assert_not_impl!(SelectFirst<ThreadBound<u8>>: Send);
+assert_not_impl!(WaitAny<ThreadBound<u8>>: Send);
+assert_not_impl!(TryJoinCancel<(Gate<Fallible>, ThreadBound<Fallible>)>: Send);
+
+#[test]
+fn fused_futures() {
+    assert_fused::<TryJoinAllCancel<Immovable<Fallible>>>();
+    assert_fused::<SelectFirst<ThreadBound<u8>>>();
+    assert_fused::<WaitAny<ThreadBound<u8>>>();
+    assert_fused::<TryJoinCancel<(ThreadBound<Fallible>,)>>();
+}
+
+#[test]
+fn debug_without_children_that_are_debug() {
+    assert_debug::<TryJoinAllCancel<ThreadBound<Fallible>>>();
+    assert_debug::<SelectFirst<ThreadBound<u8>>>();
+    assert_debug::<WaitAny<ThreadBound<u8>>>();
+    assert_debug::<TryJoinCancel<(ThreadBound<Fallible>, Immovable<Fallible>)>>();
+
+    let log = Log::new();
+    let bound = |index| ThreadBound {
+        gate: log.gate(index, Ok::<u8, String>(0)).0,
+        _not_send: PhantomData,
+    };
+    let formatted = [
+        format!("{:?}", try_join_all_cancel([bound(0)])),
+        format!("{:?}", select_first([bound(1)])),
+        format!("{:?}", wait_any([bound(2)])),
+        format!("{:?}", try_join_cancel((bound(3), bound(4)))),
+    ];
+    for (text, name) in formatted.iter().zip([
+        "TryJoinAllCancel",
+        "SelectFirst",
+        "WaitAny",
+        "TryJoinCancel",
+    ]) {
+        assert!(text.starts_with(name), "{text:?} names {name}");
+    }
+    assert_eq!(log.drops(), 5);
+}

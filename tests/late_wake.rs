@@ -1,0 +1,117 @@
+//! Wakers kept past the combinator's life: a child may keep (a clone of) its waker after it
+//! completed, after the combinator returned `Ready`, and after the combinator was dropped.
+//! Waking or dropping such a waker, from any thread, must be harmless and poll nothing; the
+//! last one gone releases the shared state, parent waker included.
+
+#[allow(dead_code)]
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::thread;
+
+use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use futures::future::FusedFuture;
+use support::{Log, WakeCounter};
+
+#[test]
+fn wakes_after_ready_poll_no_child() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..20);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut select = select_first(gates);
+    assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
+    openers[11].open();
+    assert_eq!(Pin::new(&mut select).poll(&mut cx), Poll::Ready((11, 11)));
+    let (polls, drops) = (log.polls(), log.drops());
+
+    for opener in &openers {
+        opener.open();
+    }
+
+    assert!(select.is_terminated());
+    assert_eq!(log.polls(), polls);
+    drop(select);
+    assert_eq!(
+        log.drops(),
+        drops,
+        "dropping the finished combinator drops no child again"
+    );
+}
+
+#[test]
+fn wakes_after_the_combinator_was_dropped_are_harmless_from_any_thread() {
+    let log = Log::new();
+    let (gates, openers) = log.gates((0..300).map(Ok::<usize, ()>));
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut join = try_join_all_cancel(gates);
+    assert!(Pin::new(&mut join)
+        .poll(&mut Context::from_waker(&waker))
+        .is_pending());
+    let kept: Vec<_> = openers.iter().map(|opener| opener.waker()).collect();
+
+    drop(join);
+    assert_eq!(log.drops(), 300);
+    for opener in &openers[..100] {
+        opener.open();
+    }
+    let elsewhere = thread::spawn(move || {
+        for (index, waker) in kept.into_iter().enumerate() {
+            if index % 2 == 0 {
+                waker.wake();
+            } else {
+                waker.wake_by_ref();
+            }
+        }
+    });
+    elsewhere.join().unwrap();
+
+    assert_eq!(
+        log.polls(),
+        300,
+        "no child polled after the combinator is gone"
+    );
+    assert_eq!(log.drops(), 300);
+}
+
+#[test]
+fn the_last_kept_child_waker_releases_the_parent_waker() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..5);
+    let parent = WakeCounter::new();
+    let mut wait = wait_any(gates);
+    {
+        let waker = parent.waker();
+        assert!(Pin::new(&mut wait)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+    }
+    assert!(
+        Arc::strong_count(&parent) > 1,
+        "the combinator holds the parent's waker"
+    );
+
+    drop(wait);
+    let last = openers[3].waker();
+    for opener in &openers {
+        opener.forget_waker();
+    }
+    // The clone now owns the shared state alone, parent waker included.
+    thread::spawn(move || {
+        last.wake_by_ref();
+        drop(last);
+    })
+    .join()
+    .unwrap();
+
+    assert_eq!(
+        Arc::strong_count(&parent),
+        1,
+        "the parent's waker was released"
+    );
+}
