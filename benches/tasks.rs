@@ -1,0 +1,408 @@
+//! Spawned tasks: `TaskHandle` against each runtime's own ways of stopping a set of tasks, one
+//! criterion group per case and runtime, one `BenchmarkId` per implementation.
+//!
+//! tokio runs a multi-thread runtime with 2 workers, smol its global executor with 2 threads
+//! (`SMOL_THREADS`), async-std its global executor.
+//!
+//! * `fail_fast_tokio`, `fail_fast_smol`: spawn N tasks. Task 0 fails as soon as every other
+//!   task has started; the N - 1 others hold a drop guard and stay pending. Timed: from the
+//!   first spawn until the error is back *and* every other task's guard has been dropped. The
+//!   peers: tokio's `JoinSet` (`join_next` until the error, then `shutdown().await`), a
+//!   `Vec<JoinHandle>` (awaited in order until the error, then `abort()` on each and awaiting
+//!   them), and smol `Task`s under futures' `try_join_all`. The failing task is at index 0
+//!   because futures' `try_join_all` over more than 30 futures returns an error only once every
+//!   lower index has completed; index 0 is also the in-order `Vec` loop's best case.
+//! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: from inside a task of
+//!   the runtime, spawn one task that returns at once and await it. The peer is the runtime's
+//!   own spawn and handle.
+//!
+//! Each group also has `TaskHandle (supervised)`: the crate's runtime-agnostic mechanism on the
+//! same runtime (a plain detached spawn through `Spawn`). The tokio and smol adapters use the
+//! runtime's own handle instead; this entry shows what that choice saves.
+
+use std::future::{pending, poll_fn, Future};
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+use cancel_cascade::rt::{self, Spawn};
+use cancel_cascade::try_join_all_cancel;
+use criterion::{BenchmarkId, Criterion};
+use futures::task::AtomicWaker;
+use tokio::runtime::Runtime;
+use tokio::task::JoinSet;
+
+const SIZES: [usize; 2] = [1000, 10_000];
+
+const OURS: &str = "cancel-cascade TaskHandle";
+const SUPERVISED: &str = "cancel-cascade TaskHandle (supervised)";
+
+/// The error of the failing task.
+#[derive(Debug)]
+struct Failed;
+
+/// The tasks that must stop: how many started, how many are alive, and the failing task's
+/// waker, woken when the last one starts.
+struct Siblings {
+    expected: usize,
+    started: AtomicUsize,
+    alive: AtomicUsize,
+    all_started: AtomicWaker,
+    lock: Mutex<()>,
+    all_stopped: Condvar,
+}
+
+impl Siblings {
+    fn new(expected: usize) -> Arc<Self> {
+        Arc::new(Siblings {
+            expected,
+            started: AtomicUsize::new(0),
+            alive: AtomicUsize::new(0),
+            all_started: AtomicWaker::new(),
+            lock: Mutex::new(()),
+            all_stopped: Condvar::new(),
+        })
+    }
+
+    /// The future of task `index`: task 0 fails once every other task started, the others
+    /// hold a guard (alive from creation, so a task never polled counts too) and stay pending.
+    fn task(self: &Arc<Self>, index: usize) -> impl Future<Output = Result<(), Failed>> {
+        let siblings = Arc::clone(self);
+        let guard = (index != 0).then(|| Guard::new(Arc::clone(self)));
+        async move {
+            match guard {
+                None => {
+                    poll_fn(|cx| {
+                        siblings.all_started.register(cx.waker());
+                        if siblings.started.load(Ordering::Acquire) == siblings.expected {
+                            Poll::Ready(())
+                        } else {
+                            Poll::Pending
+                        }
+                    })
+                    .await;
+                    Err(Failed)
+                }
+                Some(_guard) => {
+                    if siblings.started.fetch_add(1, Ordering::AcqRel) + 1 == siblings.expected {
+                        siblings.all_started.wake();
+                    }
+                    pending().await
+                }
+            }
+        }
+    }
+
+    /// Blocks the bench thread until every guard has been dropped.
+    fn wait_all_stopped(&self) {
+        let mut lock = self.lock.lock().unwrap();
+        while self.alive.load(Ordering::Acquire) != 0 {
+            lock = self.all_stopped.wait(lock).unwrap();
+        }
+    }
+}
+
+struct Guard(Arc<Siblings>);
+
+impl Guard {
+    fn new(siblings: Arc<Siblings>) -> Self {
+        siblings.alive.fetch_add(1, Ordering::AcqRel);
+        Guard(siblings)
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        if self.0.alive.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // Under the lock, so that the waiter either sees zero or is already waiting.
+            let _lock = self.0.lock.lock().unwrap();
+            self.0.all_stopped.notify_all();
+        }
+    }
+}
+
+/// tokio through the supervised mechanism: a plain detached spawn.
+struct TokioDetached;
+
+impl Spawn for TokioDetached {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        drop(tokio::spawn(future));
+    }
+}
+
+/// smol through the supervised mechanism: a plain detached spawn.
+struct SmolDetached;
+
+impl Spawn for SmolDetached {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        smol::spawn(future).detach();
+    }
+}
+
+fn tokio_runtime() -> Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
+/// Times `iters` runs of `run` over N tasks, each until the error is back and every sibling
+/// has stopped. `run` returns once the error is back.
+fn time_fail_fast(iters: u64, n: usize, mut run: impl FnMut(Arc<Siblings>)) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let siblings = Siblings::new(n - 1);
+        let start = Instant::now();
+        run(Arc::clone(&siblings));
+        siblings.wait_all_stopped();
+        total += start.elapsed();
+    }
+    total
+}
+
+fn fail_fast_tokio(c: &mut Criterion) {
+    let runtime = tokio_runtime();
+    let mut group = c.benchmark_group("fail_fast_tokio");
+    group.sample_size(20);
+    for n in SIZES {
+        group.bench_with_input(BenchmarkId::new(OURS, n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                time_fail_fast(iters, n, |siblings| {
+                    runtime.block_on(async {
+                        let handles = (0..n).map(|i| rt::tokio::spawn(siblings.task(i)));
+                        try_join_all_cancel(handles).await.unwrap_err();
+                    })
+                })
+            })
+        });
+        group.bench_with_input(BenchmarkId::new(SUPERVISED, n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                time_fail_fast(iters, n, |siblings| {
+                    runtime.block_on(async {
+                        let handles = (0..n).map(|i| TokioDetached.spawn_task(siblings.task(i)));
+                        try_join_all_cancel(handles).await.unwrap_err();
+                    })
+                })
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("tokio JoinSet", n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                time_fail_fast(iters, n, |siblings| {
+                    runtime.block_on(async {
+                        let mut set = JoinSet::new();
+                        for i in 0..n {
+                            set.spawn(siblings.task(i));
+                        }
+                        while let Some(joined) = set.join_next().await {
+                            if joined.unwrap().is_err() {
+                                break;
+                            }
+                        }
+                        set.shutdown().await;
+                    })
+                })
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("tokio Vec<JoinHandle> + abort", n),
+            &n,
+            |b, &n| {
+                b.iter_custom(|iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let mut handles: Vec<_> =
+                                (0..n).map(|i| tokio::spawn(siblings.task(i))).collect();
+                            let mut failed_at = n;
+                            for (index, handle) in handles.iter_mut().enumerate() {
+                                if handle.await.unwrap().is_err() {
+                                    failed_at = index;
+                                    break;
+                                }
+                            }
+                            for handle in &handles[failed_at..] {
+                                handle.abort();
+                            }
+                            for handle in handles.drain(failed_at + 1..) {
+                                let _ = handle.await;
+                            }
+                        })
+                    })
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+fn fail_fast_smol(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fail_fast_smol");
+    group.sample_size(20);
+    for n in SIZES {
+        group.bench_with_input(BenchmarkId::new(OURS, n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                time_fail_fast(iters, n, |siblings| {
+                    smol::block_on(async {
+                        let handles = (0..n).map(|i| rt::smol::spawn(siblings.task(i)));
+                        try_join_all_cancel(handles).await.unwrap_err();
+                    })
+                })
+            })
+        });
+        group.bench_with_input(BenchmarkId::new(SUPERVISED, n), &n, |b, &n| {
+            b.iter_custom(|iters| {
+                time_fail_fast(iters, n, |siblings| {
+                    smol::block_on(async {
+                        let handles = (0..n).map(|i| SmolDetached.spawn_task(siblings.task(i)));
+                        try_join_all_cancel(handles).await.unwrap_err();
+                    })
+                })
+            })
+        });
+        group.bench_with_input(
+            BenchmarkId::new("smol Task + futures::try_join_all", n),
+            &n,
+            |b, &n| {
+                b.iter_custom(|iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        smol::block_on(async {
+                            let tasks = (0..n).map(|i| smol::spawn(siblings.task(i)));
+                            futures::future::try_join_all(tasks).await.unwrap_err();
+                        })
+                    })
+                })
+            },
+        );
+    }
+    group.finish();
+}
+
+/// Times `iters` spawn-and-await round trips of a task that returns at once.
+async fn round_trips<H: Future<Output = u64>>(iters: u64, spawn: impl Fn(u64) -> H) -> Duration {
+    let start = Instant::now();
+    for i in 0..iters {
+        black_box(spawn(i).await);
+    }
+    start.elapsed()
+}
+
+fn spawn_await_tokio(c: &mut Criterion) {
+    let runtime = tokio_runtime();
+    let mut group = c.benchmark_group("spawn_await_tokio");
+    // On a worker, where tasks spawn into the worker's own queue.
+    fn on_worker<F>(runtime: &Runtime, body: F) -> Duration
+    where
+        F: Future<Output = Duration> + Send + 'static,
+    {
+        runtime.block_on(async { tokio::spawn(body).await.unwrap() })
+    }
+    group.bench_function("tokio spawn + JoinHandle", |b| {
+        b.iter_custom(|iters| {
+            on_worker(
+                &runtime,
+                round_trips(iters, |i| async move {
+                    tokio::spawn(async move { black_box(i) }).await.unwrap()
+                }),
+            )
+        })
+    });
+    group.bench_function(OURS, |b| {
+        b.iter_custom(|iters| {
+            on_worker(
+                &runtime,
+                round_trips(iters, |i| rt::tokio::spawn(async move { black_box(i) })),
+            )
+        })
+    });
+    group.bench_function(SUPERVISED, |b| {
+        b.iter_custom(|iters| {
+            on_worker(
+                &runtime,
+                round_trips(iters, |i| {
+                    TokioDetached.spawn_task(async move { black_box(i) })
+                }),
+            )
+        })
+    });
+    group.finish();
+}
+
+fn spawn_await_smol(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_await_smol");
+    fn on_executor<F>(body: F) -> Duration
+    where
+        F: Future<Output = Duration> + Send + 'static,
+    {
+        smol::block_on(smol::spawn(body))
+    }
+    group.bench_function("smol spawn + Task", |b| {
+        b.iter_custom(|iters| {
+            on_executor(round_trips(iters, |i| {
+                smol::spawn(async move { black_box(i) })
+            }))
+        })
+    });
+    group.bench_function(OURS, |b| {
+        b.iter_custom(|iters| {
+            on_executor(round_trips(iters, |i| {
+                rt::smol::spawn(async move { black_box(i) })
+            }))
+        })
+    });
+    group.bench_function(SUPERVISED, |b| {
+        b.iter_custom(|iters| {
+            on_executor(round_trips(iters, |i| {
+                SmolDetached.spawn_task(async move { black_box(i) })
+            }))
+        })
+    });
+    group.finish();
+}
+
+fn spawn_await_async_std(c: &mut Criterion) {
+    let mut group = c.benchmark_group("spawn_await_async_std");
+    fn on_executor<F>(body: F) -> Duration
+    where
+        F: Future<Output = Duration> + Send + 'static,
+    {
+        async_std::task::block_on(async_std::task::spawn(body))
+    }
+    group.bench_function("async-std spawn + JoinHandle", |b| {
+        b.iter_custom(|iters| {
+            on_executor(round_trips(iters, |i| {
+                async_std::task::spawn(async move { black_box(i) })
+            }))
+        })
+    });
+    // async-std's adapter is the supervised mechanism.
+    group.bench_function(SUPERVISED, |b| {
+        b.iter_custom(|iters| {
+            on_executor(round_trips(iters, |i| {
+                rt::async_std::spawn(async move { black_box(i) })
+            }))
+        })
+    });
+    group.finish();
+}
+
+fn main() {
+    // Read once, when smol's global executor starts: match tokio's two workers.
+    std::env::set_var("SMOL_THREADS", "2");
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3))
+        .configure_from_args();
+    fail_fast_tokio(&mut criterion);
+    fail_fast_smol(&mut criterion);
+    spawn_await_tokio(&mut criterion);
+    spawn_await_smol(&mut criterion);
+    spawn_await_async_std(&mut criterion);
+    criterion.final_summary();
+}

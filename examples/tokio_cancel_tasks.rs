@@ -1,0 +1,71 @@
+//! Seed 003 on tokio: create a task, cancel it and wait for the cancellation; then cancel
+//! several tasks and wait for all of them.
+//!
+//! asyncio pattern it replaces: `task.cancel()` followed by `await task` inside
+//! `try: ... except CancelledError`, and for several tasks a `cancel()` loop followed by
+//! `await gather(*tasks, return_exceptions=True)`. `cancel()` only asks; the coroutine learns
+//! of it at its next `await`, and the `await` is what waits.
+//!
+//! What differs here: `TaskHandle::cancel().await` asks and waits in one call, and returns once
+//! the task's future has been dropped: its destructors (which print `... cancelled` below) have
+//! run. There is no exception to catch, and a task cannot refuse. If the task had already
+//! finished, its output comes back instead. Merely dropping a handle cancels too, without the
+//! wait; tokio's own `JoinHandle` would let the task run on.
+
+use std::time::Duration;
+
+use cancel_cascade::rt::tokio::spawn;
+use cancel_cascade::TaskHandle;
+use futures::future::join_all;
+use tokio::time::sleep;
+
+const STEP: Duration = Duration::from_millis(300);
+
+/// Prints that its task was cancelled when it is dropped before the task finished: the
+/// visible sign that a cancelled task's future is gone.
+struct CancelNote {
+    name: &'static str,
+    finished: bool,
+}
+
+impl Drop for CancelNote {
+    fn drop(&mut self) {
+        if !self.finished {
+            println!("{} cancelled", self.name);
+        }
+    }
+}
+
+async fn coroutine(name: &'static str) -> &'static str {
+    let mut note = CancelNote {
+        name,
+        finished: false,
+    };
+    println!("{name} started");
+    sleep(STEP * 2).await;
+    println!("{name} finished");
+    note.finished = true;
+    name
+}
+
+#[tokio::main]
+async fn main() {
+    // 1. Cancel one task.
+    let task = spawn(coroutine("Coroutine"));
+    sleep(STEP).await;
+    println!("Cancelling the task...");
+    match task.cancel().await {
+        None => println!("Task cancelled (its future is gone)"),
+        Some(name) => println!("{name} had finished before the cancel"),
+    }
+
+    // 4. Cancel several, and wait until every one has stopped.
+    let tasks: Vec<TaskHandle<&str>> = ["Task-1", "Task-2", "Task-3"]
+        .into_iter()
+        .map(|name| spawn(coroutine(name)))
+        .collect();
+    sleep(STEP).await;
+    println!("Cancelling all tasks...");
+    let outcomes = join_all(tasks.into_iter().map(TaskHandle::cancel)).await;
+    println!("All stopped: {outcomes:?}");
+}
