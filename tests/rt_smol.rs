@@ -1,0 +1,126 @@
+//! `TaskHandle` on smol: every spawned-task scenario on smol's global executor (which never
+//! shuts down), then what is smol's own: spawning on an `Executor` of one's own, and dropping
+//! that executor.
+#![cfg(all(feature = "smol", not(loom)))]
+
+#[allow(dead_code)]
+mod support;
+#[allow(dead_code)]
+#[path = "support/tasks.rs"]
+mod tasks;
+
+use std::future::{pending, Future};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use cancel_cascade::rt::smol::Smol;
+use cancel_cascade::rt::{self, Spawn};
+use smol::Executor;
+use support::{panic_message, watchdog};
+use tasks::Alive;
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// Runs `scenario` to completion under a watchdog; its tasks run on the global executor.
+fn on_smol<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+where
+    F: Future<Output = ()>,
+{
+    watchdog(what, LIMIT, move || smol::block_on(scenario()));
+}
+
+#[test]
+fn fail_fast_over_50_tasks() {
+    on_smol("fail_fast_over_50_tasks", || {
+        tasks::fail_fast_over_50_tasks(&Smol)
+    });
+}
+
+#[test]
+fn cancel_waits_for_the_drop() {
+    on_smol("cancel_waits_for_the_drop", || {
+        tasks::cancel_waits_for_the_drop(&Smol, 500)
+    });
+}
+
+#[test]
+fn cancel_after_finish_gives_the_output() {
+    on_smol("cancel_after_finish_gives_the_output", || {
+        tasks::cancel_after_finish_gives_the_output(&Smol)
+    });
+}
+
+#[test]
+fn drop_cancels() {
+    on_smol("drop_cancels", || tasks::drop_cancels(&Smol));
+}
+
+#[test]
+fn detach_lets_it_finish() {
+    on_smol("detach_lets_it_finish", || {
+        tasks::detach_lets_it_finish(&Smol)
+    });
+}
+
+#[test]
+fn panic_resumes_in_the_awaiter() {
+    on_smol("panic_resumes_in_the_awaiter", || {
+        tasks::panic_resumes_in_the_awaiter(&Smol)
+    });
+}
+
+#[test]
+fn select_first_and_wait_any_over_handles() {
+    on_smol("select_first_and_wait_any_over_handles", || {
+        tasks::select_first_and_wait_any_over_handles(&Smol)
+    });
+}
+
+#[test]
+fn grandchildren_cancelled_with_their_parent() {
+    on_smol("grandchildren_cancelled_with_their_parent", || {
+        tasks::grandchildren_cancelled_with_their_parent(&Smol)
+    });
+}
+
+#[test]
+fn the_module_spawn_and_an_executor_spawn_the_same_tasks() {
+    watchdog("spawn paths", LIMIT, || {
+        let global = smol::block_on(rt::smol::spawn(async { 1 }));
+        let executor = Executor::new();
+        let own = executor.spawn_task(async { 2 });
+        assert_eq!(smol::block_on(executor.run(own)), 2);
+        assert_eq!(global, 1);
+    });
+}
+
+#[test]
+fn a_dropped_executor_makes_an_awaiting_handle_panic() {
+    watchdog("executor dropped", LIMIT, || {
+        let executor = Executor::new();
+        let alive = Alive::new();
+        let guard = alive.guard();
+        let started = Arc::new(AtomicBool::new(false));
+        let running = Arc::clone(&started);
+        let task = executor.spawn_task(async move {
+            let _guard = guard;
+            running.store(true, Ordering::SeqCst);
+            pending::<()>().await
+        });
+        assert!(executor.try_tick(), "the task ran once");
+        assert!(started.load(Ordering::SeqCst));
+        let awaiter = thread::spawn(move || smol::block_on(task));
+        // A dropped executor drops every task it holds.
+        drop(executor);
+        assert_eq!(alive.count(), 0, "the executor dropped the task's future");
+        let panic = awaiter
+            .join()
+            .expect_err("awaiting a task its executor dropped panics");
+        assert!(
+            panic_message(panic).contains("runtime dropped it before it finished"),
+            "the panic says why"
+        );
+    });
+}

@@ -1,0 +1,137 @@
+//! `TaskHandle` on tokio: every spawned-task scenario on a two-worker runtime that stays alive
+//! for the whole check, then what is tokio's own: spawning through a runtime `Handle`, and
+//! shutdown.
+#![cfg(all(feature = "tokio", not(loom)))]
+
+#[allow(dead_code)]
+mod support;
+#[allow(dead_code)]
+#[path = "support/tasks.rs"]
+mod tasks;
+
+use std::future::{pending, Future};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use cancel_cascade::rt::tokio::Tokio;
+use cancel_cascade::rt::{self, Spawn};
+use futures::executor::block_on;
+use support::{panic_message, watchdog};
+use tasks::Alive;
+use tokio::runtime::{Builder, Runtime};
+
+const LIMIT: Duration = Duration::from_secs(60);
+
+fn runtime() -> Runtime {
+    Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("build a tokio runtime")
+}
+
+/// Runs `scenario` on a fresh runtime that outlives every check in it, under a watchdog.
+fn on_tokio<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+where
+    F: Future<Output = ()>,
+{
+    watchdog(what, LIMIT, move || runtime().block_on(scenario()));
+}
+
+#[test]
+fn fail_fast_over_50_tasks() {
+    on_tokio("fail_fast_over_50_tasks", || {
+        tasks::fail_fast_over_50_tasks(&Tokio)
+    });
+}
+
+#[test]
+fn cancel_waits_for_the_drop() {
+    on_tokio("cancel_waits_for_the_drop", || {
+        tasks::cancel_waits_for_the_drop(&Tokio, 500)
+    });
+}
+
+#[test]
+fn cancel_after_finish_gives_the_output() {
+    on_tokio("cancel_after_finish_gives_the_output", || {
+        tasks::cancel_after_finish_gives_the_output(&Tokio)
+    });
+}
+
+#[test]
+fn drop_cancels() {
+    on_tokio("drop_cancels", || tasks::drop_cancels(&Tokio));
+}
+
+#[test]
+fn detach_lets_it_finish() {
+    on_tokio("detach_lets_it_finish", || {
+        tasks::detach_lets_it_finish(&Tokio)
+    });
+}
+
+#[test]
+fn panic_resumes_in_the_awaiter() {
+    on_tokio("panic_resumes_in_the_awaiter", || {
+        tasks::panic_resumes_in_the_awaiter(&Tokio)
+    });
+}
+
+#[test]
+fn select_first_and_wait_any_over_handles() {
+    on_tokio("select_first_and_wait_any_over_handles", || {
+        tasks::select_first_and_wait_any_over_handles(&Tokio)
+    });
+}
+
+#[test]
+fn grandchildren_cancelled_with_their_parent() {
+    on_tokio("grandchildren_cancelled_with_their_parent", || {
+        tasks::grandchildren_cancelled_with_their_parent(&Tokio)
+    });
+}
+
+#[test]
+fn the_module_spawn_and_a_runtime_handle_spawn_the_same_tasks() {
+    watchdog("spawn paths", LIMIT, || {
+        let runtime = runtime();
+        let inside = runtime.block_on(async { rt::tokio::spawn(async { 1 }).await });
+        // From a thread outside the runtime, awaited by another executor.
+        let outside = block_on(runtime.handle().spawn_task(async { 2 }));
+        assert_eq!((inside, outside), (1, 2));
+    });
+}
+
+#[test]
+fn shutdown_makes_an_awaiting_handle_panic() {
+    watchdog("shutdown", LIMIT, || {
+        let runtime = runtime();
+        let handle = runtime.handle().clone();
+        let alive = Alive::new();
+        let guard = alive.guard();
+        let (started, has_started) = mpsc::channel();
+        let task = handle.spawn_task(async move {
+            let _guard = guard;
+            started.send(()).unwrap();
+            pending::<()>().await
+        });
+        has_started.recv().unwrap();
+        let awaiter = thread::spawn(move || block_on(task));
+        // Dropping a runtime shuts it down and waits for its workers, which drop their tasks.
+        drop(runtime);
+        assert_eq!(alive.count(), 0, "the shutdown dropped the task's future");
+        let panic = awaiter
+            .join()
+            .expect_err("awaiting a task lost in a shutdown panics");
+        assert!(
+            panic_message(panic).contains("runtime dropped it before it finished"),
+            "the panic says why"
+        );
+
+        // A task spawned after the shutdown is dropped at once.
+        let late = handle.spawn_task(async { 3 });
+        let panic = thread::spawn(move || block_on(late)).join().unwrap_err();
+        assert!(panic_message(panic).contains("runtime dropped it before it finished"));
+    });
+}
