@@ -1,8 +1,8 @@
 //! Spawned tasks: `TaskHandle` against each runtime's own ways of stopping a set of tasks, one
 //! criterion group per case and runtime, one `BenchmarkId` per implementation.
 //!
-//! tokio runs a multi-thread runtime with 2 workers, smol its global executor with 2 threads
-//! (`SMOL_THREADS`), async-std its global executor.
+//! The fail-fast groups run on two threads: a multi-thread tokio runtime with 2 workers, smol's
+//! global executor with 2 threads (`SMOL_THREADS`).
 //!
 //! * `fail_fast_tokio`, `fail_fast_smol`: spawn N tasks. Task 0 fails as soon as every other
 //!   task has started; the N - 1 others hold a drop guard and stay pending. Timed: from the
@@ -12,9 +12,12 @@
 //!   them), and smol `Task`s under futures' `try_join_all`. The failing task is at index 0
 //!   because futures' `try_join_all` over more than 30 futures returns an error only once every
 //!   lower index has completed; index 0 is also the in-order `Vec` loop's best case.
-//! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: from inside a task of
-//!   the runtime, spawn one task that returns at once and await it. The peer is the runtime's
-//!   own spawn and handle.
+//! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: spawn one task that
+//!   returns at once and await it, in a loop. The peer is the runtime's own spawn and handle.
+//!   These run on one thread (a current-thread tokio runtime, a `smol::Executor` run by the
+//!   bench thread, async-std with `ASYNC_STD_THREAD_COUNT=1`): what is measured is the cost of
+//!   the handle, which on two threads drowns in the noise of cross-thread wake-ups (runs there
+//!   land anywhere between 0.8 and 1.4 µs, for the runtime's own handle and ours alike).
 //!
 //! Each group also has `TaskHandle (supervised)`: the crate's runtime-agnostic mechanism on the
 //! same runtime (a plain detached spawn through `Spawn`). The tokio and smol adapters use the
@@ -31,6 +34,7 @@ use cancel_cascade::rt::{self, Spawn};
 use cancel_cascade::try_join_all_cancel;
 use criterion::{BenchmarkId, Criterion};
 use futures::task::AtomicWaker;
+use smol::Executor;
 use tokio::runtime::Runtime;
 use tokio::task::JoinSet;
 
@@ -293,108 +297,139 @@ async fn round_trips<H: Future<Output = u64>>(iters: u64, spawn: impl Fn(u64) ->
     start.elapsed()
 }
 
-fn spawn_await_tokio(c: &mut Criterion) {
-    let runtime = tokio_runtime();
-    let mut group = c.benchmark_group("spawn_await_tokio");
-    // On a worker, where tasks spawn into the worker's own queue.
-    fn on_worker<F>(runtime: &Runtime, body: F) -> Duration
-    where
-        F: Future<Output = Duration> + Send + 'static,
-    {
-        runtime.block_on(async { tokio::spawn(body).await.unwrap() })
+/// An implementation's name, and how it times `n` round trips.
+type RoundTrips<'a> = (&'a str, &'a mut dyn FnMut(u64) -> Duration);
+
+/// Batches of the paired measurement, and round trips per batch.
+const PAIRS: usize = 101;
+const BATCH: u64 = 2000;
+
+/// One `spawn_await` group. The first entry is the runtime's own spawn and handle.
+///
+/// Before criterion measures each entry on its own, a paired measurement prints each entry's
+/// time over the first's: batches of the entries alternate, and the median of the per-batch
+/// ratios is kept, so that load and clock drift on this machine hit both sides of each ratio
+/// alike.
+fn spawn_await_group(c: &mut Criterion, name: &str, entries: &mut [RoundTrips<'_>]) {
+    let mut ratios = vec![Vec::with_capacity(PAIRS); entries.len()];
+    for _ in 0..PAIRS {
+        let own = (entries[0].1)(BATCH).as_secs_f64();
+        for (entry, ratios) in entries.iter_mut().zip(&mut ratios).skip(1) {
+            ratios.push((entry.1)(BATCH).as_secs_f64() / own);
+        }
     }
-    group.bench_function("tokio spawn + JoinHandle", |b| {
-        b.iter_custom(|iters| {
-            on_worker(
-                &runtime,
-                round_trips(iters, |i| async move {
-                    tokio::spawn(async move { black_box(i) }).await.unwrap()
-                }),
-            )
-        })
-    });
-    group.bench_function(OURS, |b| {
-        b.iter_custom(|iters| {
-            on_worker(
-                &runtime,
-                round_trips(iters, |i| rt::tokio::spawn(async move { black_box(i) })),
-            )
-        })
-    });
-    group.bench_function(SUPERVISED, |b| {
-        b.iter_custom(|iters| {
-            on_worker(
-                &runtime,
-                round_trips(iters, |i| {
-                    TokioDetached.spawn_task(async move { black_box(i) })
-                }),
-            )
-        })
-    });
+    for (entry, ratios) in entries.iter().zip(&mut ratios).skip(1) {
+        ratios.sort_by(f64::total_cmp);
+        println!(
+            "{name}: {} / {} = {:.3} (median of {PAIRS} paired batches of {BATCH})",
+            entry.0,
+            entries[0].0,
+            ratios[PAIRS / 2]
+        );
+    }
+    let mut group = c.benchmark_group(name);
+    for (id, time) in entries.iter_mut() {
+        group.bench_function(*id, |b| b.iter_custom(&mut **time));
+    }
     group.finish();
+}
+
+fn spawn_await_tokio(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    spawn_await_group(
+        c,
+        "spawn_await_tokio",
+        &mut [
+            ("tokio spawn + JoinHandle", &mut |iters| {
+                runtime.block_on(round_trips(iters, |i| async move {
+                    tokio::spawn(async move { black_box(i) }).await.unwrap()
+                }))
+            }),
+            (OURS, &mut |iters| {
+                runtime.block_on(round_trips(iters, |i| {
+                    rt::tokio::spawn(async move { black_box(i) })
+                }))
+            }),
+            (SUPERVISED, &mut |iters| {
+                runtime.block_on(round_trips(iters, |i| {
+                    TokioDetached.spawn_task(async move { black_box(i) })
+                }))
+            }),
+        ],
+    );
+}
+
+/// smol through the supervised mechanism, on an executor of one's own.
+struct SmolExecutorDetached<'a>(&'a Executor<'static>);
+
+impl Spawn for SmolExecutorDetached<'_> {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.spawn(future).detach();
+    }
 }
 
 fn spawn_await_smol(c: &mut Criterion) {
-    let mut group = c.benchmark_group("spawn_await_smol");
-    fn on_executor<F>(body: F) -> Duration
-    where
-        F: Future<Output = Duration> + Send + 'static,
-    {
-        smol::block_on(smol::spawn(body))
-    }
-    group.bench_function("smol spawn + Task", |b| {
-        b.iter_custom(|iters| {
-            on_executor(round_trips(iters, |i| {
-                smol::spawn(async move { black_box(i) })
-            }))
-        })
-    });
-    group.bench_function(OURS, |b| {
-        b.iter_custom(|iters| {
-            on_executor(round_trips(iters, |i| {
-                rt::smol::spawn(async move { black_box(i) })
-            }))
-        })
-    });
-    group.bench_function(SUPERVISED, |b| {
-        b.iter_custom(|iters| {
-            on_executor(round_trips(iters, |i| {
-                SmolDetached.spawn_task(async move { black_box(i) })
-            }))
-        })
-    });
-    group.finish();
+    let executor = Executor::new();
+    let detached = SmolExecutorDetached(&executor);
+    spawn_await_group(
+        c,
+        "spawn_await_smol",
+        &mut [
+            ("smol spawn + Task", &mut |iters| {
+                smol::block_on(executor.run(round_trips(iters, |i| {
+                    executor.spawn(async move { black_box(i) })
+                })))
+            }),
+            (OURS, &mut |iters| {
+                smol::block_on(executor.run(round_trips(iters, |i| {
+                    executor.spawn_task(async move { black_box(i) })
+                })))
+            }),
+            (SUPERVISED, &mut |iters| {
+                smol::block_on(executor.run(round_trips(iters, |i| {
+                    detached.spawn_task(async move { black_box(i) })
+                })))
+            }),
+        ],
+    );
 }
 
 fn spawn_await_async_std(c: &mut Criterion) {
-    let mut group = c.benchmark_group("spawn_await_async_std");
     fn on_executor<F>(body: F) -> Duration
     where
         F: Future<Output = Duration> + Send + 'static,
     {
         async_std::task::block_on(async_std::task::spawn(body))
     }
-    group.bench_function("async-std spawn + JoinHandle", |b| {
-        b.iter_custom(|iters| {
-            on_executor(round_trips(iters, |i| {
-                async_std::task::spawn(async move { black_box(i) })
-            }))
-        })
-    });
-    // async-std's adapter is the supervised mechanism.
-    group.bench_function(SUPERVISED, |b| {
-        b.iter_custom(|iters| {
-            on_executor(round_trips(iters, |i| {
-                rt::async_std::spawn(async move { black_box(i) })
-            }))
-        })
-    });
-    group.finish();
+    spawn_await_group(
+        c,
+        "spawn_await_async_std",
+        &mut [
+            ("async-std spawn + JoinHandle", &mut |iters| {
+                on_executor(round_trips(iters, |i| {
+                    async_std::task::spawn(async move { black_box(i) })
+                }))
+            }),
+            // async-std's adapter is the supervised mechanism.
+            (SUPERVISED, &mut |iters| {
+                on_executor(round_trips(iters, |i| {
+                    rt::async_std::spawn(async move { black_box(i) })
+                }))
+            }),
+        ],
+    );
 }
 
 fn main() {
-    // Read once, when smol's global executor starts: match tokio's two workers.
+    // Read once, when each global executor starts. smol matches tokio's two workers; async-std
+    // runs only `spawn_await`, on one thread like the other `spawn_await` groups.
     std::env::set_var("SMOL_THREADS", "2");
+    std::env::set_var("ASYNC_STD_THREAD_COUNT", "1");
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
