@@ -68,7 +68,9 @@ pub(crate) use shared::Supervised;
 ///
 /// Awaiting the handle panics if the task panicked (with the task's own payload), and if the
 /// task's runtime dropped it before it finished, for example because the runtime shut down:
-/// there is no output to wait for, and waiting would never end.
+/// there is no output to wait for, and waiting would never end. Polling the handle again after
+/// it gave its output panics too (it is a [`FusedFuture`]: check
+/// [`is_terminated`](FusedFuture::is_terminated) first).
 #[must_use = "dropping a `TaskHandle` cancels its task; call `.detach()` to let it run unobserved"]
 pub struct TaskHandle<T> {
     // `None` once the handle gave its output, or `detach`/`cancel` took the task away: then
@@ -257,7 +259,7 @@ impl<T> Task<T> {
         }
     }
 
-    fn runtime(&self) -> &'static str {
+    fn kind(&self) -> &'static str {
         match self {
             Task::Supervised(_) => "supervised",
             #[cfg(feature = "tokio")]
@@ -320,7 +322,7 @@ impl<T> FusedFuture for TaskHandle<T> {
 impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
-            .field("runtime", &self.task.as_ref().map(Task::runtime))
+            .field("kind", &self.task.as_ref().map(Task::kind))
             .field("finished", &self.is_finished())
             .finish()
     }

@@ -239,7 +239,7 @@ fn handles_are_send_unpin_and_debug_whatever_the_output() {
     send_unpin(&task);
     assert_eq!(
         format!("{task:?}"),
-        r#"TaskHandle { runtime: Some("supervised"), finished: false }"#
+        r#"TaskHandle { kind: Some("supervised"), finished: false }"#
     );
     let NotDebug = pool.run_until(task);
 }

@@ -89,8 +89,10 @@ fn grandchildren_cancelled_with_their_parent() {
 fn the_module_spawn_and_an_executor_spawn_the_same_tasks() {
     watchdog("spawn paths", LIMIT, || {
         let global = smol::block_on(rt::smol::spawn(async { 1 }));
-        let executor = Executor::new();
+        // Shared as smol programs usually share their executor; still smol's own task.
+        let executor = Arc::new(Executor::new());
         let own = executor.spawn_task(async { 2 });
+        assert!(format!("{own:?}").contains(r#"kind: Some("smol")"#));
         assert_eq!(smol::block_on(executor.run(own)), 2);
         assert_eq!(global, 1);
     });

@@ -39,6 +39,7 @@ pub mod smol;
 pub mod tokio;
 
 use std::future::Future;
+use std::sync::Arc;
 
 use crate::TaskHandle;
 
@@ -46,9 +47,10 @@ use crate::TaskHandle;
 /// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
 ///
 /// The runtime adapters implement it for [`tokio::Tokio`], [`smol::Smol`] and
-/// [`async_std::AsyncStd`] (and for `tokio::runtime::Handle` and `smol::Executor`). For any
-/// other executor, implement [`spawn_detached`](Spawn::spawn_detached), and only that: the
-/// tasks then run supervised (see the [module docs](self)).
+/// [`async_std::AsyncStd`] (and for `tokio::runtime::Handle` and `smol::Executor`); a shared
+/// reference or an `Arc` to a `Spawn` is one too. For any other executor, implement
+/// [`spawn_detached`](Spawn::spawn_detached), and only that: the tasks then run supervised (see
+/// the [module docs](self)).
 ///
 /// # Examples
 ///
@@ -102,5 +104,39 @@ pub trait Spawn {
         let (task, handle) = TaskHandle::supervise(future);
         self.spawn_detached(task);
         handle
+    }
+}
+
+impl<S: Spawn> Spawn for &S {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        (**self).spawn_detached(future);
+    }
+
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        (**self).spawn_task(future)
+    }
+}
+
+impl<S: Spawn> Spawn for Arc<S> {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        (**self).spawn_detached(future);
+    }
+
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        (**self).spawn_task(future)
     }
 }
