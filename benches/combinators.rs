@@ -1,2 +1,508 @@
-//! Placeholder until the comparison benches land.
-fn main() {}
+//! Our combinators against futures-util and futures-concurrency, side by side, N in
+//! {10, 100, 1000, 10 000}; one criterion group per case, one `BenchmarkId` per implementation.
+//!
+//! Every child is a [`Gated`] future: pending until the bench opens its gate, it keeps the waker
+//! of its latest pending poll, and counts its own drop. The parent task's waker raises a flag;
+//! an implementation is polled again only while its last poll left that flag raised (an
+//! executor's rule; futures-util's `FuturesUnordered` yields that way). Wake orders, failing
+//! children and winners come from a seeded generator, the same for every implementation.
+//!
+//! * `all_ready`: every child is ready at its first poll. Timed: construction from a `Vec` of
+//!   children, polling to `Ready`, dropping the combinator. `plain loop` polls each child once
+//!   with the parent's context and collects the outputs: the floor.
+//! * `woken_once`: every child is pending until woken once, in a seeded random order. Not
+//!   timed: construction and the first poll (which stores every child's waker). Timed: for each
+//!   child in that order, open its gate, wake its stored waker, poll the combinator.
+//!   `FuturesUnordered` collects in completion order, the others in input order.
+//! * `fail_fast`: after the first poll (not timed), one child fails, the N - 1 others stay
+//!   pending. Timed: from the failing child's wake to `Err` with every child dropped, which
+//!   includes dropping the combinator (for every implementation, ours too). The failing index is
+//!   seeded random, except for futures-util's `try_join_all` at N > 30: its `FuturesOrdered`
+//!   withholds an error until every lower index has completed, so it would never fail fast
+//!   there; it gets index 0, its best case.
+//! * `race`: after the first poll (not timed), one seeded random child wins. Timed: from the
+//!   winner's wake to the output with every loser dropped (dropping the combinator and, for
+//!   `select_all` and `select_ok`, the returned remainder).
+//!
+//! Before measuring, the bench prints a census: allocations and child polls of one counted run
+//! per implementation and N.
+
+mod support;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use criterion::{BenchmarkId, Criterion, Throughput};
+use futures::stream::{FuturesUnordered, TryStreamExt};
+use futures_concurrency::future::{Race as _, TryJoin as _};
+
+use support::{
+    batch_for, census_header, census_row, Board, Contender, Entry, Failed, Gate, Gated, Parent,
+    Scenario, SplitMix64,
+};
+
+const SIZES: [usize; 4] = [10, 100, 1000, 10_000];
+
+/// futures-util's `try_join_all` switches from polling every child to `FuturesOrdered` above
+/// this many children.
+const FUTURES_UTIL_SMALL: usize = 30;
+
+type Joined = Result<Vec<usize>, Failed>;
+
+/// The implementations a group enters at a given N.
+type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
+
+const GROUPS: [(&str, Contenders); 4] = [
+    ("all_ready", all_ready),
+    ("woken_once", woken_once),
+    ("fail_fast", fail_fast),
+    ("race", race),
+];
+
+fn all_ready(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::try_join_all_cancel",
+            AllReady::new(n, |children, parent| {
+                parent.complete(try_join_all_cancel(children))
+            }),
+        ),
+        Entry::boxed(
+            "futures::try_join_all",
+            AllReady::new(n, |children, parent| {
+                parent.complete(futures::future::try_join_all(children))
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::TryJoin",
+            AllReady::new(n, |children, parent| parent.complete(children.try_join())),
+        ),
+        Entry::boxed("plain loop", AllReady::new(n, plain_loop)),
+    ]
+}
+
+/// The floor of `all_ready`: poll each child once with the parent's context, collect outputs.
+fn plain_loop(children: Vec<Gated>, parent: &Parent) -> Joined {
+    let mut cx = Context::from_waker(parent.waker());
+    let mut outputs = Vec::with_capacity(children.len());
+    for mut child in children {
+        match Pin::new(&mut child).poll(&mut cx) {
+            Poll::Ready(Ok(output)) => outputs.push(output),
+            Poll::Ready(Err(error)) => return Err(error),
+            Poll::Pending => panic!("plain loop: a child was not ready"),
+        }
+    }
+    Ok(outputs)
+}
+
+fn woken_once(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::try_join_all_cancel",
+            WokenOnce::new(n, true, try_join_all_cancel),
+        ),
+        Entry::boxed(
+            "futures::try_join_all",
+            WokenOnce::new(n, true, futures::future::try_join_all),
+        ),
+        Entry::boxed(
+            "futures::FuturesUnordered",
+            WokenOnce::new(n, false, |children| {
+                FuturesUnordered::from_iter(children).try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::TryJoin",
+            WokenOnce::new(n, true, |children| children.try_join()),
+        ),
+    ]
+}
+
+fn fail_fast(n: usize) -> Vec<Box<dyn Contender>> {
+    let futures_util_failing = (n > FUTURES_UTIL_SMALL).then_some(0);
+    vec![
+        Entry::boxed(
+            "cancel-cascade::try_join_all_cancel",
+            FailFast::new(n, None, try_join_all_cancel),
+        ),
+        Entry::boxed(
+            "futures::try_join_all",
+            FailFast::new(n, futures_util_failing, futures::future::try_join_all),
+        ),
+        Entry::boxed(
+            "futures::FuturesUnordered",
+            FailFast::new(n, None, |children| {
+                FuturesUnordered::from_iter(children).try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::TryJoin",
+            FailFast::new(n, None, |children| children.try_join()),
+        ),
+    ]
+}
+
+fn race(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::select_first",
+            Race::new(n, select_first, |(output, index)| {
+                assert_eq!(output, Ok(index));
+                index
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::wait_any",
+            Race::new(n, wait_any, |done| match done[..] {
+                [(index, Ok(output))] if index == output => index,
+                _ => panic!("wait_any: expected one winner, got {done:?}"),
+            }),
+        ),
+        Entry::boxed(
+            "futures::select_all",
+            Race::new(n, futures::future::select_all, |(output, _, rest)| {
+                drop(rest);
+                output.expect("the winner succeeds")
+            }),
+        ),
+        Entry::boxed(
+            "futures::select_ok",
+            Race::new(n, futures::future::select_ok, |output| {
+                let (winner, rest) = output.expect("the winner succeeds");
+                drop(rest);
+                winner
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::Race",
+            Race::new(
+                n,
+                |children| children.race(),
+                |output| output.expect("the winner succeeds"),
+            ),
+        ),
+    ]
+}
+
+/// A distinct seed per case and size, the same for every implementation.
+fn seed(case: u64, n: usize) -> u64 {
+    (case << 32) ^ n as u64
+}
+
+fn boards(n: usize, gate: Gate) -> Vec<Rc<Board>> {
+    (0..batch_for(n)).map(|_| Board::new(n, gate)).collect()
+}
+
+/// Group `all_ready`; `run` is the whole timed part.
+struct AllReady {
+    board: Rc<Board>,
+    parent: Parent,
+    run: fn(Vec<Gated>, &Parent) -> Joined,
+}
+
+impl AllReady {
+    fn new(n: usize, run: fn(Vec<Gated>, &Parent) -> Joined) -> Self {
+        AllReady {
+            board: Board::new(n, Gate::Open),
+            parent: Parent::new(),
+            run,
+        }
+    }
+}
+
+impl Scenario for AllReady {
+    type Prepared = Vec<Gated>;
+    type Outcome = Joined;
+
+    fn len(&self) -> usize {
+        self.board.len()
+    }
+
+    fn slots(&self) -> usize {
+        batch_for(self.len())
+    }
+
+    fn inputs(&mut self, _slot: usize) -> Vec<Gated> {
+        self.board.children()
+    }
+
+    fn start(&mut self, _slot: usize, children: Vec<Gated>) -> Vec<Gated> {
+        children
+    }
+
+    fn timed(&self, children: Vec<Gated>) -> Joined {
+        (self.run)(children, &self.parent)
+    }
+
+    fn check(&self, outcome: Joined) {
+        let outputs = outcome.expect("all_ready: every child succeeds");
+        assert!(
+            outputs.into_iter().eq(0..self.len()),
+            "all_ready: outputs out of order"
+        );
+    }
+}
+
+/// A combinator driven by a scenario, and the board its children look at.
+struct Running<C> {
+    slot: usize,
+    combinator: C,
+}
+
+/// Polls a fresh combinator over board `slot`'s children once; they all stay pending.
+fn first_poll<C: Future + Unpin>(parent: &Parent, slot: usize, combinator: C) -> Running<C> {
+    let mut running = Running { slot, combinator };
+    assert!(
+        parent.drive(&mut running.combinator).is_pending(),
+        "a combinator completed before any child did"
+    );
+    running
+}
+
+/// Group `woken_once`.
+struct WokenOnce<C> {
+    boards: Vec<Rc<Board>>,
+    order: Vec<usize>,
+    parent: Parent,
+    in_order: bool,
+    make: fn(Vec<Gated>) -> C,
+}
+
+impl<C> WokenOnce<C> {
+    fn new(n: usize, in_order: bool, make: fn(Vec<Gated>) -> C) -> Self {
+        WokenOnce {
+            boards: boards(n, Gate::Closed),
+            order: SplitMix64::new(seed(2, n)).permutation(n),
+            parent: Parent::new(),
+            in_order,
+            make,
+        }
+    }
+}
+
+impl<C: Future<Output = Joined> + Unpin> Scenario for WokenOnce<C> {
+    type Prepared = Running<C>;
+    type Outcome = (Running<C>, Option<Joined>);
+
+    fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Running<C> {
+        first_poll(&self.parent, slot, (self.make)(children))
+    }
+
+    fn timed(&self, mut running: Running<C>) -> Self::Outcome {
+        let board = &self.boards[running.slot];
+        let mut joined = None;
+        for &index in &self.order {
+            board.open(index, Gate::Open);
+            if let Poll::Ready(output) = self.parent.drive(&mut running.combinator) {
+                joined = Some(output);
+            }
+        }
+        (running, joined)
+    }
+
+    fn check(&self, (running, joined): Self::Outcome) {
+        let mut outputs = joined
+            .expect("woken_once: not complete after the last wake")
+            .expect("woken_once: every child succeeds");
+        if !self.in_order {
+            outputs.sort_unstable();
+        }
+        assert!(
+            outputs.into_iter().eq(0..self.len()),
+            "woken_once: wrong outputs"
+        );
+        let board = &self.boards[running.slot];
+        drop(running);
+        assert_eq!(
+            board.dropped(),
+            self.len(),
+            "woken_once: children not dropped"
+        );
+    }
+}
+
+/// Group `fail_fast`.
+struct FailFast<C> {
+    boards: Vec<Rc<Board>>,
+    failing: Option<usize>,
+    rng: SplitMix64,
+    parent: Parent,
+    make: fn(Vec<Gated>) -> C,
+}
+
+impl<C> FailFast<C> {
+    /// `failing`: a fixed failing index instead of a seeded random one.
+    fn new(n: usize, failing: Option<usize>, make: fn(Vec<Gated>) -> C) -> Self {
+        FailFast {
+            boards: boards(n, Gate::Closed),
+            failing,
+            rng: SplitMix64::new(seed(3, n)),
+            parent: Parent::new(),
+            make,
+        }
+    }
+}
+
+impl<C: Future<Output = Joined> + Unpin> Scenario for FailFast<C> {
+    type Prepared = (Running<C>, usize);
+    type Outcome = (usize, usize, Joined);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        let failing = match self.failing {
+            Some(index) => index,
+            None => self.rng.below(self.len()),
+        };
+        (
+            first_poll(&self.parent, slot, (self.make)(children)),
+            failing,
+        )
+    }
+
+    fn timed(&self, (mut running, failing): Self::Prepared) -> Self::Outcome {
+        self.boards[running.slot].open(failing, Gate::Fail);
+        let Poll::Ready(joined) = self.parent.drive(&mut running.combinator) else {
+            panic!("fail_fast: still pending after the failing child's wake");
+        };
+        drop(running.combinator);
+        (running.slot, failing, joined)
+    }
+
+    fn check(&self, (slot, failing, joined): Self::Outcome) {
+        assert_eq!(joined, Err(Failed(failing)), "fail_fast: wrong outcome");
+        let dropped = self.boards[slot].dropped();
+        assert_eq!(dropped, self.len(), "fail_fast: children not dropped");
+    }
+}
+
+/// Group `race`; `winner_of` drops what the output still holds and names the winner.
+struct Race<C: Future> {
+    boards: Vec<Rc<Board>>,
+    rng: SplitMix64,
+    parent: Parent,
+    make: fn(Vec<Gated>) -> C,
+    winner_of: fn(C::Output) -> usize,
+}
+
+impl<C: Future> Race<C> {
+    fn new(n: usize, make: fn(Vec<Gated>) -> C, winner_of: fn(C::Output) -> usize) -> Self {
+        Race {
+            boards: boards(n, Gate::Closed),
+            rng: SplitMix64::new(seed(4, n)),
+            parent: Parent::new(),
+            make,
+            winner_of,
+        }
+    }
+}
+
+impl<C: Future + Unpin> Scenario for Race<C> {
+    type Prepared = (Running<C>, usize);
+    type Outcome = (usize, usize, usize);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        let winner = self.rng.below(self.len());
+        (
+            first_poll(&self.parent, slot, (self.make)(children)),
+            winner,
+        )
+    }
+
+    fn timed(&self, (mut running, winner): Self::Prepared) -> Self::Outcome {
+        self.boards[running.slot].open(winner, Gate::Open);
+        let Poll::Ready(output) = self.parent.drive(&mut running.combinator) else {
+            panic!("race: still pending after the winner's wake");
+        };
+        let reported = (self.winner_of)(output);
+        drop(running.combinator);
+        (running.slot, winner, reported)
+    }
+
+    fn check(&self, (slot, winner, reported): Self::Outcome) {
+        assert_eq!(reported, winner, "race: wrong winner");
+        let dropped = self.boards[slot].dropped();
+        assert_eq!(dropped, self.len(), "race: losers not dropped");
+    }
+}
+
+fn print_census() {
+    census_header();
+    for (group, contenders) in GROUPS {
+        for n in SIZES {
+            for mut contender in contenders(n) {
+                let census = contender.census();
+                census_row(group, contender.name(), n, &census);
+            }
+        }
+    }
+    println!();
+}
+
+fn main() {
+    let mut criterion = Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_millis(1500))
+        .sample_size(20)
+        .configure_from_args();
+    // The census is a report of its own: not wanted when listing, nor inside a profile.
+    let quiet = std::env::args().any(|arg| arg == "--list" || arg.starts_with("--profile-time"));
+    if !quiet {
+        print_census();
+    }
+    for (name, contenders) in GROUPS {
+        let mut group = criterion.benchmark_group(name);
+        for n in SIZES {
+            group.throughput(Throughput::Elements(n as u64));
+            for mut contender in contenders(n) {
+                let id = BenchmarkId::new(contender.name(), n);
+                group.bench_function(id, |bencher| {
+                    bencher.iter_custom(|iters| contender.measure(iters));
+                });
+            }
+        }
+        group.finish();
+    }
+    criterion.final_summary();
+}
