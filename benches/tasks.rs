@@ -7,11 +7,15 @@
 //! * `fail_fast_tokio`, `fail_fast_smol`: spawn N tasks. Task 0 fails as soon as every other
 //!   task has started; the N - 1 others hold a drop guard and stay pending. Timed: from the
 //!   first spawn until the error is back *and* every other task's guard has been dropped. The
-//!   peers: tokio's `JoinSet` (`join_next` until the error, then `shutdown().await`), a
-//!   `Vec<JoinHandle>` (awaited in order until the error, then `abort()` on each and awaiting
-//!   them), and smol `Task`s under futures' `try_join_all`. The failing task is at index 0
-//!   because futures' `try_join_all` over more than 30 futures returns an error only once every
-//!   lower index has completed; index 0 is also the in-order `Vec` loop's best case.
+//!   peers: tokio's `JoinSet` (`join_next` until the error, then `shutdown().await`); a
+//!   `Vec<JoinHandle>` watched by futures' `try_join_all` until the error, then `abort()` on
+//!   each and awaiting them; the same `Vec` awaited in index order instead; and smol `Task`s
+//!   under futures' `try_join_all`. The failing task is at index 0 because futures'
+//!   `try_join_all` over more than 30 futures returns an error only once every lower index has
+//!   completed. For the in-order loop, index 0 is more than a best case: it polls one handle
+//!   before the error, where every other entry watches all N (as fail-fast code must when it
+//!   does not know which task fails), and with the failure at any other index it would wait
+//!   forever. It is there as a floor.
 //! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: spawn one task that
 //!   returns at once and await it, in a loop. The peer is the runtime's own spawn and handle.
 //!   These run on one thread (a current-thread tokio runtime, a `smol::Executor` run by the
@@ -22,6 +26,9 @@
 //! Each group also has `TaskHandle (supervised)`: the crate's runtime-agnostic mechanism on the
 //! same runtime (a plain detached spawn through `Spawn`). The tokio and smol adapters use the
 //! runtime's own handle instead; this entry shows what that choice saves.
+//!
+//! Before criterion measures a group, the bench prints the ratio of each of our entries to each
+//! peer, from paired runs (see [`compare`]): the numbers to quote.
 
 use std::future::{pending, poll_fn, Future};
 use std::hint::black_box;
@@ -174,52 +181,74 @@ fn time_fail_fast(iters: u64, n: usize, mut run: impl FnMut(Arc<Siblings>)) -> D
 
 fn fail_fast_tokio(c: &mut Criterion) {
     let runtime = tokio_runtime();
-    let mut group = c.benchmark_group("fail_fast_tokio");
-    group.sample_size(20);
     for n in SIZES {
-        group.bench_with_input(BenchmarkId::new(OURS, n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                time_fail_fast(iters, n, |siblings| {
-                    runtime.block_on(async {
-                        let handles = (0..n).map(|i| rt::tokio::spawn(siblings.task(i)));
-                        try_join_all_cancel(handles).await.unwrap_err();
+        compare(
+            c,
+            "fail_fast_tokio",
+            Some(n),
+            FAIL_FAST_PAIRS,
+            1,
+            &mut [
+                (OURS, &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let handles = (0..n).map(|i| rt::tokio::spawn(siblings.task(i)));
+                            try_join_all_cancel(handles).await.unwrap_err();
+                        })
                     })
-                })
-            })
-        });
-        group.bench_with_input(BenchmarkId::new(SUPERVISED, n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                time_fail_fast(iters, n, |siblings| {
-                    runtime.block_on(async {
-                        let handles = (0..n).map(|i| TokioDetached.spawn_task(siblings.task(i)));
-                        try_join_all_cancel(handles).await.unwrap_err();
+                }),
+                (SUPERVISED, &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let handles =
+                                (0..n).map(|i| TokioDetached.spawn_task(siblings.task(i)));
+                            try_join_all_cancel(handles).await.unwrap_err();
+                        })
                     })
-                })
-            })
-        });
-        group.bench_with_input(BenchmarkId::new("tokio JoinSet", n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                time_fail_fast(iters, n, |siblings| {
-                    runtime.block_on(async {
-                        let mut set = JoinSet::new();
-                        for i in 0..n {
-                            set.spawn(siblings.task(i));
-                        }
-                        while let Some(joined) = set.join_next().await {
-                            if joined.unwrap().is_err() {
-                                break;
+                }),
+                ("tokio JoinSet", &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let mut set = JoinSet::new();
+                            for i in 0..n {
+                                set.spawn(siblings.task(i));
                             }
-                        }
-                        set.shutdown().await;
+                            while let Some(joined) = set.join_next().await {
+                                if joined.unwrap().is_err() {
+                                    break;
+                                }
+                            }
+                            set.shutdown().await;
+                        })
                     })
-                })
-            })
-        });
-        group.bench_with_input(
-            BenchmarkId::new("tokio Vec<JoinHandle> + abort", n),
-            &n,
-            |b, &n| {
-                b.iter_custom(|iters| {
+                }),
+                (
+                    "tokio Vec<JoinHandle> + try_join_all + abort",
+                    &mut |iters| {
+                        time_fail_fast(iters, n, |siblings| {
+                            runtime.block_on(async {
+                                let mut handles: Vec<_> =
+                                    (0..n).map(|i| tokio::spawn(siblings.task(i))).collect();
+                                // Siblings never complete here; the failed one is not awaited twice.
+                                let watched = handles.iter_mut().enumerate().map(
+                                    |(index, handle)| async move {
+                                        handle.await.unwrap().map_err(|_| index)
+                                    },
+                                );
+                                let failed_at =
+                                    futures::future::try_join_all(watched).await.unwrap_err();
+                                for handle in &handles {
+                                    handle.abort();
+                                }
+                                handles.remove(failed_at);
+                                for handle in handles {
+                                    let _ = handle.await;
+                                }
+                            })
+                        })
+                    },
+                ),
+                ("tokio Vec<JoinHandle> in order + abort", &mut |iters| {
                     time_fail_fast(iters, n, |siblings| {
                         runtime.block_on(async {
                             let mut handles: Vec<_> =
@@ -239,53 +268,48 @@ fn fail_fast_tokio(c: &mut Criterion) {
                             }
                         })
                     })
-                })
-            },
+                }),
+            ],
         );
     }
-    group.finish();
 }
 
 fn fail_fast_smol(c: &mut Criterion) {
-    let mut group = c.benchmark_group("fail_fast_smol");
-    group.sample_size(20);
     for n in SIZES {
-        group.bench_with_input(BenchmarkId::new(OURS, n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                time_fail_fast(iters, n, |siblings| {
-                    smol::block_on(async {
-                        let handles = (0..n).map(|i| rt::smol::spawn(siblings.task(i)));
-                        try_join_all_cancel(handles).await.unwrap_err();
+        compare(
+            c,
+            "fail_fast_smol",
+            Some(n),
+            FAIL_FAST_PAIRS,
+            1,
+            &mut [
+                (OURS, &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        smol::block_on(async {
+                            let handles = (0..n).map(|i| rt::smol::spawn(siblings.task(i)));
+                            try_join_all_cancel(handles).await.unwrap_err();
+                        })
                     })
-                })
-            })
-        });
-        group.bench_with_input(BenchmarkId::new(SUPERVISED, n), &n, |b, &n| {
-            b.iter_custom(|iters| {
-                time_fail_fast(iters, n, |siblings| {
-                    smol::block_on(async {
-                        let handles = (0..n).map(|i| SmolDetached.spawn_task(siblings.task(i)));
-                        try_join_all_cancel(handles).await.unwrap_err();
+                }),
+                (SUPERVISED, &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        smol::block_on(async {
+                            let handles = (0..n).map(|i| SmolDetached.spawn_task(siblings.task(i)));
+                            try_join_all_cancel(handles).await.unwrap_err();
+                        })
                     })
-                })
-            })
-        });
-        group.bench_with_input(
-            BenchmarkId::new("smol Task + futures::try_join_all", n),
-            &n,
-            |b, &n| {
-                b.iter_custom(|iters| {
+                }),
+                ("smol Task + futures::try_join_all", &mut |iters| {
                     time_fail_fast(iters, n, |siblings| {
                         smol::block_on(async {
                             let tasks = (0..n).map(|i| smol::spawn(siblings.task(i)));
                             futures::future::try_join_all(tasks).await.unwrap_err();
                         })
                     })
-                })
-            },
+                }),
+            ],
         );
     }
-    group.finish();
 }
 
 /// Times `iters` spawn-and-await round trips of a task that returns at once.
@@ -297,50 +321,78 @@ async fn round_trips<H: Future<Output = u64>>(iters: u64, spawn: impl Fn(u64) ->
     start.elapsed()
 }
 
-/// An implementation's name, and how it times `n` round trips.
-type RoundTrips<'a> = (&'a str, &'a mut dyn FnMut(u64) -> Duration);
+/// An implementation's name, and how it times `iters` runs.
+type Entry<'a> = (&'a str, &'a mut dyn FnMut(u64) -> Duration);
 
-/// Batches of the paired measurement, and round trips per batch.
-const PAIRS: usize = 101;
-const BATCH: u64 = 2000;
+/// Paired runs per fail-fast size and per `spawn_await` group, and round trips per
+/// `spawn_await` run.
+const FAIL_FAST_PAIRS: usize = 21;
+const SPAWN_AWAIT_PAIRS: usize = 101;
+const SPAWN_AWAIT_BATCH: u64 = 2000;
 
-/// One `spawn_await` group. The first entry is the runtime's own spawn and handle.
+/// One criterion group (with `parameter` in each id, if given), after a paired measurement.
 ///
-/// Before criterion measures each entry on its own, a paired measurement prints each entry's
-/// time over the first's: batches of the entries alternate, and the median of the per-batch
-/// ratios is kept, so that load and clock drift on this machine hit both sides of each ratio
-/// alike.
-fn spawn_await_group(c: &mut Criterion, name: &str, entries: &mut [RoundTrips<'_>]) {
-    let mut ratios = vec![Vec::with_capacity(PAIRS); entries.len()];
-    for _ in 0..PAIRS {
-        let own = (entries[0].1)(BATCH).as_secs_f64();
-        for (entry, ratios) in entries.iter_mut().zip(&mut ratios).skip(1) {
-            ratios.push((entry.1)(BATCH).as_secs_f64() / own);
+/// The paired measurement times every entry once per pair, `batch` iterations each, starting
+/// with a different entry each time, and prints the median over the pairs of each of our
+/// entries' time over each peer's: load and clock drift on this machine hit both sides of
+/// each ratio alike, which criterion's one-entry-after-the-other estimates cannot promise.
+fn compare(
+    c: &mut Criterion,
+    group: &str,
+    parameter: Option<usize>,
+    pairs: usize,
+    batch: u64,
+    entries: &mut [Entry<'_>],
+) {
+    let mut times = vec![Vec::with_capacity(pairs); entries.len()];
+    for pair in 0..pairs {
+        for k in 0..entries.len() {
+            let index = (pair + k) % entries.len();
+            times[index].push((entries[index].1)(batch).as_secs_f64());
         }
     }
-    for (entry, ratios) in entries.iter().zip(&mut ratios).skip(1) {
-        ratios.sort_by(f64::total_cmp);
-        println!(
-            "{name}: {} / {} = {:.3} (median of {PAIRS} paired batches of {BATCH})",
-            entry.0,
-            entries[0].0,
-            ratios[PAIRS / 2]
-        );
+    let is_ours = |name: &str| name.starts_with("cancel-cascade");
+    let at = parameter.map_or_else(String::new, |n| format!(" at N = {n}"));
+    for (ours, our_times) in entries.iter().zip(&times).filter(|(e, _)| is_ours(e.0)) {
+        for (peer, peer_times) in entries.iter().zip(&times).filter(|(e, _)| !is_ours(e.0)) {
+            let mut ratios: Vec<f64> = our_times
+                .iter()
+                .zip(peer_times)
+                .map(|(o, p)| o / p)
+                .collect();
+            ratios.sort_by(f64::total_cmp);
+            println!(
+                "{group}{at}: {} / {} = {:.3} (median of {pairs} paired runs)",
+                ours.0,
+                peer.0,
+                ratios[pairs / 2]
+            );
+        }
     }
-    let mut group = c.benchmark_group(name);
-    for (id, time) in entries.iter_mut() {
-        group.bench_function(*id, |b| b.iter_custom(&mut **time));
+    let mut criterion_group = c.benchmark_group(group);
+    if parameter.is_some() {
+        criterion_group.sample_size(20);
     }
-    group.finish();
+    for (name, time) in entries.iter_mut() {
+        let id = match parameter {
+            Some(n) => BenchmarkId::new(*name, n),
+            None => BenchmarkId::from_parameter(name),
+        };
+        criterion_group.bench_function(id, |b| b.iter_custom(&mut **time));
+    }
+    criterion_group.finish();
 }
 
 fn spawn_await_tokio(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    spawn_await_group(
+    compare(
         c,
         "spawn_await_tokio",
+        None,
+        SPAWN_AWAIT_PAIRS,
+        SPAWN_AWAIT_BATCH,
         &mut [
             ("tokio spawn + JoinHandle", &mut |iters| {
                 runtime.block_on(round_trips(iters, |i| async move {
@@ -376,9 +428,12 @@ impl Spawn for SmolExecutorDetached<'_> {
 fn spawn_await_smol(c: &mut Criterion) {
     let executor = Executor::new();
     let detached = SmolExecutorDetached(&executor);
-    spawn_await_group(
+    compare(
         c,
         "spawn_await_smol",
+        None,
+        SPAWN_AWAIT_PAIRS,
+        SPAWN_AWAIT_BATCH,
         &mut [
             ("smol spawn + Task", &mut |iters| {
                 smol::block_on(executor.run(round_trips(iters, |i| {
@@ -406,9 +461,12 @@ fn spawn_await_async_std(c: &mut Criterion) {
     {
         async_std::task::block_on(async_std::task::spawn(body))
     }
-    spawn_await_group(
+    compare(
         c,
         "spawn_await_async_std",
+        None,
+        SPAWN_AWAIT_PAIRS,
+        SPAWN_AWAIT_BATCH,
         &mut [
             ("async-std spawn + JoinHandle", &mut |iters| {
                 on_executor(round_trips(iters, |i| {
