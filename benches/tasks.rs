@@ -333,9 +333,9 @@ const SPAWN_AWAIT_BATCH: u64 = 2000;
 /// One criterion group (with `parameter` in each id, if given), after a paired measurement.
 ///
 /// The paired measurement times every entry once per pair, `batch` iterations each, starting
-/// with a different entry each time, and prints the median over the pairs of each of our
-/// entries' time over each peer's: load and clock drift on this machine hit both sides of
-/// each ratio alike, which criterion's one-entry-after-the-other estimates cannot promise.
+/// with a different entry each time. It prints each entry's median time, then the median over
+/// the pairs of each of our entries' time over each peer's: load and clock drift hit both sides
+/// of each ratio alike, which criterion's one-entry-after-the-other estimates cannot promise.
 fn compare(
     c: &mut Criterion,
     group: &str,
@@ -351,21 +351,25 @@ fn compare(
             times[index].push((entries[index].1)(batch).as_secs_f64());
         }
     }
-    let is_ours = |name: &str| name.starts_with("cancel-cascade");
+    let median = |mut values: Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
     let at = parameter.map_or_else(String::new, |n| format!(" at N = {n}"));
+    println!("{group}{at}, medians of {pairs} paired runs:");
+    for (entry, times) in entries.iter().zip(&times) {
+        let per_iteration = median(times.clone()) / batch as f64;
+        println!("  {:<48} {:>12.3} us", entry.0, per_iteration * 1e6);
+    }
+    let is_ours = |name: &str| name.starts_with("cancel-cascade");
     for (ours, our_times) in entries.iter().zip(&times).filter(|(e, _)| is_ours(e.0)) {
         for (peer, peer_times) in entries.iter().zip(&times).filter(|(e, _)| !is_ours(e.0)) {
-            let mut ratios: Vec<f64> = our_times
-                .iter()
-                .zip(peer_times)
-                .map(|(o, p)| o / p)
-                .collect();
-            ratios.sort_by(f64::total_cmp);
+            let ratios = our_times.iter().zip(peer_times).map(|(o, p)| o / p);
             println!(
-                "{group}{at}: {} / {} = {:.3} (median of {pairs} paired runs)",
+                "  {} / {} = {:.3}",
                 ours.0,
                 peer.0,
-                ratios[pairs / 2]
+                median(ratios.collect())
             );
         }
     }
