@@ -90,13 +90,21 @@ impl<F: Future> Future for Supervised<F> {
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        // Registered before the flag is read: a request made after the read finds this waker.
-        state.task.register(cx.waker());
-        let outcome = if state.flags.load(Ordering::Acquire) & CANCEL_REQUESTED != 0 {
+        let cancel_requested = || state.flags.load(Ordering::Acquire) & CANCEL_REQUESTED != 0;
+        let outcome = if cancel_requested() {
             None
         } else {
             match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    // Only a pending task needs waking for a cancel request. The flag is read
+                    // again after the waker is in place: a request made before is seen here,
+                    // one made after finds the waker.
+                    state.task.register(cx.waker());
+                    if !cancel_requested() {
+                        return Poll::Pending;
+                    }
+                    None
+                }
                 Ok(Poll::Ready(output)) => Some(Ok(output)),
                 Err(panic) => Some(Err(panic)),
             }
