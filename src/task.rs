@@ -23,6 +23,8 @@ pub(crate) use shared::Supervised;
 ///   polled again. The drop does not wait for that; [`cancel`](Self::cancel) does.
 /// * [`detach`](Self::detach) lets the task run to the end with nobody watching.
 ///
+/// A `TaskHandle<T>` is `Unpin`, `Send` and `Sync` when `T: Send`, and `Debug` whatever `T` is.
+///
 /// # Cancellation
 ///
 /// Cancelling a task drops its future, so everything the future owns is dropped with it,
@@ -36,8 +38,8 @@ pub(crate) use shared::Supervised;
 /// # Examples
 ///
 /// With the runtime adapters (features `tokio`, `smol`, `async-std`) a task is spawned with
-/// `rt::tokio::spawn(future)` and the like. Any executor works through [`Spawn`](crate::rt::Spawn); here one
-/// thread per task:
+/// `rt::tokio::spawn(future)` and the like. Any executor works through
+/// [`Spawn`](crate::rt::Spawn); here one thread per task:
 ///
 /// ```
 /// use cancel_cascade::rt::Spawn;
@@ -166,7 +168,9 @@ impl<T> TaskHandle<T> {
     /// # Panics
     ///
     /// If the task panicked before it could be cancelled, or its future panicked while it was
-    /// being dropped: the panic resumes here.
+    /// being dropped: the panic resumes here. Except on smol, whose tasks carry no panic out
+    /// of a cancelled task: there a destructor that panics during the cancellation is only
+    /// reported by the panic hook, and `cancel` gives `None`.
     pub async fn cancel(mut self) -> Option<T> {
         let task = self.task.take()?;
         let outcome = match task {

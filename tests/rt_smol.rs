@@ -126,3 +126,29 @@ fn a_dropped_executor_makes_an_awaiting_handle_panic() {
         );
     });
 }
+
+#[test]
+fn a_destructor_that_panics_during_cancel_does_not_stall_cancel() {
+    on_smol("destructor panics during cancel", || async {
+        let started = Arc::new(AtomicBool::new(false));
+        let running = Arc::clone(&started);
+        let task = rt::smol::spawn(async move {
+            let _bomb = PanicsOnDrop;
+            running.store(true, Ordering::SeqCst);
+            pending::<()>().await
+        });
+        tasks::eventually("the task to start", || started.load(Ordering::SeqCst)).await;
+        // smol's task carries no panic out of a cancelled task: the panic hook reported it.
+        assert_eq!(task.cancel().await, None);
+        // The executor thread survived it.
+        assert_eq!(rt::smol::spawn(async { 1 }).await, 1);
+    });
+}
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("boom in a destructor");
+    }
+}

@@ -10,6 +10,7 @@ mod support;
 mod tasks;
 
 use std::future::{pending, Future};
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use cancel_cascade::rt::tokio::Tokio;
 use cancel_cascade::rt::{self, Spawn};
 use futures::executor::block_on;
+use futures::FutureExt;
 use support::{panic_message, watchdog};
 use tasks::Alive;
 use tokio::runtime::{Builder, Runtime};
@@ -134,4 +136,30 @@ fn shutdown_makes_an_awaiting_handle_panic() {
         let panic = thread::spawn(move || block_on(late)).join().unwrap_err();
         assert!(panic_message(panic).contains("runtime dropped it before it finished"));
     });
+}
+
+#[test]
+fn a_destructor_that_panics_during_cancel_resumes_in_cancel() {
+    on_tokio("destructor panics during cancel", || async {
+        let (started, has_started) = mpsc::channel();
+        let task = rt::tokio::spawn(async move {
+            let _bomb = PanicsOnDrop;
+            started.send(()).unwrap();
+            pending::<()>().await
+        });
+        tasks::eventually("the task to start", || has_started.try_recv().is_ok()).await;
+        let cancelled = AssertUnwindSafe(task.cancel()).catch_unwind().await;
+        assert_eq!(
+            panic_message(cancelled.unwrap_err()),
+            "boom in a destructor"
+        );
+    });
+}
+
+struct PanicsOnDrop;
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("boom in a destructor");
+    }
 }

@@ -13,8 +13,8 @@
 //! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
 //!
 //! Where the runtime's own handle can cancel without waiting and tell when the future is gone,
-//! a `TaskHandle` wraps it: nothing is added to the task, and spawning and awaiting cost what
-//! they cost without this crate. Elsewhere the task runs *supervised*: [`Spawn::spawn_task`]
+//! a `TaskHandle` wraps it: the task gets no allocation of ours, and spawning and awaiting cost
+//! what they cost without this crate. Elsewhere the task runs *supervised*: [`Spawn::spawn_task`]
 //! wraps the future in one that catches its panics, drops it when the handle asks (waking the
 //! task to do so), and reports when it has stopped; the executor runs that wrapper detached.
 //!

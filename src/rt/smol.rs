@@ -1,10 +1,17 @@
 //! smol: a [`TaskHandle`] over smol's own `Task`.
 //!
 //! smol already cancels a task whose `Task` is dropped, and its `cancel().await` returns once
-//! the task's future has been dropped; so a [`TaskHandle`] here is smol's `Task` and adds
-//! nothing to the task itself. [`spawn`] uses smol's global executor (one thread unless the
+//! the task's future has been dropped; so a [`TaskHandle`] here is smol's `Task`, and the task
+//! gets no allocation of ours. [`spawn`] uses smol's global executor (one thread unless the
 //! `SMOL_THREADS` environment variable says otherwise); [`Spawn`] is also implemented for a
 //! `smol::Executor` of your own.
+//!
+//! smol drops a cancelled task's future outside the `catch_unwind` that guards its polls, so a
+//! destructor that panics there would unwind through the executor and leave the task's awaiter
+//! waiting forever. The task's future is therefore dropped under a `catch_unwind` of ours. One
+//! difference from the other runtimes remains: that panic is reported by the panic hook but
+//! does not resume in [`TaskHandle::cancel`] (smol's task has no way to carry it there); the
+//! task stops like any cancelled task.
 //!
 //! The global executor never drops a task. A `smol::Executor` that is dropped drops every task
 //! it still holds; a handle awaiting one of them then panics (see [`TaskHandle`]'s
@@ -25,8 +32,12 @@
 //! ```
 
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use ::smol::Executor;
+use pin_project::{pin_project, pinned_drop};
 
 use crate::rt::Spawn;
 use crate::TaskHandle;
@@ -45,7 +56,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    TaskHandle::from_smol(::smol::spawn(future))
+    TaskHandle::from_smol(::smol::spawn(DropUnwound::new(future)))
 }
 
 /// smol's global executor, as a [`Spawn`]r.
@@ -86,6 +97,40 @@ impl Spawn for Executor<'static> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TaskHandle::from_smol(self.spawn(future))
+        TaskHandle::from_smol(self.spawn(DropUnwound::new(future)))
+    }
+}
+
+/// The future smol runs for a [`TaskHandle`]: the task's future, dropped under `catch_unwind`
+/// (see the module docs for why).
+#[pin_project(PinnedDrop)]
+struct DropUnwound<F> {
+    #[pin]
+    future: Option<F>,
+}
+
+impl<F> DropUnwound<F> {
+    fn new(future: F) -> Self {
+        DropUnwound {
+            future: Some(future),
+        }
+    }
+}
+
+impl<F: Future> Future for DropUnwound<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let future = self.project().future.as_pin_mut();
+        future.expect("emptied only when dropped").poll(cx)
+    }
+}
+
+#[pinned_drop]
+impl<F> PinnedDrop for DropUnwound<F> {
+    fn drop(self: Pin<&mut Self>) {
+        let mut future = self.project().future;
+        // Nobody is left to hand the panic to.
+        let _ = catch_unwind(AssertUnwindSafe(|| future.set(None)));
     }
 }
