@@ -42,7 +42,8 @@ impl Spawn for Pool {
 }
 
 /// A `LocalPool` runs its tasks only inside `run*` calls, and drops them when it is dropped:
-/// each step of a task's life can be driven by hand.
+/// each step of a task's life can be driven by hand, on the test's thread, with nothing that
+/// could wait forever (`run_until_stalled`, `now_or_never`).
 struct Local(LocalSpawner);
 
 impl Spawn for Local {
@@ -184,8 +185,9 @@ fn cancel_gives_none_only_once_the_future_is_dropped() {
     assert!(cancel.as_mut().now_or_never().is_none());
     assert_eq!(alive.count(), 1);
     // The request woke the task; the pool drops its future on its next poll.
-    assert_eq!(pool.run_until(cancel), None);
+    pool.run_until_stalled();
     assert_eq!(alive.count(), 0);
+    assert_eq!(cancel.now_or_never(), Some(None));
 }
 
 #[test]
@@ -202,7 +204,10 @@ fn a_destructor_that_panics_during_cancel_resumes_in_cancel() {
         pending::<()>().await
     });
     pool.run_until_stalled();
-    let cancelled = pool.run_until(AssertUnwindSafe(task.cancel()).catch_unwind());
+    let mut cancel = Box::pin(AssertUnwindSafe(task.cancel()).catch_unwind());
+    assert!(cancel.as_mut().now_or_never().is_none());
+    pool.run_until_stalled();
+    let cancelled = cancel.now_or_never().expect("the task stopped");
     assert_eq!(
         panic_message(cancelled.unwrap_err()),
         "boom in a destructor"
@@ -241,5 +246,6 @@ fn handles_are_send_unpin_and_debug_whatever_the_output() {
         format!("{task:?}"),
         r#"TaskHandle { kind: Some("supervised"), finished: false }"#
     );
-    let NotDebug = pool.run_until(task);
+    pool.run_until_stalled();
+    let NotDebug = task.now_or_never().expect("the task finished");
 }
