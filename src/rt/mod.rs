@@ -7,9 +7,9 @@
 //!
 //! | runtime | its own handle | dropping its handle | its own cancellation | under a `TaskHandle` |
 //! |---|---|---|---|---|
-//! | tokio ([`tokio`], feature `tokio`) | `JoinHandle` | detaches: the task runs on | `abort()` only schedules it; awaiting the `JoinHandle` afterwards returns once the future has been dropped | tokio's `JoinHandle`, aborted on drop |
-//! | smol ([`smol`], feature `smol`) | `Task` | cancels, without waiting | `cancel().await` returns once the future has been dropped | smol's `Task` |
-//! | async-std ([`async_std`], feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
+//! | tokio (`rt::tokio`, feature `tokio`) | `JoinHandle` | detaches: the task runs on | `abort()` only schedules it; awaiting the `JoinHandle` afterwards returns once the future has been dropped | tokio's `JoinHandle`, aborted on drop |
+//! | smol (`rt::smol`, feature `smol`) | `Task` | cancels, without waiting | `cancel().await` returns once the future has been dropped | smol's `Task` |
+//! | async-std (`rt::async_std`, feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
 //! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
 //!
 //! Where the runtime's own handle can cancel without waiting and tell when the future is gone,
@@ -46,8 +46,8 @@ use crate::TaskHandle;
 /// An executor that can run a `'static` future detached; that is all it takes to spawn
 /// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
 ///
-/// The runtime adapters implement it for [`tokio::Tokio`], [`smol::Smol`] and
-/// [`async_std::AsyncStd`] (and for `tokio::runtime::Handle` and `smol::Executor`); a shared
+/// The runtime adapters implement it for `rt::tokio::Tokio`, `rt::smol::Smol` and
+/// `rt::async_std::AsyncStd` (and for `tokio::runtime::Handle` and `smol::Executor`); a shared
 /// reference or an `Arc` to a `Spawn` is one too. For any other executor, implement
 /// [`spawn_detached`](Spawn::spawn_detached), and only that: the tasks then run supervised (see
 /// the [module docs](self)).
