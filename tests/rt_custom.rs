@@ -236,12 +236,12 @@ fn polling_after_the_output_panics() {
 }
 
 #[test]
-fn handles_are_send_unpin_and_debug_whatever_the_output() {
-    fn send_unpin<T: Send + Unpin>(_: &T) {}
+fn handles_are_send_sync_unpin_and_debug_whatever_the_output() {
+    fn send_sync_unpin<T: Send + Sync + Unpin>(_: &T) {}
     struct NotDebug;
     let mut pool = LocalPool::new();
     let task: TaskHandle<NotDebug> = Local(pool.spawner()).spawn_task(async { NotDebug });
-    send_unpin(&task);
+    send_sync_unpin(&task);
     assert_eq!(
         format!("{task:?}"),
         r#"TaskHandle { kind: Some("supervised"), finished: false }"#
