@@ -90,6 +90,10 @@ extern crate alloc;
 extern crate std;
 
 mod children;
+#[cfg(all(feature = "std", not(loom)))]
+mod group;
+#[cfg(feature = "std")]
+mod live;
 mod readiness;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
@@ -98,14 +102,25 @@ mod select_first;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
+#[cfg(all(feature = "std", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub mod time;
+#[cfg(feature = "std")]
+mod token;
 mod try_join_all_cancel;
 mod try_join_cancel;
 mod wait_any;
 
+#[cfg(all(feature = "std", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use group::{GroupTask, TaskGroup};
 pub use select_first::{select_first, SelectFirst};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use task::TaskHandle;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use token::{CancelToken, Cancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};

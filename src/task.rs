@@ -12,6 +12,10 @@ use futures_core::future::FusedFuture;
 
 pub(crate) use shared::Supervised;
 
+use std::sync::Arc;
+
+use crate::live::{Node, Tracked};
+
 /// A task spawned through this crate: awaiting it gives the task's output, dropping it cancels
 /// the task.
 ///
@@ -78,6 +82,9 @@ pub struct TaskHandle<T> {
     // `None` once the handle gave its output, or `detach`/`cancel` took the task away: then
     // there is nothing left to cancel on drop.
     task: Option<Task<T>>,
+    /// The task's node in the spawn tree (see [`TaskGroup`](crate::TaskGroup)), unlinked from
+    /// its spawner's node on `detach`.
+    node: Arc<Node>,
 }
 
 /// The runtime's own handle, where it can cancel without waiting and tell when the future is
@@ -93,26 +100,46 @@ enum Task<T> {
 impl<T> TaskHandle<T> {
     /// A supervised task, for an executor that can only run a future detached: the executor
     /// runs the first half, the caller keeps the handle.
-    pub(crate) fn supervise<F>(future: F) -> (Supervised<F>, Self)
+    ///
+    /// Like every task spawned through the crate, it becomes a child of the task being polled
+    /// on this thread, if any (see [`live`](crate::live)).
+    pub(crate) fn supervise<F>(future: F) -> (Supervised<Tracked<F>>, Self)
     where
         F: Future<Output = T>,
     {
+        let (future, node) = Tracked::child_of_current(future);
         let (task, handle) = shared::supervise(future);
-        (task, Self::new(Task::Supervised(handle)))
+        (task, TaskHandle::new(Task::Supervised(handle), node))
     }
 
+    /// A tokio task, spawned by `spawn`.
     #[cfg(feature = "tokio")]
-    pub(crate) fn from_tokio(handle: ::tokio::task::JoinHandle<T>) -> Self {
-        Self::new(Task::Tokio(handle))
+    pub(crate) fn from_tokio<F>(
+        future: F,
+        spawn: impl FnOnce(Tracked<F>) -> ::tokio::task::JoinHandle<T>,
+    ) -> Self
+    where
+        F: Future<Output = T>,
+    {
+        let (future, node) = Tracked::child_of_current(future);
+        TaskHandle::new(Task::Tokio(spawn(future)), node)
     }
 
+    /// A smol task, spawned by `spawn`.
     #[cfg(feature = "smol")]
-    pub(crate) fn from_smol(task: ::smol::Task<T>) -> Self {
-        Self::new(Task::Smol(task.fallible()))
+    pub(crate) fn from_smol<F>(future: F, spawn: impl FnOnce(Tracked<F>) -> ::smol::Task<T>) -> Self
+    where
+        F: Future<Output = T>,
+    {
+        let (future, node) = Tracked::child_of_current(future);
+        TaskHandle::new(Task::Smol(spawn(future).fallible()), node)
     }
 
-    fn new(task: Task<T>) -> Self {
-        TaskHandle { task: Some(task) }
+    fn new(task: Task<T>, node: Arc<Node>) -> Self {
+        TaskHandle {
+            task: Some(task),
+            node,
+        }
     }
 
     /// Cancels the task and waits until its future has been dropped.
@@ -218,6 +245,7 @@ impl<T> TaskHandle<T> {
     /// ```
     pub fn detach(mut self) {
         if let Some(task) = self.task.take() {
+            self.node.unlink();
             task.detach();
         }
     }

@@ -56,7 +56,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    TaskHandle::from_smol(::smol::spawn(DropUnwound::new(future)))
+    TaskHandle::from_smol(DropUnwound::new(future), ::smol::spawn)
 }
 
 /// smol's global executor, as a [`Spawn`]r.
@@ -97,7 +97,7 @@ impl Spawn for Executor<'static> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TaskHandle::from_smol(self.spawn(DropUnwound::new(future)))
+        TaskHandle::from_smol(DropUnwound::new(future), |future| self.spawn(future))
     }
 }
 

@@ -59,7 +59,7 @@ where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    TaskHandle::from_tokio(::tokio::spawn(future))
+    TaskHandle::from_tokio(future, ::tokio::spawn)
 }
 
 /// The tokio runtime the caller runs in, as a [`Spawn`]r.
@@ -105,6 +105,6 @@ impl Spawn for Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TaskHandle::from_tokio(self.spawn(future))
+        TaskHandle::from_tokio(future, |future| self.spawn(future))
     }
 }
