@@ -396,7 +396,6 @@ impl<T> OutputSlot<T> {
 /// returned `Ok`, so every `GroupTask` resolves at once to `Some`.
 ///
 /// Dropping it does not cancel the task: the group owns its tasks.
-#[must_use = "a `GroupTask` does nothing unless awaited; dropping it leaves the task to its group"]
 pub struct GroupTask<T> {
     output: Arc<OutputSlot<T>>,
 }

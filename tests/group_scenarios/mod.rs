@@ -1,0 +1,398 @@
+//! The task-group scenarios, written once and run on every runtime by `tests/group_<rt>.rs`.
+//!
+//! Each scenario takes the runtime's spawner and a `block_on` that drives a future on that
+//! runtime, so the group's tasks run on the runtime's worker threads while the test waits.
+//! Destructors that sleep make "stopped" observable: a counter is bumped only once a drop has
+//! finished, and every check reads it at the moment `join()` (or `shutdown()`) returns.
+
+use std::convert::Infallible;
+use std::future::{pending, Future};
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use async_io::Timer;
+use cancel_cascade::rt::Spawn;
+use cancel_cascade::time::{timeout, Elapsed};
+use cancel_cascade::TaskGroup;
+
+/// Drives a future to completion on the runtime under test.
+pub(crate) type BlockOn = fn(Pin<Box<dyn Future<Output = ()> + Send>>);
+
+/// Every scenario must finish well within this; a lost wake-up fails instead of hanging.
+const WATCHDOG: Duration = Duration::from_secs(30);
+
+/// Runs `scenario` on `block_on` with a watchdog.
+pub(crate) fn run(block_on: BlockOn, scenario: impl Future<Output = ()> + Send + 'static) {
+    let (done, finished) = mpsc::channel();
+    let runner = thread::spawn(move || {
+        block_on(Box::pin(scenario));
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(WATCHDOG) {
+        Ok(()) => runner.join().unwrap(),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The scenario panicked: show its message.
+            if let Err(panic) = runner.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!("scenario still running after {WATCHDOG:?}: a lost wake-up or a leaked task")
+        }
+    }
+}
+
+/// Counts live task futures and destructors that have finished.
+#[derive(Default)]
+pub(crate) struct Census {
+    live: AtomicUsize,
+    dropped: AtomicUsize,
+}
+
+impl Census {
+    pub(crate) fn new() -> Arc<Self> {
+        Arc::default()
+    }
+
+    /// A guard counted live until its destructor, which takes `drop_takes`, has finished.
+    pub(crate) fn guard(self: &Arc<Self>, drop_takes: Duration) -> Guard {
+        self.live.fetch_add(1, Ordering::SeqCst);
+        Guard {
+            census: Arc::clone(self),
+            drop_takes,
+        }
+    }
+
+    pub(crate) fn live(&self) -> usize {
+        self.live.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn dropped(&self) -> usize {
+        self.dropped.load(Ordering::SeqCst)
+    }
+}
+
+pub(crate) struct Guard {
+    census: Arc<Census>,
+    drop_takes: Duration,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        thread::sleep(self.drop_takes);
+        self.census.dropped.fetch_add(1, Ordering::SeqCst);
+        self.census.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+const SLOW_DROP: Duration = Duration::from_millis(30);
+const SOON: Duration = Duration::from_millis(20);
+
+async fn fail_soon(message: &'static str) -> Result<Infallible, &'static str> {
+    Timer::after(SOON).await;
+    Err(message)
+}
+
+/// 20 tasks whose guards take 30 ms to drop; one fails: when `join()` returns, all 19 other
+/// guards have finished dropping.
+pub(crate) async fn quiescence_with_slow_destructors<S: Spawn + Send + Sync + 'static>(spawner: S) {
+    let census = Census::new();
+    let mut group = TaskGroup::new(spawner);
+    for _ in 0..19 {
+        let guard = census.guard(SLOW_DROP);
+        group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), &str>>().await
+        });
+    }
+    group.spawn(async { fail_soon("boom").await.map(|_| ()) });
+    assert_eq!(group.join().await, Err("boom"));
+    assert_eq!(
+        census.dropped(),
+        19,
+        "join returned before every destructor finished"
+    );
+    assert_eq!(census.live(), 0);
+}
+
+/// Each task holds a `TaskHandle` of a child that holds one of a grandchild, with slow guards
+/// at both levels: `join()` waits for the whole tree.
+pub(crate) async fn transitive_two_levels<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group = TaskGroup::new(spawner.clone());
+    for _ in 0..5 {
+        let (census, spawner) = (Arc::clone(&census), spawner.clone());
+        group.spawn(async move {
+            let child_census = Arc::clone(&census);
+            let child_spawner = spawner.clone();
+            let child = spawner.spawn_task(async move {
+                let guard = child_census.guard(SLOW_DROP);
+                let grandchild_guard = child_census.guard(SLOW_DROP);
+                let grandchild = child_spawner.spawn_task(async move {
+                    let _guard = grandchild_guard;
+                    pending::<()>().await
+                });
+                let _keep = (guard, grandchild);
+                pending::<()>().await
+            });
+            let _keep = child;
+            pending::<Result<(), &str>>().await
+        });
+    }
+    // Let the children and grandchildren start before the failure.
+    group.spawn(async {
+        Timer::after(Duration::from_millis(100)).await;
+        Err::<(), _>("boom")
+    });
+    assert_eq!(group.join().await, Err("boom"));
+    assert_eq!(
+        census.dropped(),
+        10,
+        "a child or grandchild was still stopping"
+    );
+    assert_eq!(census.live(), 0);
+}
+
+/// With a grace period, tasks that await the token run their async cleanup before `join()`
+/// returns; without one, they are dropped at once and the cleanup never runs.
+pub(crate) async fn graceful_cleanup_only_with_a_grace_period<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    for grace_period in [Some(Duration::from_secs(5)), None] {
+        let cleaned = Arc::new(AtomicUsize::new(0));
+        let mut group = TaskGroup::new(spawner.clone());
+        if let Some(grace_period) = grace_period {
+            group = group.with_grace_period(grace_period);
+        }
+        for _ in 0..5 {
+            let (token, cleaned) = (group.token(), Arc::clone(&cleaned));
+            group.spawn(async move {
+                token.cancelled().await;
+                // The "rollback coroutine": async work after the cancellation.
+                Timer::after(Duration::from_millis(10)).await;
+                cleaned.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            });
+        }
+        group.spawn(async { fail_soon("boom").await.map(|_| ()) });
+        let started = Instant::now();
+        assert_eq!(group.join().await, Err("boom"));
+        let expected = if grace_period.is_some() { 5 } else { 0 };
+        assert_eq!(cleaned.load(Ordering::SeqCst), expected, "{grace_period:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(4),
+            "the cleanup did not end the wait"
+        );
+    }
+}
+
+/// A task that ignores the token is dropped when the grace period is over, not before.
+pub(crate) async fn ignoring_the_token_ends_with_the_grace_period<S>(spawner: S)
+where
+    S: Spawn + Send + Sync + 'static,
+{
+    let grace_period = Duration::from_millis(150);
+    let census = Census::new();
+    let mut group = TaskGroup::new(spawner).with_grace_period(grace_period);
+    let guard = census.guard(Duration::ZERO);
+    group.spawn(async move {
+        let _guard = guard;
+        pending::<Result<(), &str>>().await
+    });
+    let failed_at = Arc::new(std::sync::Mutex::new(None));
+    let failure_time = Arc::clone(&failed_at);
+    group.spawn(async move {
+        Timer::after(SOON).await;
+        *failure_time.lock().unwrap() = Some(Instant::now());
+        Err::<(), _>("boom")
+    });
+    assert_eq!(group.join().await, Err("boom"));
+    let waited = failed_at.lock().unwrap().unwrap().elapsed();
+    assert_eq!(census.dropped(), 1);
+    assert!(
+        waited >= grace_period,
+        "dropped after {waited:?}, before the grace period"
+    );
+}
+
+/// `shutdown()` cancels every task and returns once they all stopped; outputs of tasks that
+/// finished before are kept.
+pub(crate) async fn shutdown_cancels_and_waits<S: Spawn + Send + Sync + 'static>(spawner: S) {
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran_in_task = Arc::clone(&ran);
+    let finished = group.spawn(async move {
+        ran_in_task.store(1, Ordering::SeqCst);
+        Ok(7)
+    });
+    for _ in 0..10 {
+        let guard = census.guard(SLOW_DROP);
+        group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), &str>>().await
+        });
+    }
+    // Other tests' slow destructors may hold the executor's threads: wait until it ran.
+    while ran.load(Ordering::SeqCst) == 0 {
+        Timer::after(Duration::from_millis(1)).await;
+    }
+    group.shutdown().await;
+    assert_eq!(census.dropped(), 10);
+    assert_eq!(finished.await, Some(7));
+}
+
+/// Dropping the group cancels its tasks without waiting for them.
+pub(crate) async fn dropping_the_group_cancels<S: Spawn + Send + Sync + 'static>(spawner: S) {
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner);
+    let mut outputs = Vec::new();
+    for _ in 0..10 {
+        let guard = census.guard(Duration::ZERO);
+        outputs.push(group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), &str>>().await
+        }));
+    }
+    Timer::after(SOON).await;
+    drop(group);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while census.dropped() < 10 {
+        assert!(
+            Instant::now() < deadline,
+            "tasks still alive after the group was dropped"
+        );
+        Timer::after(Duration::from_millis(5)).await;
+    }
+    for output in outputs {
+        assert_eq!(output.await, None, "a cancelled task has no output");
+    }
+}
+
+/// A task runs a group of its own whose task fails: the inner group stops its tasks, the outer
+/// task fails with that error, and the outer group stops everything, at both levels.
+pub(crate) async fn nested_groups_where_the_inner_one_fails<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut outer = TaskGroup::new(spawner.clone());
+    for _ in 0..3 {
+        let guard = census.guard(SLOW_DROP);
+        outer.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), &str>>().await
+        });
+    }
+    let (inner_census, inner_spawner) = (Arc::clone(&census), spawner.clone());
+    outer.spawn(async move {
+        let mut inner = TaskGroup::new(inner_spawner);
+        for _ in 0..3 {
+            let guard = inner_census.guard(SLOW_DROP);
+            inner.spawn(async move {
+                let _guard = guard;
+                pending::<Result<(), &str>>().await
+            });
+        }
+        inner.spawn(async { fail_soon("inner boom").await.map(|_| ()) });
+        inner.join().await?;
+        Ok(())
+    });
+    assert_eq!(outer.join().await, Err("inner boom"));
+    assert_eq!(census.dropped(), 6);
+    assert_eq!(census.live(), 0);
+}
+
+/// A successful join: every output is there, and no task (nor anything it spawned) is alive.
+pub(crate) async fn no_task_outlives_a_group_that_returned<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let mut outputs = Vec::new();
+    for i in 0..20u32 {
+        let (census, spawner) = (Arc::clone(&census), spawner.clone());
+        outputs.push(group.spawn(async move {
+            let guard = census.guard(SLOW_DROP);
+            // A helper task whose handle is dropped when this task returns: cancelled, and
+            // waited for by the group.
+            let helper_guard = census.guard(SLOW_DROP);
+            let _helper = spawner.spawn_task(async move {
+                let _guard = helper_guard;
+                pending::<()>().await
+            });
+            Timer::after(Duration::from_millis(u64::from(i % 5))).await;
+            drop(guard);
+            Ok(i)
+        }));
+    }
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(census.live(), 0, "a task or its helper outlived the group");
+    assert_eq!(census.dropped(), 40);
+    for (i, output) in outputs.into_iter().enumerate() {
+        assert_eq!(output.await, Some(i as u32));
+    }
+}
+
+/// A panicking task: the others are stopped, then `join()` resumes the panic.
+pub(crate) async fn a_panic_resumes_in_join_after_the_others_stopped<S>(spawner: S)
+where
+    S: Spawn + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner);
+    for _ in 0..5 {
+        let guard = census.guard(SLOW_DROP);
+        group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), &str>>().await
+        });
+    }
+    group.spawn(async {
+        Timer::after(SOON).await;
+        panic!("task panicked on purpose");
+        #[allow(unreachable_code)]
+        Ok(())
+    });
+    let joined = AssertUnwindSafe(group.join());
+    let panic = futures::FutureExt::catch_unwind(joined)
+        .await
+        .expect_err("join resumes the task's panic");
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"task panicked on purpose")
+    );
+    assert_eq!(
+        census.dropped(),
+        5,
+        "the panic came back before the others stopped"
+    );
+}
+
+/// Timeouts that fire drop the inner future before returning; timeouts that do not fire give
+/// the output.
+pub(crate) async fn timeouts_fire_and_do_not() {
+    let census = Census::new();
+    let guard = census.guard(Duration::ZERO);
+    let slow = async move {
+        let _guard = guard;
+        pending::<()>().await
+    };
+    assert_eq!(timeout(Duration::from_millis(30), slow).await, Err(Elapsed));
+    assert_eq!(census.dropped(), 1, "the timed-out future was not dropped");
+    let quick = timeout(Duration::from_secs(10), async {
+        Timer::after(Duration::from_millis(5)).await;
+        "in time"
+    });
+    assert_eq!(quick.await, Ok("in time"));
+}
