@@ -51,14 +51,8 @@ use crate::token::{CancelToken, Cancelled};
 ///
 /// # Compared with
 ///
-/// | | asyncio `TaskGroup` | trio nursery | tokio `JoinSet` | `TaskGroup` |
-/// |---|---|---|---|---|
-/// | first failure cancels the others | yes | yes | no: `join_next` hands the error over, the rest run on | yes |
-/// | waits until the cancelled tasks stopped | yes | yes | `shutdown().await`: yes, for its own tasks | yes |
-/// | ... and what they spawned | only tasks in nested groups | only nested nurseries | no: an aborted task's own tasks run on | yes, through any crate spawn |
-/// | async cleanup on cancel | `except CancelledError` | `except Cancelled` with shields | no | `token.cancelled().await` within a grace period |
-/// | dropping it | n/a | n/a | aborts the tasks, no wait | cancels the tasks, no wait |
-/// | runtimes | asyncio | trio | tokio | tokio, smol, async-std, any `Spawn` |
+/// asyncio's `TaskGroup`, trio's nurseries and tokio's `JoinSet`, point by point: see the
+/// [crate docs](crate#structured-concurrency).
 ///
 /// # Examples
 ///

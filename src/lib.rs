@@ -21,7 +21,10 @@
 //! | `gather`, then `t.cancel()` on each task and `await gather(*tasks, return_exceptions=True)` | three steps, easy to get wrong; cancelling a `gather` that already raised does nothing | nothing to write: the siblings are already dropped, and their destructors have run, when the error comes back |
 //! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
 //! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
-//! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | drop the future: it is gone when `drop` returns |
+//! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
+//! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
+//! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
+//! | `asyncio.timeout(delay)` / `wait_for` | | [`time::timeout`], on any runtime |
 //!
 //! # The combinators
 //!
@@ -67,12 +70,32 @@
 //! assert_eq!(outcome, Err("request 3 failed".to_string()));
 //! ```
 //!
+//! # Structured concurrency
+//!
+//! Spawned tasks break the tree of inline futures: tokio and async-std detach a task whose
+//! `JoinHandle` is dropped. [`TaskHandle`] mends that on every runtime (dropping it cancels the
+//! task, and `cancel().await` waits until the task's future is gone), and [`TaskGroup`] goes one
+//! step further: on the first failure it cancels its other tasks and returns only once they have
+//! all stopped, including every task they spawned through this crate, at any depth. Point by
+//! point:
+//!
+//! | | asyncio `TaskGroup` | trio nursery | tokio `JoinSet` | [`TaskGroup`] |
+//! |---|---|---|---|---|
+//! | first failure cancels the others | yes | yes | no: `join_next` hands the error over, the rest run on | yes, at once |
+//! | waits until the cancelled tasks have stopped | yes | yes | with `shutdown().await` | yes: futures dropped, destructors finished |
+//! | ... and the tasks *they* spawned | only those in nested groups | only nested nurseries | no: aborting a task does not abort the tasks it spawned | yes: `TaskHandle`s and nested groups, at any depth |
+//! | cleanup code after cancellation | `except CancelledError` | `except Cancelled`, shields | none (the future is dropped) | async code after `token.cancelled()`, within a grace period; then dropped |
+//! | leaving the scope early | cancels and waits | cancels and waits | dropping aborts, does not wait | dropping cancels, does not wait; `shutdown().await` cancels and waits |
+//! | error reported | `ExceptionGroup` of all errors | `MultiError`/`ExceptionGroup` | each `JoinError` in turn | the first error (later ones are dropped); a panic is resumed |
+//! | runtimes | asyncio | trio | tokio | tokio, smol, async-std, any [`rt::Spawn`] |
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `std` | yes | nothing in the combinators, which need only `core` and `alloc`; without it the crate is `no_std` |
-//! | `tokio`, `smol`, `async-std` | no | runtime adapters (see the `rt` module) |
+//! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
+//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`CancelToken`], [`time`] and the [`rt::Spawn`] trait |
+//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners |
 //!
 //! The minimum supported Rust version is 1.82.
 
