@@ -8,7 +8,6 @@
 //! returns `Ready`.
 
 use alloc::boxed::Box;
-use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -111,16 +110,19 @@ impl<F, T> Children<F, T> {
         }
     }
 
-    /// Takes the kept outputs, in index order.
-    pub(crate) fn take_done(&mut self) -> Vec<T> {
-        let mut done = Vec::with_capacity(self.slots.len());
-        for index in 0..self.slots.len() {
-            let slot = pin_slot(self.slots.as_mut(), index);
-            if let ChildOwn::Done(value) = slot.project_replace(Child::Gone) {
-                done.push(value);
-            }
+    /// Takes the output kept by child `index`, if it completed and its output was kept.
+    pub(crate) fn take_done(&mut self, index: usize) -> Option<T> {
+        if index >= self.slots.len() {
+            return None;
         }
-        done
+        let mut slot = pin_slot(self.slots.as_mut(), index);
+        if !matches!(slot.as_mut().project(), ChildProj::Done(_)) {
+            return None;
+        }
+        match slot.project_replace(Child::Gone) {
+            ChildOwn::Done(value) => Some(value),
+            _ => None,
+        }
     }
 
     /// Drops every remaining child (and kept output) in index order, frees the slots, and marks
@@ -152,6 +154,7 @@ impl<F, T> fmt::Debug for Children<F, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use alloc::vec::Vec;
     use core::future::{ready, Future, Ready};
     use futures_util::task::noop_waker_ref;
 
@@ -170,6 +173,8 @@ mod tests {
         let mut children: Children<Ready<usize>, usize> = Children::new((0..100).map(ready));
         assert_eq!(poll_all(&mut children), (0..100).collect::<Vec<_>>());
         assert_eq!(children.running(), 0);
-        assert_eq!(children.take_done(), (0..100).collect::<Vec<_>>());
+        let kept: Vec<usize> = (0..100).filter_map(|i| children.take_done(i)).collect();
+        assert_eq!(kept, (0..100).collect::<Vec<_>>());
+        assert_eq!(children.take_done(0), None, "taken once");
     }
 }

@@ -61,8 +61,10 @@ where
     I: IntoIterator,
     I::Item: TryFuture,
 {
+    let children = Children::new(iter);
     TryJoinAllCancel {
-        children: Children::new(iter),
+        outputs: Vec::with_capacity(children.running()),
+        children,
     }
 }
 
@@ -72,7 +74,13 @@ where
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct TryJoinAllCancel<F: TryFuture> {
     children: Children<F, F::Ok>,
+    /// The outputs of children `0..outputs.len()`, which have all completed. A child that
+    /// completes ahead of a lower index keeps its output in its slot until the gap closes.
+    outputs: Vec<F::Ok>,
 }
+
+// The outputs are never pinned (the children are, in their own allocation).
+impl<F: TryFuture> Unpin for TryJoinAllCancel<F> {}
 
 impl<F: TryFuture> fmt::Debug for TryJoinAllCancel<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -84,13 +92,17 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
     type Output = Result<Vec<F::Ok>, F::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let children = &mut self.get_mut().children;
+        let TryJoinAllCancel { children, outputs } = self.get_mut();
         let mut error = None;
         children.poll_woken(
             cx,
             "try_join_all_cancel",
             F::try_poll,
-            |_, output| match output {
+            |index, output| match output {
+                Ok(value) if index == outputs.len() => {
+                    outputs.push(value);
+                    Completion::Next
+                }
                 Ok(value) => Completion::Keep(value),
                 Err(e) => {
                     error = Some(e);
@@ -98,13 +110,19 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
                 }
             },
         );
-        let outcome = match error {
-            Some(e) => Err(e),
-            None if children.running() == 0 => Ok(children.take_done()),
-            None => return Poll::Pending,
-        };
+        if let Some(e) = error {
+            children.finish();
+            *outputs = Vec::new();
+            return Poll::Ready(Err(e));
+        }
+        while let Some(value) = children.take_done(outputs.len()) {
+            outputs.push(value);
+        }
+        if children.running() > 0 {
+            return Poll::Pending;
+        }
         children.finish();
-        Poll::Ready(outcome)
+        Poll::Ready(Ok(core::mem::take(outputs)))
     }
 }
 
