@@ -40,6 +40,8 @@ pub(crate) struct Node {
     idle: AtomicWaker,
 }
 
+// Groups, the only users of some of these, do not exist under loom.
+#[cfg_attr(loom, allow(dead_code))]
 impl Node {
     /// A node counting one for its owner, child of `parent`.
     pub(crate) fn new(parent: Option<Arc<Node>>) -> Arc<Node> {

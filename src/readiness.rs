@@ -52,7 +52,7 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::sync::{self, fence, AtomicU64, AtomicUsize, AtomicWaker, Ordering};
+use crate::sync::{fence, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 
 const WORD_BITS: usize = u64::BITS as usize;
 
@@ -61,7 +61,7 @@ const WORD_BITS: usize = u64::BITS as usize;
 #[repr(C)]
 struct Header {
     refs: AtomicUsize,
-    parent: AtomicWaker,
+    parent: ParentWaker,
     len: usize,
     summary_words: usize,
     leaf_words: usize,
@@ -135,7 +135,7 @@ impl Readiness {
         unsafe {
             header.as_ptr().write(Header {
                 refs: AtomicUsize::new(1),
-                parent: AtomicWaker::new(),
+                parent: ParentWaker::new(),
                 len,
                 summary_words: shape.summary_words,
                 leaf_words: shape.leaf_words,
@@ -167,10 +167,10 @@ impl Readiness {
     }
 
     /// Makes `waker` the one that the next child wake-up wakes. Call it at the start of every
-    /// parent poll, before [`woken`](Self::woken).
+    /// parent poll, before [`woken`](Self::woken). (`&mut`: one registrant at a time.)
     #[inline]
-    pub(crate) fn register(&self, waker: &Waker) {
-        sync::register(&self.header().parent, waker);
+    pub(crate) fn register(&mut self, waker: &Waker) {
+        self.header().parent.register(waker);
     }
 
     /// Takes the set of children woken since the last drain, in ascending index order.
@@ -245,7 +245,7 @@ impl Deref for ChildWaker<'_> {
 pub(crate) struct Woken<'a> {
     summary: &'a [AtomicU64],
     leaves: &'a [AtomicU64],
-    parent: &'a AtomicWaker,
+    parent: &'a ParentWaker,
     next_summary: usize,
     summary_bits: u64,
     leaf: usize,
@@ -303,6 +303,98 @@ impl Drop for Woken<'_> {
             self.summary[self.next_summary - 1].fetch_or(self.summary_bits, Ordering::AcqRel);
         }
         self.parent.wake();
+    }
+}
+
+/// The parent's latest waker, woken *by reference* from any thread.
+///
+/// futures' `AtomicWaker` takes the waker out on every wake, so each parent poll clones it back
+/// in (an `Arc` increment for most executors) and each wake drops it; in the woken-once case that
+/// is four extra atomic read-modify-writes per child. Here the waker stays in place: a poll with
+/// the same waker (the common case) touches no shared state at all, and a wake costs two
+/// read-modify-writes on `state` plus the waker's own `wake_by_ref`.
+///
+/// `state` is `REGISTERING` (the owner is replacing the waker) plus `READER` per waker reading it.
+/// A registration only starts with no reader, and a reader only reads with no registration, so
+/// the slot is never read while written. A reader that meets a registration wakes no one: it set
+/// its child's bit before counting itself in, and the registrant's exchange that ends the
+/// registration reads that count, so the drain of the same poll sees the bit. A registration
+/// that meets readers leaves the old waker in place and wakes the new one, so its task polls
+/// again and retries: readers that come after it would wake the old waker only.
+struct ParentWaker {
+    state: AtomicUsize,
+    waker: UnsafeCell<Option<Waker>>,
+}
+
+const REGISTERING: usize = 1;
+const READER: usize = 2;
+
+impl ParentWaker {
+    fn new() -> Self {
+        ParentWaker {
+            state: AtomicUsize::new(0),
+            waker: UnsafeCell::new(None),
+        }
+    }
+
+    /// Stores `new` unless it wakes the same task as the current waker. Never called
+    /// concurrently with itself (the owner registers through `&mut Readiness`).
+    fn register(&self, new: &Waker) {
+        // SAFETY: only `register` writes the slot and it never runs concurrently with itself, so
+        // reading here can only overlap with the readers' reads.
+        let same = self
+            .waker
+            .with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(new)));
+        if same {
+            return;
+        }
+        // Cloned before the slot is locked: a panicking clone must not leave it locked.
+        let new_waker = new.clone();
+        if self
+            .state
+            .compare_exchange(0, REGISTERING, Ordering::Acquire, Ordering::Acquire)
+            .is_err()
+        {
+            // Readers are waking the old waker: leave it and come back at the next poll.
+            crate::sync::before_retry();
+            new.wake_by_ref();
+            return;
+        }
+        // SAFETY: `REGISTERING` is set and there was no reader: nobody else touches the slot
+        // until the bit is cleared below.
+        let old = self
+            .waker
+            .with_mut(|slot| unsafe { (*slot).replace(new_waker) });
+        // Readers that met the registration woke no one, but they set their children's bits
+        // before they counted themselves in, and this exchange reads their counts: the drain that
+        // follows in this poll sees those bits.
+        self.state.fetch_and(!REGISTERING, Ordering::AcqRel);
+        drop(old);
+    }
+
+    /// Wakes the current waker by reference (or leaves it to a registration in progress).
+    fn wake(&self) {
+        let before = self.state.fetch_add(READER, Ordering::AcqRel);
+        // Counted out even if the waker panics, or registrations would fail from then on.
+        let _reader = Reader(&self.state);
+        if before & REGISTERING == 0 {
+            // SAFETY: no registration is in progress and none can start while this reader is
+            // counted, so the slot is not written during this read.
+            self.waker.with(|slot| {
+                if let Some(waker) = unsafe { &*slot } {
+                    waker.wake_by_ref();
+                }
+            });
+        }
+    }
+}
+
+/// One reader of a [`ParentWaker`], counted out when dropped.
+struct Reader<'a>(&'a AtomicUsize);
+
+impl Drop for Reader<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(READER, Ordering::Release);
     }
 }
 

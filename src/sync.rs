@@ -3,19 +3,37 @@
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
-#[cfg(not(loom))]
-pub(crate) use futures_util::task::AtomicWaker;
 #[cfg(loom)]
-pub(crate) use loom::future::AtomicWaker;
+pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 
-use core::task::Waker;
+/// `core::cell::UnsafeCell` with loom's access API, so the same code compiles under both.
+#[cfg(not(loom))]
+#[derive(Debug)]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
 
-/// Makes `waker` the one that `cell.wake()` wakes next.
-pub(crate) fn register(cell: &AtomicWaker, waker: &Waker) {
-    #[cfg(not(loom))]
-    cell.register(waker);
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        UnsafeCell(core::cell::UnsafeCell::new(value))
+    }
+
+    #[inline]
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    #[inline]
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+/// Called before handing control back to the executor to retry later: under loom, lets the
+/// model schedule the thread being waited for instead of exploring an endless retry.
+#[inline]
+pub(crate) fn before_retry() {
     #[cfg(loom)]
-    cell.register_by_ref(waker);
+    loom::thread::yield_now();
 }

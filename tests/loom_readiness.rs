@@ -127,3 +127,26 @@ fn the_latest_parent_waker_is_woken() {
         opener.join().unwrap();
     });
 }
+
+/// The parent was first polled with a waker that will never poll it again; the next poll
+/// registers a new waker while children are woken from two threads. A registration that meets
+/// a waking reader must make its task poll again, or the second wake reaches the stale waker.
+#[test]
+fn a_registration_racing_with_wakes_is_never_stale() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut join = try_join_all_cancel(gates);
+        let stale = futures::task::noop_waker();
+        assert!(Pin::new(&mut join)
+            .poll(&mut Context::from_waker(&stale))
+            .is_pending());
+        let openers: Vec<_> = shared
+            .into_iter()
+            .map(|gate| thread::spawn(move || gate.open()))
+            .collect();
+        assert_eq!(block_on(join).unwrap().len(), 2);
+        for opener in openers {
+            opener.join().unwrap();
+        }
+    });
+}
