@@ -537,11 +537,12 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
 }
 
 unsafe fn wake(data: *const ()) {
-    // SAFETY: this waker owns a reference (only clones are woken by value).
-    unsafe {
-        wake_by_ref(data);
-        drop_waker(data);
-    }
+    // The reference goes back into a `Waker` whose drop releases it, so that it is released
+    // even if the parent's waker panics inside the wake-up (it would leak otherwise).
+    // SAFETY: this waker owns a reference (only clones are woken by value), which the rebuilt
+    // `Waker` takes over.
+    let owned = unsafe { Waker::from_raw(RawWaker::new(data, &VTABLE)) };
+    owned.wake_by_ref();
 }
 
 unsafe fn wake_by_ref(data: *const ()) {
