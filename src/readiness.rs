@@ -340,11 +340,12 @@ impl ParentWaker {
     /// Stores `new` unless it wakes the same task as the current waker. Never called
     /// concurrently with itself (the owner registers through `&mut Readiness`).
     fn register(&self, new: &Waker) {
-        // SAFETY: only `register` writes the slot and it never runs concurrently with itself, so
-        // reading here can only overlap with the readers' reads.
-        let same = self
-            .waker
-            .with(|slot| unsafe { &*slot }.as_ref().is_some_and(|w| w.will_wake(new)));
+        let same = self.waker.with(|slot| {
+            // SAFETY: only `register` writes the slot and it never runs concurrently with
+            // itself, so reading here can only overlap with the readers' reads.
+            let current = unsafe { &*slot };
+            current.as_ref().is_some_and(|waker| waker.will_wake(new))
+        });
         if same {
             return;
         }
@@ -360,11 +361,11 @@ impl ParentWaker {
             new.wake_by_ref();
             return;
         }
-        // SAFETY: `REGISTERING` is set and there was no reader: nobody else touches the slot
-        // until the bit is cleared below.
-        let old = self
-            .waker
-            .with_mut(|slot| unsafe { (*slot).replace(new_waker) });
+        let old = self.waker.with_mut(|slot| {
+            // SAFETY: `REGISTERING` is set and there was no reader: nobody else touches the
+            // slot until the bit is cleared below.
+            unsafe { (*slot).replace(new_waker) }
+        });
         // Readers that met the registration woke no one, but they set their children's bits
         // before they counted themselves in, and this exchange reads their counts: the drain that
         // follows in this poll sees those bits.
@@ -378,9 +379,9 @@ impl ParentWaker {
         // Counted out even if the waker panics, or registrations would fail from then on.
         let _reader = Reader(&self.state);
         if before & REGISTERING == 0 {
-            // SAFETY: no registration is in progress and none can start while this reader is
-            // counted, so the slot is not written during this read.
             self.waker.with(|slot| {
+                // SAFETY: no registration is in progress and none can start while this reader
+                // is counted, so the slot is not written during this read.
                 if let Some(waker) = unsafe { &*slot } {
                     waker.wake_by_ref();
                 }
