@@ -8,13 +8,15 @@ mod support;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::thread;
+use std::time::Duration;
 
 use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
 use futures::future::FusedFuture;
-use support::{Log, WakeCounter};
+use support::{watchdog, Log, Opener, WakeCounter};
 
 #[test]
 fn wakes_after_ready_poll_no_child() {
@@ -114,4 +116,42 @@ fn the_last_kept_child_waker_releases_the_parent_waker() {
         1,
         "the parent's waker was released"
     );
+}
+
+/// The last two references to the shared state go on two threads that nothing else orders: a
+/// kept clone, woken and dropped on another thread, then the combinator here. Under miri, whose
+/// race detector counts the free as a write, this checks that the free happens after the other
+/// thread's last use of the state (the reference count's release and acquire order them).
+#[test]
+fn the_last_two_references_released_on_two_threads() {
+    watchdog("two racing releases", Duration::from_secs(60), || {
+        let log = Log::new();
+        let (gates, openers) = log.gates(0..3);
+        let parent = WakeCounter::new();
+        let waker = parent.waker();
+        let mut select = select_first(gates);
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let kept = openers[1].waker();
+        openers.iter().for_each(Opener::forget_waker);
+
+        let released = Arc::new(AtomicBool::new(false));
+        let elsewhere = thread::spawn({
+            let released = Arc::clone(&released);
+            move || {
+                kept.wake();
+                // Relaxed on purpose: this flag must not order the two releases.
+                released.store(true, Ordering::Relaxed);
+            }
+        });
+        while !released.load(Ordering::Relaxed) {
+            thread::yield_now();
+        }
+        drop(select);
+        elsewhere.join().unwrap();
+
+        drop(waker);
+        assert_eq!(Arc::strong_count(&parent), 1);
+    });
 }

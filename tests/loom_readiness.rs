@@ -6,6 +6,9 @@
 //! loom reports, in every interleaving it explores.
 #![cfg(loom)]
 
+#[allow(dead_code)]
+mod support;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -16,9 +19,11 @@ use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
 use loom::thread;
 
-/// A child that completes once its gate is opened from another thread.
+/// A child that completes once its gate is opened from another thread, or panics then if it
+/// `explodes`.
 struct Gate {
     shared: Arc<GateShared>,
+    explodes: bool,
 }
 
 #[derive(Default)]
@@ -42,6 +47,7 @@ impl Future for Gate {
         let polls = self.shared.polls.fetch_add(1, Ordering::Relaxed) + 1;
         self.shared.waker.register_by_ref(cx.waker());
         if self.shared.open.load(Ordering::Acquire) {
+            assert!(!self.explodes, "{EXPLOSION}");
             Poll::Ready(Ok(polls))
         } else {
             Poll::Pending
@@ -55,12 +61,23 @@ fn gates(n: usize) -> (Vec<Gate>, Vec<Arc<GateShared>>) {
         .iter()
         .map(|shared| Gate {
             shared: shared.clone(),
+            explodes: false,
         })
         .collect();
     (gates, shared)
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
+    let mut builder = loom::model::Builder::new();
+    // Each model then runs in about a second; every broken variant of the engine that these
+    // models catch at 3 they also catch at 2.
+    builder.preemption_bound = Some(2);
+    builder.check(f);
+}
+
+/// For the one race that takes three preemptions to show: a registration failing because of
+/// one waking thread, then a second thread waking the stale waker.
+fn model_three_preemptions(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     builder.preemption_bound = Some(3);
     builder.check(f);
@@ -133,7 +150,7 @@ fn the_latest_parent_waker_is_woken() {
 /// a waking reader must make its task poll again, or the second wake reaches the stale waker.
 #[test]
 fn a_registration_racing_with_wakes_is_never_stale() {
-    model(|| {
+    model_three_preemptions(|| {
         let (gates, shared) = gates(2);
         let mut join = try_join_all_cancel(gates);
         let stale = futures::task::noop_waker();
@@ -148,5 +165,43 @@ fn a_registration_racing_with_wakes_is_never_stale() {
         for opener in openers {
             opener.join().unwrap();
         }
+    });
+}
+
+const EXPLOSION: &str = "a child exploded";
+
+/// A child panics in the parent's pass, which puts the rest of the pass back into the ready
+/// set while another thread wakes a sibling in the same ready-set word: neither the put-back
+/// children nor the sibling's wake may be lost (a put-back that overwrote the word would drop
+/// the sibling's bit, and the parent, already woken by it, would wait forever).
+#[test]
+fn a_panics_put_back_races_with_a_sibling_wake() {
+    support::quiet_panics_containing(EXPLOSION);
+    model(|| {
+        // Child 0 is opened from another thread; child 1 explodes; child 2 is only woken, so
+        // that the panic leaves it to be put back.
+        let (mut gates, shared) = gates(3);
+        gates[1].explodes = true;
+        let mut select = select_first(gates);
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
+        shared[1].open();
+        shared[2].waker.wake();
+
+        let opener = {
+            let gate = shared[0].clone();
+            thread::spawn(move || gate.open())
+        };
+        let pass = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Pin::new(&mut select).poll(&mut cx)
+        }));
+        match pass {
+            // The opening landed before the pass drained child 0's word: child 0 won first.
+            Ok(Poll::Ready((output, index))) => assert_eq!((output, index), (Ok(2), 0)),
+            Ok(Poll::Pending) => panic!("the pass neither completed nor reached child 1"),
+            Err(_) => assert_eq!(block_on(select), (Ok(2), 0)),
+        }
+        opener.join().unwrap();
     });
 }

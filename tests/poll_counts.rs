@@ -13,6 +13,12 @@ use std::task::{Context, Poll};
 use cancel_cascade::{select_first, try_join_all_cancel, wait_any, SelectFirst, WaitAny};
 use support::{Gate, Log, Opener, Rng, WakeCounter};
 
+// Several ready-set words of children, and outside miri several summary words too. Under
+// miri each child costs milliseconds: fewer (the unit tests of `readiness` cross summary words
+// there).
+const MEDIUM: usize = if cfg!(miri) { 130 } else { 1000 };
+const LARGE: usize = if cfg!(miri) { 260 } else { 10_000 };
+
 #[test]
 fn nothing_is_polled_before_the_first_poll() {
     let log = Log::new();
@@ -37,7 +43,7 @@ fn nothing_is_polled_before_the_first_poll() {
 
 #[test]
 fn the_first_poll_polls_every_child_once_in_index_order() {
-    let n = 300;
+    let n = if cfg!(miri) { MEDIUM } else { 300 };
     let parent = WakeCounter::new();
     let waker = parent.waker();
     let mut cx = Context::from_waker(&waker);
@@ -111,7 +117,7 @@ fn touch_each_once<F: Future + Unpin>(
 
 #[test]
 fn n_children_woken_once_each_in_random_order_cost_exactly_2n_polls() {
-    for (n, seed) in [(1, 1), (2, 2), (64, 3), (1000, 4), (10_000, 5)] {
+    for (n, seed) in [(1, 1), (2, 2), (64, 3), (MEDIUM, 4), (LARGE, 5)] {
         let log = Log::new();
         let (gates, openers) = log.gates((0..n).map(Ok::<usize, ()>));
         let mut join = try_join_all_cancel(gates);
@@ -126,7 +132,7 @@ fn n_children_woken_once_each_in_random_order_cost_exactly_2n_polls() {
 
 #[test]
 fn spurious_wakes_cost_one_poll_each_for_select_first_and_wait_any() {
-    for (n, seed) in [(1, 11), (70, 12), (5000, 13)] {
+    for (n, seed) in [(1, 11), (70, 12), (LARGE / 2, 13)] {
         let log = Log::new();
         let (gates, openers) = log.gates(0..n);
         let mut select = select_first(gates);

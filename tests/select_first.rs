@@ -7,9 +7,10 @@ mod support;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use cancel_cascade::{select_first, SelectFirst};
-use support::{Log, WakeCounter};
+use support::{watchdog, Log, WakeCounter};
 
 #[test]
 fn returns_the_output_and_the_index_of_the_first_child_to_complete() {
@@ -68,22 +69,29 @@ fn the_first_poll_stops_at_the_first_ready_child() {
 
 #[test]
 fn awaited_like_any_future() {
-    let log = Log::new();
-    let (gates, openers) = log.gates(0..50);
-    let opener = openers[33].clone();
-    let winner = futures::executor::block_on(async move {
-        let select = select_first(gates);
-        // Opened from another thread once the select is waiting.
-        let opening = std::thread::spawn(move || {
-            while opener.polls() == 0 {
-                std::thread::yield_now();
-            }
-            opener.open();
-        });
-        let winner = select.await;
-        opening.join().unwrap();
-        winner
-    });
-    assert_eq!(winner, (33, 33));
-    assert_eq!(log.drops(), 50);
+    // `block_on` sleeps until woken: a lost wake-up would hang it.
+    watchdog(
+        "select_first under block_on",
+        Duration::from_secs(60),
+        || {
+            let log = Log::new();
+            let (gates, openers) = log.gates(0..50);
+            let opener = openers[33].clone();
+            let winner = futures::executor::block_on(async move {
+                let select = select_first(gates);
+                // Opened from another thread once the select is waiting.
+                let opening = std::thread::spawn(move || {
+                    while opener.polls() == 0 {
+                        std::thread::yield_now();
+                    }
+                    opener.open();
+                });
+                let winner = select.await;
+                opening.join().unwrap();
+                winner
+            });
+            assert_eq!(winner, (33, 33));
+            assert_eq!(log.drops(), 50);
+        },
+    );
 }

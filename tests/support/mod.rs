@@ -1,5 +1,6 @@
 //! Instruments shared by the integration tests: gates opened by hand that record their polls
-//! and drops, a counting parent waker, a watchdog against lost wake-ups and a seeded PRNG.
+//! and drops, a counting parent waker, a watchdog against lost wake-ups, a filter for expected
+//! panics and a seeded PRNG.
 //!
 //! Each test crate includes this module with `#[allow(dead_code)] mod support;`, since each
 //! uses a subset of it.
@@ -9,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Condvar, Mutex, Once};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::Duration;
@@ -288,6 +289,22 @@ pub(crate) fn panic_message(payload: Box<dyn Any + Send>) -> String {
             Err(_) => "<a panic payload that is not a string>".to_owned(),
         },
     }
+}
+
+/// Keeps the expected panics (those whose message contains `marker`) out of the output, which
+/// they would otherwise flood when injected on purpose hundreds of times; any other panic (a
+/// failed check) goes to the usual hook. Installed once per test binary.
+pub(crate) fn quiet_panics_containing(marker: &'static str) {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let usual = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let message = info.payload().downcast_ref::<String>();
+            if message.is_none_or(|message| !message.contains(marker)) {
+                usual(info);
+            }
+        }));
+    });
 }
 
 /// xorshift64*: deterministic wake orders without a dependency; the seed is in each test so a

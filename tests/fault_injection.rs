@@ -1,0 +1,567 @@
+//! Faults injected where the combinators hand control to foreign code: a child whose destructor
+//! panics (while its siblings are being cancelled, as it completes, or as the combinator is
+//! dropped), a parent waker that panics when woken or cloned, and child wakers kept alive by a
+//! sleeping thread or by an `async-io` timer after the combinator is gone. Each scenario allows one panic
+//! only: a second panic during unwinding aborts the process, which two scenarios show in a
+//! child process.
+//!
+//! Already covered elsewhere: a child that panics in `poll` (`panic.rs`, and at random points in
+//! `prop_combinators.rs`), a child that wakes itself in every poll (`poll_counts.rs`), wakes
+//! after completion (`late_wake.rs`).
+
+#[allow(dead_code)]
+mod support;
+
+use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
+use std::thread;
+use std::time::Duration;
+
+use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use futures::future::FusedFuture;
+use support::{panic_message, watchdog, Gate, Log, Opener, Token, WakeCounter};
+
+/// A gate that can be told to panic in its destructor (after the gate inside is dropped and
+/// logged, so the log shows every child whatever happens) or in `poll` once it is opened.
+struct Child<T> {
+    gate: Gate<T>,
+    index: usize,
+    panics_in_drop: bool,
+    panics_in_poll: bool,
+}
+
+impl<T> Future for Child<T> {
+    type Output = T;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let (index, panics) = (self.index, self.panics_in_poll);
+        match Pin::new(&mut self.gate).poll(cx) {
+            Poll::Ready(_) if panics => panic!("child {index} panicked in poll"),
+            outcome => outcome,
+        }
+    }
+}
+
+impl<T> Drop for Child<T> {
+    fn drop(&mut self) {
+        if self.panics_in_drop {
+            panic!("child {} panicked in drop", self.index);
+        }
+    }
+}
+
+const CHILDREN: usize = 8;
+
+/// `CHILDREN` children named by index, with the given one panicking in its destructor.
+fn children<T>(
+    log: &Arc<Log>,
+    panics_in_drop: usize,
+    value: impl Fn(usize) -> T,
+) -> (Vec<Child<T>>, Vec<Opener>) {
+    let (gates, openers) = log.gates((0..CHILDREN).map(value));
+    let children = gates
+        .into_iter()
+        .enumerate()
+        .map(|(index, gate)| Child {
+            gate,
+            index,
+            panics_in_drop: index == panics_in_drop,
+            panics_in_poll: false,
+        })
+        .collect();
+    (children, openers)
+}
+
+fn poll<F: Future + Unpin>(combinator: &mut F, waker: &Waker) -> Poll<F::Output> {
+    Pin::new(combinator).poll(&mut Context::from_waker(waker))
+}
+
+/// Polls inside `catch_unwind` and returns the panic's message.
+fn poll_panics<F: Future + Unpin>(combinator: &mut F, waker: &Waker) -> String {
+    match catch_unwind(AssertUnwindSafe(|| poll(combinator, waker).is_ready())) {
+        Ok(ready) => panic!("the injected panic was swallowed (ready: {ready})"),
+        Err(payload) => panic_message(payload),
+    }
+}
+
+/// Once every clone of the children's wakers is gone, the shared wake-up state is freed, and
+/// with it the parent's waker it held: the parent's count falls back to the test's own.
+fn assert_shared_state_freed(openers: &[Opener], parent: &Arc<WakeCounter>) {
+    openers.iter().for_each(Opener::forget_waker);
+    assert_eq!(
+        Arc::strong_count(parent),
+        1,
+        "the shared wake-up state was leaked"
+    );
+}
+
+/// The outcome is decided (child 5 fails, wins, or completes) and the siblings are dropped in
+/// index order; child 2's destructor panics on the way. The panic leaves `poll` in place of
+/// `Ready` (the outcome is dropped with it), yet children 3 to 7 are still dropped, each once,
+/// and the combinator is terminated: polling it again panics, dropping it drops nothing more.
+fn destructor_panics_while_siblings_are_cancelled<T, F>(
+    name: &str,
+    value: impl Fn(usize) -> T,
+    combine: impl FnOnce(Vec<Child<T>>) -> F,
+) where
+    F: FusedFuture + Unpin,
+{
+    let log = Log::new();
+    let (children, openers) = children(&log, 2, value);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut combinator = combine(children);
+    assert!(poll(&mut combinator, &waker).is_pending());
+
+    openers[5].open();
+    assert_eq!(
+        poll_panics(&mut combinator, &waker),
+        "child 2 panicked in drop"
+    );
+
+    assert_eq!(
+        log.drop_order(),
+        [5, 0, 1, 2, 3, 4, 6, 7],
+        "{name}: the siblings after the panicking one were still dropped, each once"
+    );
+    assert!(
+        combinator.is_terminated(),
+        "{name}: terminated, although a destructor panicked on the way"
+    );
+    let again = poll_panics(&mut combinator, &waker);
+    assert!(
+        again.contains(&format!("`{name}` polled after completion")),
+        "{name}: {again}"
+    );
+    drop(combinator);
+    assert!(openers.iter().all(|opener| opener.drops() == 1), "{name}");
+    drop(waker);
+    assert_shared_state_freed(&openers, &parent);
+}
+
+#[test]
+fn a_destructor_panicking_among_cancelled_siblings_leaves_no_child_behind() {
+    let outputs = Log::new();
+    destructor_panics_while_siblings_are_cancelled(
+        "try_join_all_cancel",
+        |index| {
+            if index == 5 {
+                Err(index)
+            } else {
+                Ok(outputs.token(index))
+            }
+        },
+        try_join_all_cancel,
+    );
+    assert_eq!(
+        outputs.drop_order(),
+        [0, 1, 2, 3, 4, 6, 7],
+        "the outputs inside the children went with them"
+    );
+    destructor_panics_while_siblings_are_cancelled("select_first", |index| index, select_first);
+    destructor_panics_while_siblings_are_cancelled("wait_any", |index| index, wait_any);
+}
+
+#[test]
+fn a_join_keeps_going_when_a_completed_childs_destructor_panics() {
+    let log = Log::new();
+    let outputs = Log::new();
+    let (children, openers) = children(&log, 4, |index| Ok::<Token, ()>(outputs.token(index)));
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut join = try_join_all_cancel(children);
+    assert!(poll(&mut join, &waker).is_pending());
+
+    // Child 4 completes and is dropped at once, before the join decides anything.
+    openers[4].open();
+    assert_eq!(poll_panics(&mut join, &waker), "child 4 panicked in drop");
+    assert!(!join.is_terminated());
+    assert_eq!(log.drop_order(), [4]);
+
+    // Its output was kept: the join still completes with every output, child 4's included.
+    openers.iter().for_each(Opener::open);
+    let Poll::Ready(Ok(joined)) = poll(&mut join, &waker) else {
+        panic!("the join did not complete");
+    };
+    let indices: Vec<usize> = joined.iter().map(Token::index).collect();
+    assert_eq!(indices, (0..CHILDREN).collect::<Vec<_>>());
+    assert_eq!(
+        openers[4].polls(),
+        2,
+        "child 4 was not polled after it completed"
+    );
+    drop((joined, join, waker));
+    assert_eq!(outputs.drops(), CHILDREN, "every output dropped, each once");
+    assert_shared_state_freed(&openers, &parent);
+}
+
+#[test]
+fn a_winner_whose_destructor_panics_is_lost_and_the_select_goes_on() {
+    let log = Log::new();
+    let (children, openers) = children(&log, 4, |index| index);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut select = select_first(children);
+    assert!(poll(&mut select, &waker).is_pending());
+
+    // Child 4 wins, but its destructor panics before the outcome is returned: the output is
+    // lost, the losers are still there, and child 6, woken in the same pass, is not forgotten.
+    openers[4].open();
+    openers[6].open();
+    assert_eq!(poll_panics(&mut select, &waker), "child 4 panicked in drop");
+    assert!(!select.is_terminated());
+    assert_eq!(log.drop_order(), [4]);
+
+    assert_eq!(poll(&mut select, &waker), Poll::Ready((6, 6)));
+    assert!(openers.iter().all(|opener| opener.drops() == 1));
+    drop((select, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+#[test]
+fn a_destructor_panicking_while_the_combinator_is_dropped_leaves_no_child_behind() {
+    let log = Log::new();
+    let (children, openers) = children(&log, 3, |index| index);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut wait = wait_any(children);
+    assert!(poll(&mut wait, &waker).is_pending());
+    let kept = openers[6].waker();
+
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(wait)));
+
+    assert_eq!(
+        panic_message(dropped.expect_err("the destructor's panic passed through")),
+        "child 3 panicked in drop"
+    );
+    assert_eq!(log.drop_order(), (0..CHILDREN).collect::<Vec<_>>());
+    // A clone kept past the combinator is still safe to use, and the last one frees the state.
+    kept.wake();
+    drop(waker);
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// A parent waker that panics when woken, as a broken executor's might.
+struct PanickingWaker;
+
+impl Wake for PanickingWaker {
+    fn wake(self: Arc<Self>) {
+        panic!("the parent's waker panicked");
+    }
+}
+
+/// The panic comes out of the child's `wake` call, on whichever thread made it, and again out
+/// of every wake that reaches the parent until it polls again (its waker stays registered).
+/// Each child's mark is already in the ready set by then, so nothing is lost, and the panicking
+/// wake leaves no trace in the parent waker's slot: polled again with a working waker, the
+/// combinator registers it, finds the woken children, and later wakes reach the new waker.
+#[test]
+fn a_parent_waker_that_panics_on_wake_leaves_the_combinator_usable() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..CHILDREN);
+    let mut wait = wait_any(gates);
+    assert!(poll(&mut wait, &Waker::from(Arc::new(PanickingWaker))).is_pending());
+
+    let opener = openers[2].clone();
+    let woke = thread::spawn(move || opener.wake()).join();
+    assert_eq!(
+        panic_message(woke.expect_err("the waker's panic reaches the child's wake call")),
+        "the parent's waker panicked"
+    );
+    let woke = catch_unwind(AssertUnwindSafe(|| openers[4].wake()));
+    assert_eq!(
+        panic_message(woke.expect_err("the waker is still registered")),
+        "the parent's waker panicked"
+    );
+
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    assert!(poll(&mut wait, &waker).is_pending());
+    assert_eq!(&log.poll_order()[CHILDREN..], [2, 4], "no wake-up was lost");
+    openers[6].open();
+    assert_eq!(parent.wakes(), 1, "the new waker was registered");
+    assert_eq!(poll(&mut wait, &waker), Poll::Ready(vec![(6, 6)]));
+    assert!(openers.iter().all(|opener| opener.drops() == 1));
+    drop((wait, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// A parent waker whose clone panics, made by hand: `Wake` cannot hook `clone`.
+#[allow(unsafe_code)]
+fn waker_panicking_on_clone() -> Waker {
+    fn clone(_: *const ()) -> RawWaker {
+        panic!("the parent's waker panicked on clone");
+    }
+    fn ignore(_: *const ()) {}
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
+    // SAFETY: no function of the vtable touches the data pointer, and none has state, so any
+    // pointer and any thread will do.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+/// The combinator keeps a clone of the parent's waker, so a waker whose clone panics makes the
+/// poll panic, before any child is polled. Nothing is left half-registered: the next poll, with
+/// a working waker, registers it, and wakes reach it.
+#[test]
+fn a_parent_waker_that_panics_on_clone_leaves_the_combinator_usable() {
+    let log = Log::new();
+    let (gates, openers) = log.gates((0..CHILDREN).map(Ok::<usize, ()>));
+    let mut join = try_join_all_cancel(gates);
+
+    assert_eq!(
+        poll_panics(&mut join, &waker_panicking_on_clone()),
+        "the parent's waker panicked on clone"
+    );
+    assert_eq!(log.polls(), 0);
+
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    assert!(poll(&mut join, &waker).is_pending());
+    assert_eq!(log.polls(), CHILDREN, "the first pass polled every child");
+    openers[3].open();
+    assert_eq!(parent.wakes(), 1, "the working waker was registered");
+    openers.iter().for_each(Opener::open);
+    assert_eq!(
+        poll(&mut join, &waker),
+        Poll::Ready(Ok((0..CHILDREN).collect()))
+    );
+    drop((join, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// A child that, on its first poll, hands a clone of its waker to a thread that sleeps, then
+/// wakes and drops it: a timer in miniature that outlives its combinator.
+struct SleeperChild {
+    sleep: Duration,
+    sleeper: Arc<Mutex<Option<thread::JoinHandle<()>>>>,
+}
+
+impl Future for SleeperChild {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut sleeper = self.sleeper.lock().unwrap();
+        if sleeper.is_none() {
+            let waker = cx.waker().clone();
+            let sleep = self.sleep;
+            *sleeper = Some(thread::spawn(move || {
+                thread::sleep(sleep);
+                waker.wake();
+            }));
+        }
+        Poll::Pending
+    }
+}
+
+#[test]
+fn a_waker_kept_by_a_sleeping_thread_fires_after_the_combinator_is_gone() {
+    watchdog(
+        "a sleeping thread's late wake",
+        Duration::from_secs(60),
+        || {
+            let log = Log::new();
+            let (winner, opener) = log.gate(1, 1);
+            opener.open();
+            let sleeper = Arc::new(Mutex::new(None));
+            let children: Vec<Pin<Box<dyn Future<Output = usize> + Send>>> = vec![
+                Box::pin(async {
+                    SleeperChild {
+                        sleep: Duration::from_millis(50),
+                        sleeper: Arc::clone(&sleeper),
+                    }
+                    .await;
+                    0
+                }),
+                Box::pin(winner),
+            ];
+            let parent = WakeCounter::new();
+            let waker = parent.waker();
+            let mut select = select_first(children);
+
+            assert_eq!(poll(&mut select, &waker), Poll::Ready((1, 1)));
+            drop((select, waker));
+            opener.forget_waker();
+            assert!(
+                Arc::strong_count(&parent) > 1,
+                "the sleeping thread's clone keeps the shared state alive"
+            );
+
+            let sleeper = sleeper.lock().unwrap().take().expect("child 0 was polled");
+            sleeper.join().expect("the late wake is harmless");
+            assert_eq!(log.polls(), 1);
+            assert_eq!(
+                Arc::strong_count(&parent),
+                1,
+                "the sleeping thread's clone was the last one: it freed the shared state"
+            );
+        },
+    );
+}
+
+/// The same with a real timer: each child polls an `async-io` timer once and leaves it in the
+/// test's hands, so the timer (and the reactor's copy of the waker) outlive the combinator.
+/// The reactor thread wakes the children's wakers after the combinator is gone; the last clone
+/// to go, whichever thread drops it, frees the shared state. (`async-io`'s reactor does not run
+/// under miri.)
+#[cfg(not(miri))]
+#[test]
+fn wakers_kept_by_async_io_timers_fire_after_the_combinator_is_gone() {
+    use async_io::Timer;
+    use std::time::Instant;
+
+    /// Polls its timer once, then stays pending; the timer itself lives outside.
+    struct TimedChild {
+        timer: Arc<Mutex<Timer>>,
+        gate: Gate<usize>,
+    }
+
+    impl Future for TimedChild {
+        type Output = usize;
+
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            let timer_fired = Pin::new(&mut *self.timer.lock().unwrap())
+                .poll(cx)
+                .is_ready();
+            assert!(!timer_fired, "the timers fire after the combinator is gone");
+            Pin::new(&mut self.gate).poll(cx)
+        }
+    }
+
+    watchdog(
+        "async-io timers' late wakes",
+        Duration::from_secs(60),
+        || {
+            let deadline = Instant::now() + Duration::from_millis(100);
+            let log = Log::new();
+            let (gates, openers) = log.gates(0..CHILDREN);
+            let timers: Vec<_> = (0..CHILDREN)
+                .map(|_| Arc::new(Mutex::new(Timer::at(deadline))))
+                .collect();
+            let children: Vec<TimedChild> = gates
+                .into_iter()
+                .zip(&timers)
+                .map(|(gate, timer)| TimedChild {
+                    timer: Arc::clone(timer),
+                    gate,
+                })
+                .collect();
+            let parent = WakeCounter::new();
+            let waker = parent.waker();
+            let mut join = try_join_all_cancel(
+                children
+                    .into_iter()
+                    .map(|child| async { Ok::<usize, ()>(child.await) }),
+            );
+            assert!(poll(&mut join, &waker).is_pending());
+            drop((join, waker));
+            openers.iter().for_each(Opener::forget_waker);
+            assert_eq!(log.drops(), CHILDREN);
+
+            // A later timer of our own: once it fires, the reactor has fired the children's
+            // timers too (it fires in deadline order).
+            futures::executor::block_on(Timer::at(deadline + Duration::from_millis(20)));
+            assert!(Instant::now() >= deadline);
+            drop(timers);
+            // Dropping a timer queues its removal from the reactor: the reactor drops its copies
+            // of the waker on its own thread, in its own time.
+            while Arc::strong_count(&parent) > 1 {
+                thread::sleep(Duration::from_millis(5));
+            }
+            assert_eq!(
+                log.polls(),
+                CHILDREN,
+                "no child polled after the combinator is gone"
+            );
+        },
+    );
+}
+
+/// Scenarios that end the process: a second panic while the first unwinds aborts, as it does
+/// anywhere in Rust. They run in a child process (this test binary, filtered to
+/// `child_process_scenario`), and the parent test checks that the child aborted, with Rust's
+/// message for a panic in a destructor during unwinding.
+const SCENARIO: &str = "CANCEL_CASCADE_FAULT_SCENARIO";
+
+/// Runs the scenario named by `SCENARIO`; without it, does nothing.
+#[test]
+#[ignore = "run in a child process by the tests that expect an abort"]
+fn child_process_scenario() {
+    let Ok(scenario) = std::env::var(SCENARIO) else {
+        return;
+    };
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..CHILDREN);
+    let mut children: Vec<Child<usize>> = gates
+        .into_iter()
+        .enumerate()
+        .map(|(index, gate)| Child {
+            gate,
+            index,
+            panics_in_drop: false,
+            panics_in_poll: index == 2,
+        })
+        .collect();
+    let waker = match scenario.as_str() {
+        "destructor" => {
+            children[5].panics_in_drop = true;
+            WakeCounter::new().waker()
+        }
+        "parent waker" => Waker::from(Arc::new(PanickingWaker)),
+        other => panic!("unknown scenario {other:?}"),
+    };
+    // Opened before the first poll, so that opening it wakes no parent: child 2 panics in the
+    // first pass, which puts children 3 to 7 back into the ready set and wakes the parent.
+    openers[2].open();
+    let mut wait = wait_any(children);
+    let _ = catch_unwind(AssertUnwindSafe(move || poll(&mut wait, &waker).is_ready()));
+    unreachable!("the scenario aborts the process");
+}
+
+#[cfg(unix)]
+fn run_scenario(scenario: &str) {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Command;
+
+    let output = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "child_process_scenario",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env(SCENARIO, scenario)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.signal(),
+        Some(6),
+        "{scenario}: the process aborts (SIGABRT): {stderr}"
+    );
+    assert!(
+        stderr.contains("child 2 panicked in poll")
+            && stderr.contains("panic in a destructor during cleanup"),
+        "{scenario}: {stderr}"
+    );
+}
+
+/// Child 2 panics in `poll`; unwinding drops the combinator, and with it child 5, whose
+/// destructor panics too.
+#[cfg(unix)]
+#[test]
+#[cfg_attr(miri, ignore = "miri cannot start a process")]
+fn a_destructor_panicking_during_a_childs_unwinding_aborts() {
+    run_scenario("destructor");
+}
+
+/// Child 2 panics in `poll`; during the unwinding the pass puts the children it did not reach
+/// back into the ready set and wakes the parent, whose waker panics.
+#[cfg(unix)]
+#[test]
+#[cfg_attr(miri, ignore = "miri cannot start a process")]
+fn a_parent_waker_panicking_during_a_childs_unwinding_aborts() {
+    run_scenario("parent waker");
+}
