@@ -16,6 +16,10 @@
 //!   before the error, where every other entry watches all N (as fail-fast code must when it
 //!   does not know which task fails), and with the failure at any other index it would wait
 //!   forever. It is there as a floor.
+//! * `group_fail_fast_tokio`: the same N tasks in a `TaskGroup` on tokio, until `join()`
+//!   returns the error, which it does only once every other task has stopped; the peer is
+//!   tokio's `JoinSet` (`join_next` until the error, then `shutdown().await`, which, unlike the
+//!   group, does not wait for tasks spawned by the aborted ones).
 //! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: spawn one task that
 //!   returns at once and await it, in a loop. The peer is the runtime's own spawn and handle.
 //!   These run on one thread (a current-thread tokio runtime, a `smol::Executor` run by the
@@ -38,7 +42,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use cancel_cascade::rt::{self, Spawn};
-use cancel_cascade::try_join_all_cancel;
+use cancel_cascade::{try_join_all_cancel, TaskGroup};
 use criterion::{BenchmarkId, Criterion};
 use futures::task::AtomicWaker;
 use smol::Executor;
@@ -327,6 +331,51 @@ type Entry<'a> = (&'a str, &'a mut dyn FnMut(u64) -> Duration);
 /// Paired runs per fail-fast size and per `spawn_await` group, and round trips per
 /// `spawn_await` run.
 const FAIL_FAST_PAIRS: usize = 21;
+/// A task group on tokio against `JoinSet`: the same N tasks, until `join()` returns the error
+/// (it returns only once every other task has stopped, so `wait_all_stopped` finds them gone)
+/// or until `JoinSet::shutdown().await` returns after the error.
+fn group_fail_fast_tokio(c: &mut Criterion) {
+    let runtime = tokio_runtime();
+    for n in SIZES {
+        compare(
+            c,
+            "group_fail_fast_tokio",
+            Some(n),
+            FAIL_FAST_PAIRS,
+            1,
+            &mut [
+                ("cancel-cascade TaskGroup", &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let mut group = TaskGroup::new(rt::tokio::Tokio);
+                            for i in 0..n {
+                                group.spawn(siblings.task(i));
+                            }
+                            group.join().await.unwrap_err();
+                        })
+                    })
+                }),
+                ("tokio JoinSet + shutdown", &mut |iters| {
+                    time_fail_fast(iters, n, |siblings| {
+                        runtime.block_on(async {
+                            let mut set = JoinSet::new();
+                            for i in 0..n {
+                                set.spawn(siblings.task(i));
+                            }
+                            while let Some(joined) = set.join_next().await {
+                                if joined.unwrap().is_err() {
+                                    break;
+                                }
+                            }
+                            set.shutdown().await;
+                        })
+                    })
+                }),
+            ],
+        );
+    }
+}
+
 const SPAWN_AWAIT_PAIRS: usize = 101;
 const SPAWN_AWAIT_BATCH: u64 = 2000;
 
@@ -498,6 +547,7 @@ fn main() {
         .configure_from_args();
     fail_fast_tokio(&mut criterion);
     fail_fast_smol(&mut criterion);
+    group_fail_fast_tokio(&mut criterion);
     spawn_await_tokio(&mut criterion);
     spawn_await_smol(&mut criterion);
     spawn_await_async_std(&mut criterion);
