@@ -212,18 +212,7 @@ fn fail_fast_tokio(c: &mut Criterion) {
                 }),
                 ("tokio JoinSet", &mut |iters| {
                     time_fail_fast(iters, n, |siblings| {
-                        runtime.block_on(async {
-                            let mut set = JoinSet::new();
-                            for i in 0..n {
-                                set.spawn(siblings.task(i));
-                            }
-                            while let Some(joined) = set.join_next().await {
-                                if joined.unwrap().is_err() {
-                                    break;
-                                }
-                            }
-                            set.shutdown().await;
-                        })
+                        runtime.block_on(join_set_until_error(n, &siblings))
                     })
                 }),
                 (
@@ -331,6 +320,20 @@ type Entry<'a> = (&'a str, &'a mut dyn FnMut(u64) -> Duration);
 /// Paired runs per fail-fast size and per `spawn_await` group, and round trips per
 /// `spawn_await` run.
 const FAIL_FAST_PAIRS: usize = 21;
+/// tokio's `JoinSet` over the N tasks: `join_next` until the error, then `shutdown().await`.
+async fn join_set_until_error(n: usize, siblings: &Arc<Siblings>) {
+    let mut set = JoinSet::new();
+    for i in 0..n {
+        set.spawn(siblings.task(i));
+    }
+    while let Some(joined) = set.join_next().await {
+        if joined.unwrap().is_err() {
+            break;
+        }
+    }
+    set.shutdown().await;
+}
+
 /// A task group on tokio against `JoinSet`: the same N tasks, until `join()` returns the error
 /// (it returns only once every other task has stopped, so `wait_all_stopped` finds them gone)
 /// or until `JoinSet::shutdown().await` returns after the error.
@@ -357,18 +360,7 @@ fn group_fail_fast_tokio(c: &mut Criterion) {
                 }),
                 ("tokio JoinSet + shutdown", &mut |iters| {
                     time_fail_fast(iters, n, |siblings| {
-                        runtime.block_on(async {
-                            let mut set = JoinSet::new();
-                            for i in 0..n {
-                                set.spawn(siblings.task(i));
-                            }
-                            while let Some(joined) = set.join_next().await {
-                                if joined.unwrap().is_err() {
-                                    break;
-                                }
-                            }
-                            set.shutdown().await;
-                        })
+                        runtime.block_on(join_set_until_error(n, &siblings))
                     })
                 }),
             ],

@@ -181,7 +181,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// cancels every other task and [`join`](Self::join) returns that error (or resumes that
     /// panic) once they have all stopped.
     ///
-    /// A task spawned after the group started cancelling is dropped without being polled.
+    /// A task spawned after the group started cancelling is cancelled like the others (without
+    /// a grace period, it is dropped without being polled).
     pub fn spawn<F, T>(&mut self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
