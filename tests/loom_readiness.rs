@@ -14,6 +14,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use cancel_cascade::{select_first, try_join_all_cancel};
+use futures::future::Either;
 use loom::future::{block_on, AtomicWaker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use loom::sync::Arc;
@@ -202,6 +203,41 @@ fn a_panics_put_back_races_with_a_sibling_wake() {
             Ok(Poll::Pending) => panic!("the pass neither completed nor reached child 1"),
             Err(_) => assert_eq!(block_on(select), (Ok(2), 0)),
         }
+        opener.join().unwrap();
+    });
+}
+
+/// Children in two ready-set words: a wake in the second word sets its summary bit while the
+/// parent drains the summary word for a wake in the first. The drain must take the word
+/// atomically, or the second bit is lost with its word (it would never be drained again).
+#[test]
+fn a_wake_in_another_word_races_with_the_summary_drain() {
+    model(|| {
+        // Only children 0 and 64 (one per word) are gates; the rest never wake.
+        let (gates, shared) = gates(2);
+        let mut gates = gates.into_iter();
+        let children: Vec<_> = (0..65)
+            .map(|index| match index {
+                0 | 64 => Either::Left(gates.next().unwrap()),
+                _ => Either::Right(std::future::pending()),
+            })
+            .collect();
+        let mut select = select_first(children);
+        let waker = futures::task::noop_waker();
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+
+        let spurious = {
+            let gate = shared[0].clone();
+            thread::spawn(move || gate.waker.wake())
+        };
+        let opener = {
+            let gate = shared[1].clone();
+            thread::spawn(move || gate.open())
+        };
+        assert_eq!(block_on(select), (Ok(2), 64));
+        spurious.join().unwrap();
         opener.join().unwrap();
     });
 }
