@@ -16,7 +16,7 @@ use support::{watchdog, Log, Opener, Rng, WakeCounter};
 
 // Under miri, where each child costs milliseconds and threads are interleaved by the
 // interpreter itself, a few rounds of a few words of children.
-const ROUNDS: usize = if cfg!(miri) { 3 } else { 60 };
+const ROUNDS: usize = if cfg!(miri) { 2 } else { 60 };
 const CHILDREN: usize = if cfg!(miri) { 100 } else { 4000 };
 const WAKING_THREADS: usize = 4;
 // Generous: the machine may be busy compiling; a lost wake-up fails long before anyone waits

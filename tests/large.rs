@@ -1,4 +1,4 @@
-//! 200 000 children (600 under miri): every combinator completes, drops every child exactly
+//! 200 000 children (300 under miri): every combinator completes, drops every child exactly
 //! once, and takes reasonable time even when the children are woken one per parent poll (a
 //! ready set scanned whole on every parent poll would take minutes here; the watchdog fails it).
 
@@ -15,7 +15,7 @@ use support::{watchdog, Log, Rng, WakeCounter};
 
 // Under miri, where each child costs milliseconds, a few leaf words (the unit tests of
 // `readiness` cross summary words there).
-const N: usize = if cfg!(miri) { 600 } else { 200_000 };
+const N: usize = if cfg!(miri) { 300 } else { 200_000 };
 // Unoptimised builds on a busy machine: generous, yet far below a quadratic run.
 const LIMIT: Duration = Duration::from_secs(120);
 

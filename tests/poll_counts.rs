@@ -16,8 +16,8 @@ use support::{Gate, Log, Opener, Rng, WakeCounter};
 // Several ready-set words of children, and outside miri several summary words too. Under
 // miri each child costs milliseconds: fewer (the unit tests of `readiness` cross summary words
 // there).
-const MEDIUM: usize = if cfg!(miri) { 130 } else { 1000 };
-const LARGE: usize = if cfg!(miri) { 260 } else { 10_000 };
+const MEDIUM: usize = if cfg!(miri) { 100 } else { 1000 };
+const LARGE: usize = if cfg!(miri) { 200 } else { 10_000 };
 
 #[test]
 fn nothing_is_polled_before_the_first_poll() {

@@ -487,9 +487,10 @@ fn fate() -> impl Strategy<Value = Fate> {
     ]
 }
 
-/// More children than one ready-set word holds; under miri, where each child costs
-/// milliseconds, fewer.
+/// More children than one ready-set word holds, and long scripts; under miri, where each child
+/// and each step costs milliseconds, fewer and shorter.
 const MAX_CHILDREN: usize = if cfg!(miri) { 40 } else { 150 };
+const MAX_STEPS: usize = if cfg!(miri) { 10 } else { 25 };
 
 fn script() -> impl Strategy<Value = Script> {
     (1..MAX_CHILDREN).prop_flat_map(|n| {
@@ -504,7 +505,7 @@ fn script() -> impl Strategy<Value = Script> {
         ];
         let step = (prop::collection::vec(touch, 0..12), 0_usize..2)
             .prop_map(|(touches, parent)| Step { touches, parent });
-        let steps = prop::collection::vec(step, 1..25);
+        let steps = prop::collection::vec(step, 1..MAX_STEPS);
         (fates, steps)
             .prop_flat_map(|(fates, steps)| {
                 let past_the_end = steps.len() + 1;
@@ -524,7 +525,7 @@ fn script() -> impl Strategy<Value = Script> {
 fn config() -> Config {
     Config {
         cases: if cfg!(miri) {
-            4
+            3
         } else {
             Config::default().cases
         },
