@@ -137,6 +137,9 @@ mod wait_any;
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{GroupTask, TaskGroup};
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use live::loom_access as loom_live;
 pub use select_first::{select_first, SelectFirst};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]

@@ -18,16 +18,24 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 
-use futures_util::task::AtomicWaker;
 use pin_project::{pin_project, pinned_drop};
 
+use crate::sync::{Arc, AtomicUsize, AtomicWaker, Mutex, Ordering};
+
+#[cfg(not(loom))]
 std::thread_local! {
     /// The node of the task being polled on this thread, if it was spawned through the crate.
     static CURRENT: RefCell<Option<Arc<Node>>> = const { RefCell::new(None) };
+}
+
+// loom runs every model thread on one OS thread: std's thread-local would be shared by all of
+// them. loom's macro takes no `const` initialiser.
+#[cfg(loom)]
+loom::thread_local! {
+    static CURRENT: RefCell<Option<Arc<Node>>> = RefCell::new(None);
 }
 
 /// One task (or task group) in the spawn tree.
@@ -195,6 +203,51 @@ impl<'a> Current<'a> {
 impl Drop for Current<'_> {
     fn drop(&mut self) {
         *self.slot = CURRENT.with(|current| current.replace(self.previous.take()));
+    }
+}
+
+/// The spawn tree, opened to the loom models (`tests/loom_live.rs`): they cannot reach it through
+/// a task group, which needs timers, and loom builds leave timers out. Not part of the API.
+#[cfg(loom)]
+pub mod loom_access {
+    use std::task::{Context, Poll};
+
+    use crate::sync::{Arc, Ordering};
+
+    /// A node of the spawn tree, counting one for its owner.
+    #[derive(Debug)]
+    pub struct Node(Arc<super::Node>);
+
+    impl Node {
+        /// A node with no parent.
+        pub fn root() -> Self {
+            Node(super::Node::new(None))
+        }
+
+        /// A node counting in `parent`.
+        pub fn child_of(parent: &Node) -> Self {
+            Node(super::Node::new(Some(Arc::clone(&parent.0))))
+        }
+
+        /// See the crate's `Node::release`.
+        pub fn release(&self) {
+            self.0.release();
+        }
+
+        /// See the crate's `Node::unlink`.
+        pub fn unlink(&self) {
+            self.0.unlink();
+        }
+
+        /// See the crate's `Node::poll_only_owner_left`.
+        pub fn poll_only_owner_left(&self, cx: &mut Context<'_>) -> Poll<()> {
+            self.0.poll_only_owner_left(cx)
+        }
+
+        /// The count: one for the owner while it lives, plus one per live child.
+        pub fn live(&self) -> usize {
+            self.0.live.load(Ordering::SeqCst)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! The synchronisation primitives the engine uses, swapped for loom's under `--cfg loom` so the
-//! loom models (`tests/loom_*.rs`) check the real readiness code.
+//! The synchronisation primitives the crate uses, swapped for loom's under `--cfg loom` so the
+//! loom models (`tests/loom_*.rs`) check the real code: the readiness set, the supervised task
+//! behind a `TaskHandle`, and the spawn tree's liveness count.
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
@@ -7,6 +8,13 @@ pub(crate) use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
+
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) use futures_util::task::AtomicWaker;
+#[cfg(all(feature = "std", loom))]
+pub(crate) use loom::sync::{atomic::AtomicU8, Arc, Mutex};
+#[cfg(all(feature = "std", not(loom)))]
+pub(crate) use std::sync::{atomic::AtomicU8, Arc, Mutex};
 
 /// `core::cell::UnsafeCell` with loom's access API, so the same code compiles under both.
 #[cfg(not(loom))]
@@ -27,6 +35,26 @@ impl<T> UnsafeCell<T> {
     #[inline]
     pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
         f(self.0.get())
+    }
+}
+
+/// loom's `AtomicWaker` under the names of futures' one, which the crate uses otherwise.
+#[cfg(all(feature = "std", loom))]
+#[derive(Debug)]
+pub(crate) struct AtomicWaker(loom::future::AtomicWaker);
+
+#[cfg(all(feature = "std", loom))]
+impl AtomicWaker {
+    pub(crate) fn new() -> Self {
+        AtomicWaker(loom::future::AtomicWaker::new())
+    }
+
+    pub(crate) fn register(&self, waker: &core::task::Waker) {
+        self.0.register_by_ref(waker);
+    }
+
+    pub(crate) fn wake(&self) {
+        self.0.wake();
     }
 }
 

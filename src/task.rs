@@ -12,9 +12,8 @@ use futures_core::future::FusedFuture;
 
 pub(crate) use shared::Supervised;
 
-use std::sync::Arc;
-
 use crate::live::{Node, Tracked};
+use crate::sync::Arc;
 
 /// A task spawned through this crate: awaiting it gives the task's output, dropping it cancels
 /// the task.

@@ -12,12 +12,12 @@ use std::boxed::Box;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::PoisonError;
 use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
+
+use crate::sync::{Arc, AtomicU8, AtomicWaker, Mutex, Ordering};
 
 pub(crate) type Panic = Box<dyn Any + Send + 'static>;
 

@@ -299,7 +299,11 @@ pub(crate) fn quiet_panics_containing(marker: &'static str) {
     INSTALL.call_once(|| {
         let usual = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let message = info.payload().downcast_ref::<String>();
+            let payload = info.payload();
+            let message = payload
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| payload.downcast_ref::<&'static str>().copied());
             if message.is_none_or(|message| !message.contains(marker)) {
                 usual(info);
             }
