@@ -9,9 +9,10 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use cancel_cascade::{select_first, try_join_all_cancel, wait_any, SelectFirst, WaitAny};
-use support::{Gate, Log, Opener, Rng, WakeCounter};
+use support::{watchdog, Gate, Log, Opener, Rng, WakeCounter};
 
 // Several ready-set words of children, and outside miri several summary words too. Under
 // miri each child costs milliseconds: fewer (the unit tests of `readiness` cross summary words
@@ -195,54 +196,58 @@ impl Future for Nudger {
 
 #[test]
 fn a_child_is_polled_at_most_once_per_parent_poll_even_if_woken_while_polled() {
-    let n = 200;
-    let log = Log::new();
-    let (gates, openers) = log.gates(0..n);
-    // Child 0 wakes itself, and children 3 and 150 wake each other, on every poll.
-    let nudges = |index: usize| match index {
-        0 => Some(openers[0].clone()),
-        3 => Some(openers[150].clone()),
-        150 => Some(openers[3].clone()),
-        _ => None,
-    };
-    let children: Vec<Nudger> = gates
-        .into_iter()
-        .enumerate()
-        .map(|(index, gate)| Nudger {
-            gate,
-            nudge: nudges(index),
-        })
-        .collect();
-    let parent = WakeCounter::new();
-    let waker = parent.waker();
-    let mut cx = Context::from_waker(&waker);
-    let mut select = select_first(children);
-    assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
-
-    for pass in 1..=8 {
-        let seen = log.polls();
-        let wakes = parent.wakes();
+    // A combinator that drained again and again until no child was left woken would spin
+    // here forever, inside a single parent poll.
+    watchdog("self-waking children", Duration::from_secs(60), || {
+        let n = 200;
+        let log = Log::new();
+        let (gates, openers) = log.gates(0..n);
+        // Child 0 wakes itself, and children 3 and 150 wake each other, on every poll.
+        let nudges = |index: usize| match index {
+            0 => Some(openers[0].clone()),
+            3 => Some(openers[150].clone()),
+            150 => Some(openers[3].clone()),
+            _ => None,
+        };
+        let children: Vec<Nudger> = gates
+            .into_iter()
+            .enumerate()
+            .map(|(index, gate)| Nudger {
+                gate,
+                nudge: nudges(index),
+            })
+            .collect();
+        let parent = WakeCounter::new();
+        let waker = parent.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut select = select_first(children);
         assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
-        let polled = log.poll_order()[seen..].to_vec();
-        let distinct: HashSet<usize> = polled.iter().copied().collect();
 
-        assert_eq!(
-            distinct.len(),
-            polled.len(),
-            "pass {pass} polled {polled:?}"
-        );
-        assert!(polled.contains(&0), "pass {pass}: the self-waking child");
-        assert!(
-            polled.contains(&3) || polled.contains(&150),
-            "pass {pass}: the ping-pong pair lost its wake-up: {polled:?}"
-        );
-        assert!(
-            polled.iter().all(|index| [0, 3, 150].contains(index)),
-            "pass {pass}: a quiet child was polled: {polled:?}"
-        );
-        assert!(
-            parent.wakes() > wakes,
-            "pass {pass}: a child woken during the pass must wake the parent"
-        );
-    }
+        for pass in 1..=8 {
+            let seen = log.polls();
+            let wakes = parent.wakes();
+            assert!(Pin::new(&mut select).poll(&mut cx).is_pending());
+            let polled = log.poll_order()[seen..].to_vec();
+            let distinct: HashSet<usize> = polled.iter().copied().collect();
+
+            assert_eq!(
+                distinct.len(),
+                polled.len(),
+                "pass {pass} polled {polled:?}"
+            );
+            assert!(polled.contains(&0), "pass {pass}: the self-waking child");
+            assert!(
+                polled.contains(&3) || polled.contains(&150),
+                "pass {pass}: the ping-pong pair lost its wake-up: {polled:?}"
+            );
+            assert!(
+                polled.iter().all(|index| [0, 3, 150].contains(index)),
+                "pass {pass}: a quiet child was polled: {polled:?}"
+            );
+            assert!(
+                parent.wakes() > wakes,
+                "pass {pass}: a child woken during the pass must wake the parent"
+            );
+        }
+    });
 }

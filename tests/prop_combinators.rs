@@ -525,7 +525,7 @@ fn script() -> impl Strategy<Value = Script> {
 fn config() -> Config {
     Config {
         cases: if cfg!(miri) {
-            3
+            2
         } else {
             Config::default().cases
         },
