@@ -54,6 +54,11 @@ impl<F, T> Children<F, T> {
         }
     }
 
+    /// How many children there are, until [`finish`](Self::finish) drops them.
+    pub(crate) fn len(&self) -> usize {
+        self.slots.len()
+    }
+
     /// How many children have not completed (nor been dropped).
     pub(crate) fn running(&self) -> usize {
         self.running

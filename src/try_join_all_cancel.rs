@@ -63,7 +63,7 @@ where
 {
     let children = Children::new(iter);
     TryJoinAllCancel {
-        outputs: Vec::with_capacity(children.running()),
+        outputs: Vec::new(),
         children,
     }
 }
@@ -93,6 +93,7 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let TryJoinAllCancel { children, outputs } = self.get_mut();
+        let len = children.len();
         let mut error = None;
         children.poll_woken(
             cx,
@@ -100,7 +101,7 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
             F::try_poll,
             |index, output| match output {
                 Ok(value) if index == outputs.len() => {
-                    outputs.push(value);
+                    push(outputs, len, value);
                     Completion::Next
                 }
                 Ok(value) => Completion::Keep(value),
@@ -116,7 +117,7 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
             return Poll::Ready(Err(e));
         }
         while let Some(value) = children.take_done(outputs.len()) {
-            outputs.push(value);
+            push(outputs, len, value);
         }
         if children.running() > 0 {
             return Poll::Pending;
@@ -124,6 +125,15 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
         children.finish();
         Poll::Ready(Ok(core::mem::take(outputs)))
     }
+}
+
+/// Appends `value`; the first output reserves room for all `len`, so that a join that fails
+/// before any output allocates nothing for them.
+fn push<T>(outputs: &mut Vec<T>, len: usize, value: T) {
+    if outputs.capacity() == 0 {
+        outputs.reserve_exact(len);
+    }
+    outputs.push(value);
 }
 
 impl<F: TryFuture> FusedFuture for TryJoinAllCancel<F> {
