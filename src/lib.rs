@@ -52,6 +52,23 @@
 //! A child's error is returned unchanged. `select_first` and `wait_any` panic at construction
 //! on an empty input, since they could never complete.
 //!
+//! ## Panicking destructors and wakers
+//!
+//! * If a child's destructor panics while the combinator drops the remaining children, the panic
+//!   comes out of `poll` instead of `Ready` and the decided outcome is dropped; every other child
+//!   is still dropped, exactly once, and the combinator is terminated (polling it again panics,
+//!   dropping it drops nothing more).
+//! * If the destructor of the child that just completed panics, the panic leaves `poll` before
+//!   anything is decided and the combinator stays pending: `try_join_all_cancel` has kept that
+//!   output and can still complete; `select_first` and `wait_any` lose it and go on. Children
+//!   woken in the same pass are not forgotten.
+//! * A second panic during unwinding aborts the process, as anywhere in Rust: a child panics in
+//!   `poll` and a sibling's destructor panics as the unwinding drops the combinator.
+//! * A parent waker that panics on wake makes the child's `wake` call panic, on whichever thread
+//!   made it; no wake-up is lost and a later poll with a working waker registers it at once. A
+//!   parent waker that panics on clone makes that poll panic before any child is polled.
+//! * Wakers kept past the combinator (by timers, threads) are harmless to wake or drop.
+//!
 //! # Example
 //!
 //! ```
