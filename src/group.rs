@@ -22,8 +22,8 @@ use crate::token::{CancelToken, Cancelled};
 /// they spawned through this crate, have stopped.
 ///
 /// This is Python's `asyncio.TaskGroup` and trio's nursery, on any runtime: `S` is the
-/// runtime's unit struct ([`Tokio`](crate::rt::tokio::Tokio), [`Smol`](crate::rt::smol::Smol),
-/// [`AsyncStd`](crate::rt::async_std::AsyncStd)) or any other [`Spawn`] implementor, and `E`
+/// runtime's unit struct (`rt::tokio::Tokio`, `rt::smol::Smol`,
+/// `rt::async_std::AsyncStd`) or any other [`Spawn`] implementor, and `E`
 /// is the one error type of the group's tasks (each task's `Ok` type is its own).
 ///
 /// # Cancellation
