@@ -200,7 +200,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             grace_period: self.grace_period,
         };
         let node = Node::new(Some(Arc::clone(&self.shared.node)));
-        self.spawner.spawn_detached(Tracked::new(node, task));
+        self.spawner.spawn_detached(Tracked::new(Some(node), task));
         GroupTask { output }
     }
 

@@ -145,17 +145,21 @@ pub(crate) struct Tracked<F> {
 
 impl<F> Tracked<F> {
     /// Wraps `future` with `node`, which counts one for it.
-    pub(crate) fn new(node: Arc<Node>, future: F) -> Self {
+    pub(crate) fn new(node: Option<Arc<Node>>, future: F) -> Self {
         Tracked {
             future: Some(future),
-            node: Some(node),
+            node,
         }
     }
 
     /// Wraps `future` in a new child of the thread's current node; also returns the node.
-    pub(crate) fn child_of_current(future: F) -> (Self, Arc<Node>) {
-        let node = Node::new_child_of_current();
-        (Tracked::new(Arc::clone(&node), future), node)
+    ///
+    /// Outside any tracked task there is no node: nothing waits for such a task, so nothing
+    /// needs to count it, and its spawn costs no allocation. (It is still polled with no node
+    /// current, so what it spawns is untracked too.)
+    pub(crate) fn child_of_current(future: F) -> (Self, Option<Arc<Node>>) {
+        let node = current().map(|parent| Node::new(Some(parent)));
+        (Tracked::new(node.clone(), future), node)
     }
 }
 
@@ -274,7 +278,7 @@ mod tests {
         let root = Node::new(None);
         let mut spawned = None;
         let mut parent = Box::pin(Tracked::new(
-            Node::new(Some(Arc::clone(&root))),
+            Some(Node::new(Some(Arc::clone(&root)))),
             std::future::poll_fn(|_| {
                 spawned = Some(Node::new_child_of_current());
                 Poll::Ready(())

@@ -83,7 +83,7 @@ pub struct TaskHandle<T> {
     task: Option<Task<T>>,
     /// The task's node in the spawn tree (see [`TaskGroup`](crate::TaskGroup)), unlinked from
     /// its spawner's node on `detach`.
-    node: Arc<Node>,
+    node: Option<Arc<Node>>,
 }
 
 /// The runtime's own handle, where it can cancel without waiting and tell when the future is
@@ -134,7 +134,7 @@ impl<T> TaskHandle<T> {
         TaskHandle::new(Task::Smol(spawn(future).fallible()), node)
     }
 
-    fn new(task: Task<T>, node: Arc<Node>) -> Self {
+    fn new(task: Task<T>, node: Option<Arc<Node>>) -> Self {
         TaskHandle {
             task: Some(task),
             node,
@@ -244,7 +244,9 @@ impl<T> TaskHandle<T> {
     /// ```
     pub fn detach(mut self) {
         if let Some(task) = self.task.take() {
-            self.node.unlink();
+            if let Some(node) = &self.node {
+                node.unlink();
+            }
             task.detach();
         }
     }
