@@ -7,8 +7,8 @@
 //! `join()` must not return before every task has stopped. Some rounds give tasks a grandchild:
 //! a task of their own, whose handle they hold, cancelled with them.
 //!
-//! Ignored in the usual debug run; in release, each runtime is soaked for a fixed time:
-//! `cargo test --release --all-features --test soak -- --ignored`.
+//! Ignored in the usual test run; `.ci/run` soaks each runtime for a fixed time with
+//! `cargo test --all-features --test soak -- --ignored` (add `--release` for more rounds).
 #![cfg(all(feature = "tokio", feature = "smol", feature = "async-std"))]
 
 #[allow(dead_code)]
@@ -46,7 +46,7 @@ const MIN_ROUNDS: usize = 300;
 const STALL: Duration = Duration::from_secs(30);
 
 #[test]
-#[ignore = "soak: run in release by .ci/run"]
+#[ignore = "soak: run by .ci/run"]
 fn soak_tokio_multi_thread() {
     watched("tokio", 0x70c1, |progress| {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -58,7 +58,7 @@ fn soak_tokio_multi_thread() {
 }
 
 #[test]
-#[ignore = "soak: run in release by .ci/run"]
+#[ignore = "soak: run by .ci/run"]
 fn soak_smol() {
     watched("smol", 0x5301, |progress| {
         smol::block_on(soak(Smol, progress))
@@ -66,7 +66,7 @@ fn soak_smol() {
 }
 
 #[test]
-#[ignore = "soak: run in release by .ci/run"]
+#[ignore = "soak: run by .ci/run"]
 fn soak_async_std() {
     watched("async-std", 0xa57d, |progress| {
         async_std::task::block_on(soak(AsyncStd, progress));
