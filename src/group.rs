@@ -163,6 +163,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
 
     /// Gives the tasks `grace_period` to finish on their own once the group's
     /// [token](Self::token) is cancelled; the tasks still running after that are dropped.
+    ///
+    /// Set it before spawning: a task takes the group's grace period when it is spawned.
     pub fn with_grace_period(mut self, grace_period: Duration) -> Self {
         self.grace_period = Some(grace_period);
         self
