@@ -139,6 +139,7 @@ impl<F, T> Children<F, T> {
     pub(crate) fn finish(&mut self) {
         self.terminated = true;
         self.running = 0;
+        self.readiness.forget_parent();
         self.slots = Box::into_pin(Box::default());
     }
 

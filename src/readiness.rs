@@ -173,6 +173,12 @@ impl Readiness {
         self.header().parent.register(waker);
     }
 
+    /// Lets go of the parent's waker once the combinator is done: late child wakes then wake
+    /// no one.
+    pub(crate) fn forget_parent(&mut self) {
+        self.header().parent.clear();
+    }
+
     /// Takes the set of children woken since the last drain, in ascending index order.
     #[inline]
     pub(crate) fn woken(&self) -> Woken<'_> {
@@ -218,6 +224,8 @@ impl Readiness {
 
 impl Drop for Readiness {
     fn drop(&mut self) {
+        // Child wakers kept past the combinator must not keep the parent's waker alive.
+        self.header().parent.clear();
         // SAFETY: `self` owns one reference and gives it up here, exactly once.
         unsafe { release(self.header) }
     }
@@ -341,8 +349,8 @@ impl ParentWaker {
     /// concurrently with itself (the owner registers through `&mut Readiness`).
     fn register(&self, new: &Waker) {
         let same = self.waker.with(|slot| {
-            // SAFETY: only `register` writes the slot and it never runs concurrently with
-            // itself, so reading here can only overlap with the readers' reads.
+            // SAFETY: only the owner writes the slot (`replace`), never concurrently with this
+            // read, so it can only overlap with the readers' reads.
             let current = unsafe { &*slot };
             current.as_ref().is_some_and(|waker| waker.will_wake(new))
         });
@@ -350,27 +358,40 @@ impl ParentWaker {
             return;
         }
         // Cloned before the slot is locked: a panicking clone must not leave it locked.
-        let new_waker = new.clone();
+        if !self.replace(Some(new.clone())) {
+            // Readers are waking the old waker: leave it and come back at the next poll.
+            crate::sync::before_retry();
+            new.wake_by_ref();
+        }
+    }
+
+    /// Drops the waker, so that wakes after the combinator's end reach no one and keep no
+    /// executor state alive. Best effort: if wakers are reading it at this moment, it stays.
+    fn clear(&self) {
+        self.replace(None);
+    }
+
+    /// Puts `waker` in the slot unless readers are in it; false if they were (then `waker` is
+    /// dropped unused). Only the owner calls it, never concurrently with itself.
+    fn replace(&self, waker: Option<Waker>) -> bool {
         if self
             .state
             .compare_exchange(0, REGISTERING, Ordering::Acquire, Ordering::Acquire)
             .is_err()
         {
-            // Readers are waking the old waker: leave it and come back at the next poll.
-            crate::sync::before_retry();
-            new.wake_by_ref();
-            return;
+            return false;
         }
         let old = self.waker.with_mut(|slot| {
             // SAFETY: `REGISTERING` is set and there was no reader: nobody else touches the
             // slot until the bit is cleared below.
-            unsafe { (*slot).replace(new_waker) }
+            unsafe { core::mem::replace(&mut *slot, waker) }
         });
         // Readers that met the registration woke no one, but they set their children's bits
         // before they counted themselves in, and this exchange reads their counts: the drain that
         // follows in this poll sees those bits.
         self.state.fetch_and(!REGISTERING, Ordering::AcqRel);
         drop(old);
+        true
     }
 
     /// Wakes the current waker by reference (or leaves it to a registration in progress).

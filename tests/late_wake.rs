@@ -82,7 +82,7 @@ fn wakes_after_the_combinator_was_dropped_are_harmless_from_any_thread() {
 }
 
 #[test]
-fn the_last_kept_child_waker_releases_the_parent_waker() {
+fn dropping_the_combinator_releases_the_parent_waker() {
     let log = Log::new();
     let (gates, openers) = log.gates(0..5);
     let parent = WakeCounter::new();
@@ -99,11 +99,16 @@ fn the_last_kept_child_waker_releases_the_parent_waker() {
     );
 
     drop(wait);
+    assert_eq!(
+        Arc::strong_count(&parent),
+        1,
+        "dropping the combinator lets go of the parent's waker, though child wakers are kept"
+    );
     let last = openers[3].waker();
     for opener in &openers {
         opener.forget_waker();
     }
-    // The clone now owns the shared state alone, parent waker included.
+    // The clone now owns the shared state alone; its wake reaches no parent.
     thread::spawn(move || {
         last.wake_by_ref();
         drop(last);
