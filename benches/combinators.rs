@@ -13,7 +13,10 @@
 //! * `woken_once`: every child is pending until woken once, in a seeded random order. Not
 //!   timed: construction and the first poll (which stores every child's waker). Timed: for each
 //!   child in that order, open its gate, wake its stored waker, poll the combinator.
-//!   `FuturesUnordered` collects in completion order, the others in input order.
+//!   `FuturesUnordered` collects in completion order, the others in input order. `oracle` is
+//!   the floor: it knows the wake order, so after the first poll it polls the one child just
+//!   woken, with the parent's own waker and no ready set; what is left is what every
+//!   implementation pays (the wake, one child poll, storing the output).
 //! * `fail_fast`: after the first poll (not timed), one child fails, the N - 1 others stay
 //!   pending. Timed: from the failing child's wake to `Err` with every child dropped, which
 //!   includes dropping the combinator (for every implementation, ours too). The failing index is
@@ -124,7 +127,70 @@ fn woken_once(n: usize) -> Vec<Box<dyn Contender>> {
             "futures-concurrency::TryJoin",
             WokenOnce::new(n, true, |children| children.try_join()),
         ),
+        Entry::boxed("oracle", WokenOnce::new(n, true, Oracle::new)),
     ]
+}
+
+/// The wake order of `woken_once` at size `n`, the same for every implementation.
+fn wake_order(n: usize) -> Vec<usize> {
+    SplitMix64::new(seed(2, n)).permutation(n)
+}
+
+/// The floor of `woken_once`: polls every child at its first poll, then, at each poll, only
+/// the child the bench has just woken (it knows the order). The children keep the parent's own
+/// waker, so a wake costs what it costs any executor; there is no ready set to keep.
+struct Oracle {
+    children: Vec<Option<Gated>>,
+    outputs: Vec<usize>,
+    order: Vec<usize>,
+    /// Position in `order` of the next child to poll; `None` before the first poll.
+    next: Option<usize>,
+}
+
+impl Oracle {
+    fn new(children: Vec<Gated>) -> Self {
+        let n = children.len();
+        Oracle {
+            children: children.into_iter().map(Some).collect(),
+            outputs: vec![0; n],
+            order: wake_order(n),
+            next: None,
+        }
+    }
+}
+
+impl Future for Oracle {
+    type Output = Joined;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Joined> {
+        let this = &mut *self;
+        let Some(next) = this.next else {
+            for child in this.children.iter_mut().flatten() {
+                assert!(
+                    Pin::new(child).poll(cx).is_pending(),
+                    "oracle: a child was ready"
+                );
+            }
+            this.next = Some(0);
+            return Poll::Pending;
+        };
+        let index = this.order[next];
+        let child = this.children[index]
+            .as_mut()
+            .expect("oracle: a child polled after it completed");
+        match Pin::new(child).poll(cx) {
+            Poll::Ready(Ok(output)) => this.outputs[index] = output,
+            Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+            Poll::Pending => panic!("oracle: the woken child was not ready"),
+        }
+        this.children[index] = None;
+        this.next = Some(next + 1);
+        if next + 1 == this.order.len() {
+            Poll::Ready(Ok(std::mem::take(&mut this.outputs)))
+        } else {
+            Poll::Pending
+        }
+    }
 }
 
 fn fail_fast(n: usize) -> Vec<Box<dyn Contender>> {
@@ -281,7 +347,7 @@ impl<C> WokenOnce<C> {
     fn new(n: usize, in_order: bool, make: fn(Vec<Gated>) -> C) -> Self {
         WokenOnce {
             boards: boards(n, Gate::Closed),
-            order: SplitMix64::new(seed(2, n)).permutation(n),
+            order: wake_order(n),
             parent: Parent::new(),
             in_order,
             make,
