@@ -22,71 +22,20 @@ use support::watchdog;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs `scenario` to completion under a watchdog; its tasks run on the global executor.
-fn on_async_std<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+/// Runs `scenario`, handed the spawner, to completion under a watchdog; its tasks run on the
+/// global executor.
+fn on_async_std<F>(what: &str, scenario: impl FnOnce(AsyncStd) -> F + Send + 'static)
 where
     F: Future<Output = ()>,
 {
-    watchdog(what, LIMIT, move || block_on(scenario()));
+    watchdog(what, LIMIT, move || block_on(scenario(AsyncStd)));
 }
 
-#[test]
-fn fail_fast_over_50_tasks() {
-    on_async_std("fail_fast_over_50_tasks", || {
-        tasks::fail_fast_over_50_tasks(&AsyncStd)
-    });
-}
-
-#[test]
-fn cancel_waits_for_the_drop() {
-    on_async_std("cancel_waits_for_the_drop", || {
-        tasks::cancel_waits_for_the_drop(&AsyncStd, 500)
-    });
-}
-
-#[test]
-fn cancel_after_finish_gives_the_output() {
-    on_async_std("cancel_after_finish_gives_the_output", || {
-        tasks::cancel_after_finish_gives_the_output(&AsyncStd)
-    });
-}
-
-#[test]
-fn drop_cancels() {
-    on_async_std("drop_cancels", || tasks::drop_cancels(&AsyncStd));
-}
-
-#[test]
-fn detach_lets_it_finish() {
-    on_async_std("detach_lets_it_finish", || {
-        tasks::detach_lets_it_finish(&AsyncStd)
-    });
-}
-
-#[test]
-fn panic_resumes_in_the_awaiter() {
-    on_async_std("panic_resumes_in_the_awaiter", || {
-        tasks::panic_resumes_in_the_awaiter(&AsyncStd)
-    });
-}
-
-#[test]
-fn select_first_and_wait_any_over_handles() {
-    on_async_std("select_first_and_wait_any_over_handles", || {
-        tasks::select_first_and_wait_any_over_handles(&AsyncStd)
-    });
-}
-
-#[test]
-fn grandchildren_cancelled_with_their_parent() {
-    on_async_std("grandchildren_cancelled_with_their_parent", || {
-        tasks::grandchildren_cancelled_with_their_parent(&AsyncStd)
-    });
-}
+tasks::spawned_task_tests!(on_async_std);
 
 #[test]
 fn tasks_are_async_std_tasks() {
-    on_async_std("tasks_are_async_std_tasks", || async {
+    on_async_std("tasks_are_async_std_tasks", |_| async {
         // `task::current()` panics outside an async-std task: the supervised wrapper runs
         // inside one, task-locals and all.
         let id = rt::async_std::spawn(async { async_std::task::current().id() }).await;

@@ -69,63 +69,7 @@ where
     });
 }
 
-#[test]
-fn fail_fast_over_50_tasks() {
-    on_pool("fail_fast_over_50_tasks", |pool| async move {
-        tasks::fail_fast_over_50_tasks(&pool).await
-    });
-}
-
-#[test]
-fn cancel_waits_for_the_drop() {
-    on_pool("cancel_waits_for_the_drop", |pool| async move {
-        tasks::cancel_waits_for_the_drop(&pool, 500).await
-    });
-}
-
-#[test]
-fn cancel_after_finish_gives_the_output() {
-    on_pool("cancel_after_finish_gives_the_output", |pool| async move {
-        tasks::cancel_after_finish_gives_the_output(&pool).await
-    });
-}
-
-#[test]
-fn drop_cancels() {
-    on_pool("drop_cancels", |pool| async move {
-        tasks::drop_cancels(&pool).await
-    });
-}
-
-#[test]
-fn detach_lets_it_finish() {
-    on_pool("detach_lets_it_finish", |pool| async move {
-        tasks::detach_lets_it_finish(&pool).await
-    });
-}
-
-#[test]
-fn panic_resumes_in_the_awaiter() {
-    on_pool("panic_resumes_in_the_awaiter", |pool| async move {
-        tasks::panic_resumes_in_the_awaiter(&pool).await
-    });
-}
-
-#[test]
-fn select_first_and_wait_any_over_handles() {
-    on_pool(
-        "select_first_and_wait_any_over_handles",
-        |pool| async move { tasks::select_first_and_wait_any_over_handles(&pool).await },
-    );
-}
-
-#[test]
-fn grandchildren_cancelled_with_their_parent() {
-    on_pool(
-        "grandchildren_cancelled_with_their_parent",
-        |pool| async move { tasks::grandchildren_cancelled_with_their_parent(&pool).await },
-    );
-}
+tasks::spawned_task_tests!(on_pool);
 
 #[test]
 fn a_dropped_executor_makes_an_awaiting_handle_panic() {

@@ -23,67 +23,16 @@ use tasks::Alive;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// Runs `scenario` to completion under a watchdog; its tasks run on the global executor.
-fn on_smol<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+/// Runs `scenario`, handed the spawner, to completion under a watchdog; its tasks run on the
+/// global executor.
+fn on_smol<F>(what: &str, scenario: impl FnOnce(Smol) -> F + Send + 'static)
 where
     F: Future<Output = ()>,
 {
-    watchdog(what, LIMIT, move || smol::block_on(scenario()));
+    watchdog(what, LIMIT, move || smol::block_on(scenario(Smol)));
 }
 
-#[test]
-fn fail_fast_over_50_tasks() {
-    on_smol("fail_fast_over_50_tasks", || {
-        tasks::fail_fast_over_50_tasks(&Smol)
-    });
-}
-
-#[test]
-fn cancel_waits_for_the_drop() {
-    on_smol("cancel_waits_for_the_drop", || {
-        tasks::cancel_waits_for_the_drop(&Smol, 500)
-    });
-}
-
-#[test]
-fn cancel_after_finish_gives_the_output() {
-    on_smol("cancel_after_finish_gives_the_output", || {
-        tasks::cancel_after_finish_gives_the_output(&Smol)
-    });
-}
-
-#[test]
-fn drop_cancels() {
-    on_smol("drop_cancels", || tasks::drop_cancels(&Smol));
-}
-
-#[test]
-fn detach_lets_it_finish() {
-    on_smol("detach_lets_it_finish", || {
-        tasks::detach_lets_it_finish(&Smol)
-    });
-}
-
-#[test]
-fn panic_resumes_in_the_awaiter() {
-    on_smol("panic_resumes_in_the_awaiter", || {
-        tasks::panic_resumes_in_the_awaiter(&Smol)
-    });
-}
-
-#[test]
-fn select_first_and_wait_any_over_handles() {
-    on_smol("select_first_and_wait_any_over_handles", || {
-        tasks::select_first_and_wait_any_over_handles(&Smol)
-    });
-}
-
-#[test]
-fn grandchildren_cancelled_with_their_parent() {
-    on_smol("grandchildren_cancelled_with_their_parent", || {
-        tasks::grandchildren_cancelled_with_their_parent(&Smol)
-    });
-}
+tasks::spawned_task_tests!(on_smol);
 
 #[test]
 fn the_module_spawn_and_an_executor_spawn_the_same_tasks() {
@@ -129,7 +78,7 @@ fn a_dropped_executor_makes_an_awaiting_handle_panic() {
 
 #[test]
 fn a_destructor_that_panics_during_cancel_does_not_stall_cancel() {
-    on_smol("destructor panics during cancel", || async {
+    on_smol("destructor panics during cancel", |_| async {
         let started = Arc::new(AtomicBool::new(false));
         let running = Arc::clone(&started);
         let task = rt::smol::spawn(async move {

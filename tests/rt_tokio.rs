@@ -32,67 +32,16 @@ fn runtime() -> Runtime {
         .expect("build a tokio runtime")
 }
 
-/// Runs `scenario` on a fresh runtime that outlives every check in it, under a watchdog.
-fn on_tokio<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+/// Runs `scenario`, handed the spawner, on a fresh runtime that outlives every check in it,
+/// under a watchdog.
+fn on_tokio<F>(what: &str, scenario: impl FnOnce(Tokio) -> F + Send + 'static)
 where
     F: Future<Output = ()>,
 {
-    watchdog(what, LIMIT, move || runtime().block_on(scenario()));
+    watchdog(what, LIMIT, move || runtime().block_on(scenario(Tokio)));
 }
 
-#[test]
-fn fail_fast_over_50_tasks() {
-    on_tokio("fail_fast_over_50_tasks", || {
-        tasks::fail_fast_over_50_tasks(&Tokio)
-    });
-}
-
-#[test]
-fn cancel_waits_for_the_drop() {
-    on_tokio("cancel_waits_for_the_drop", || {
-        tasks::cancel_waits_for_the_drop(&Tokio, 500)
-    });
-}
-
-#[test]
-fn cancel_after_finish_gives_the_output() {
-    on_tokio("cancel_after_finish_gives_the_output", || {
-        tasks::cancel_after_finish_gives_the_output(&Tokio)
-    });
-}
-
-#[test]
-fn drop_cancels() {
-    on_tokio("drop_cancels", || tasks::drop_cancels(&Tokio));
-}
-
-#[test]
-fn detach_lets_it_finish() {
-    on_tokio("detach_lets_it_finish", || {
-        tasks::detach_lets_it_finish(&Tokio)
-    });
-}
-
-#[test]
-fn panic_resumes_in_the_awaiter() {
-    on_tokio("panic_resumes_in_the_awaiter", || {
-        tasks::panic_resumes_in_the_awaiter(&Tokio)
-    });
-}
-
-#[test]
-fn select_first_and_wait_any_over_handles() {
-    on_tokio("select_first_and_wait_any_over_handles", || {
-        tasks::select_first_and_wait_any_over_handles(&Tokio)
-    });
-}
-
-#[test]
-fn grandchildren_cancelled_with_their_parent() {
-    on_tokio("grandchildren_cancelled_with_their_parent", || {
-        tasks::grandchildren_cancelled_with_their_parent(&Tokio)
-    });
-}
+tasks::spawned_task_tests!(on_tokio);
 
 #[test]
 fn the_module_spawn_and_a_runtime_handle_spawn_the_same_tasks() {
@@ -140,7 +89,7 @@ fn shutdown_makes_an_awaiting_handle_panic() {
 
 #[test]
 fn a_destructor_that_panics_during_cancel_resumes_in_cancel() {
-    on_tokio("destructor panics during cancel", || async {
+    on_tokio("destructor panics during cancel", |_| async {
         let (started, has_started) = mpsc::channel();
         let task = rt::tokio::spawn(async move {
             let _bomb = PanicsOnDrop;

@@ -396,3 +396,39 @@ pub(crate) async fn timeouts_fire_and_do_not() {
     });
     assert_eq!(quick.await, Ok("in time"));
 }
+
+/// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
+/// handed the spawner `$spawner`.
+macro_rules! group_tests {
+    ($block_on:expr, $spawner:expr) => {
+        $crate::group_scenarios::group_tests!(@each $block_on, $spawner;
+            quiescence_with_slow_destructors,
+            transitive_two_levels,
+            graceful_cleanup_only_with_a_grace_period,
+            ignoring_the_token_ends_with_the_grace_period,
+            shutdown_cancels_and_waits,
+            dropping_the_group_cancels,
+            nested_groups_where_the_inner_one_fails,
+            no_task_outlives_a_group_that_returned,
+            a_panic_resumes_in_join_after_the_others_stopped,
+        );
+
+        #[test]
+        fn timeouts_fire_and_do_not() {
+            $crate::group_scenarios::run(
+                $block_on,
+                $crate::group_scenarios::timeouts_fire_and_do_not(),
+            );
+        }
+    };
+    (@each $block_on:expr, $spawner:expr; $($name:ident,)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::group_scenarios::run($block_on, $crate::group_scenarios::$name($spawner));
+            }
+        )*
+    };
+}
+
+pub(crate) use group_tests;

@@ -287,3 +287,35 @@ where
     }
     .boxed()
 }
+
+/// One `#[test]` per shared scenario above, named after it: `$run(name, |spawner| scenario)`
+/// runs the scenario on the test file's runtime, handing it that runtime's spawner. (Unused by
+/// the soak, which includes this file for its instruments only.)
+#[allow(unused_macros)]
+macro_rules! spawned_task_tests {
+    ($run:ident) => {
+        $crate::tasks::spawned_task_tests!(@each $run:
+            fail_fast_over_50_tasks(),
+            cancel_waits_for_the_drop(500),
+            cancel_after_finish_gives_the_output(),
+            drop_cancels(),
+            detach_lets_it_finish(),
+            panic_resumes_in_the_awaiter(),
+            select_first_and_wait_any_over_handles(),
+            grandchildren_cancelled_with_their_parent(),
+        );
+    };
+    (@each $run:ident: $($name:ident($($arg:expr),*),)*) => {
+        $(
+            #[test]
+            fn $name() {
+                $run(stringify!($name), |spawner| async move {
+                    $crate::tasks::$name(&spawner $(, $arg)*).await
+                });
+            }
+        )*
+    };
+}
+
+#[allow(unused_imports)]
+pub(crate) use spawned_task_tests;
