@@ -138,7 +138,9 @@ mod readiness;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod rt;
+mod select_cancel;
 mod select_first;
+mod select_first_ok;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
@@ -157,7 +159,9 @@ pub use group::{GroupTask, TaskGroup};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;
+pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
+pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use task::TaskHandle;
