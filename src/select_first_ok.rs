@@ -123,10 +123,15 @@ impl<F: TryFuture> Future for SelectFirstOk<F> {
             // Checked on every poll, not only when a child fails: if the last child's destructor
             // panicked after its error was kept, the next poll still ends the race.
             if decided.is_none() && this.children.running() == 0 {
+                // One allocation: every child kept an error (a `filter_map` would grow the vector
+                // step by step).
                 let children = &mut this.children;
-                let errors = (0..children.len())
-                    .filter_map(|index| Some((index, children.take_done(index)?)))
-                    .collect();
+                let mut errors = Vec::with_capacity(children.len());
+                for index in 0..children.len() {
+                    if let Some(error) = children.take_done(index) {
+                        errors.push((index, error));
+                    }
+                }
                 *decided = Some(Err(AllFailed { errors }));
             }
         }
