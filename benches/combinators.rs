@@ -26,6 +26,13 @@
 //! * `race`: after the first poll (not timed), one seeded random child wins. Timed: from the
 //!   winner's wake to the output with every loser dropped (dropping the combinator and, for
 //!   `select_all` and `select_ok`, the returned remainder).
+//! * `first_ok_half_fail`: after the first poll (not timed), half the children, in a seeded
+//!   random order, fail one by one (one wake and one parent poll each), then one more succeeds.
+//!   Timed: from the first failure's wake to the winner's output with every loser dropped.
+//!   `FuturesUnordered drain` pulls from a `FuturesUnordered`, keeps each error and stops at
+//!   the first `Ok`, dropping the set: what a user writes by hand.
+//! * `first_ok_all_fail`: the same, but every child fails; timed until the error of the last
+//!   one (futures-util's `select_ok` returns only that one; the others keep every error).
 //!
 //! Runs are prepared in batches (up to 64 at N = 10, one at a time from N = 1000), then the
 //! timed parts of the batch run back to back under one clock, so the clock's own cost stays
@@ -43,10 +50,10 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use cancel_cascade::{select_first, select_first_ok, try_join_all_cancel, wait_any};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use futures::stream::{FuturesUnordered, TryStreamExt};
-use futures_concurrency::future::{Race as _, TryJoin as _};
+use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
+use futures_concurrency::future::{Race as _, RaceOk as _, TryJoin as _};
 
 use support::{
     batch_for, census_header, census_row, Board, Contender, Entry, Failed, Gate, Gated, Parent,
@@ -64,11 +71,13 @@ type Joined = Result<Vec<usize>, Failed>;
 /// The implementations a group enters at a given N.
 type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
 
-const GROUPS: [(&str, Contenders); 4] = [
+const GROUPS: [(&str, Contenders); 6] = [
     ("all_ready", all_ready),
     ("woken_once", woken_once),
     ("fail_fast", fail_fast),
     ("race", race),
+    ("first_ok_half_fail", first_ok_half_fail),
+    ("first_ok_all_fail", first_ok_all_fail),
 ];
 
 fn all_ready(n: usize) -> Vec<Box<dyn Contender>> {
@@ -535,6 +544,178 @@ impl<C: Future + Unpin> Scenario for Race<C> {
         assert_eq!(reported, winner, "race: wrong winner");
         let dropped = self.boards[slot].dropped();
         assert_eq!(dropped, self.len(), "race: losers not dropped");
+    }
+}
+
+fn first_ok_half_fail(n: usize) -> Vec<Box<dyn Contender>> {
+    first_ok(n, false)
+}
+
+fn first_ok_all_fail(n: usize) -> Vec<Box<dyn Contender>> {
+    first_ok(n, true)
+}
+
+/// The implementations of both `first_ok` groups; the outcome is the winner's index, or how
+/// many errors came back.
+fn first_ok(n: usize, all_fail: bool) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::select_first_ok",
+            FirstOk::new(n, all_fail, select_first_ok, |outcome| match outcome {
+                Ok((output, index)) => {
+                    assert_eq!(output, index);
+                    Ok(index)
+                }
+                Err(failed) => Err(failed.len()),
+            }),
+        ),
+        Entry::boxed(
+            "futures::select_ok",
+            FirstOk::new(n, all_fail, futures::future::select_ok, |outcome| {
+                outcome
+                    .map(|(winner, rest)| {
+                        drop(rest);
+                        winner
+                    })
+                    .map_err(|_last_only| 1)
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::RaceOk",
+            FirstOk::new(
+                n,
+                all_fail,
+                |children| children.race_ok(),
+                |outcome| outcome.map_err(|failed| failed.len()),
+            ),
+        ),
+        Entry::boxed(
+            "FuturesUnordered drain",
+            FirstOk::new(n, all_fail, FirstOkDrain::new, |outcome| {
+                outcome.map_err(|errors| errors.len())
+            }),
+        ),
+    ]
+}
+
+/// The hand-written peer of `select_first_ok`: drain a `FuturesUnordered`, keep each error,
+/// stop at the first `Ok` (dropping the set drops the rest).
+struct FirstOkDrain {
+    set: FuturesUnordered<Gated>,
+    errors: Vec<Failed>,
+}
+
+impl FirstOkDrain {
+    fn new(children: Vec<Gated>) -> Self {
+        FirstOkDrain {
+            set: children.into_iter().collect(),
+            errors: Vec::new(),
+        }
+    }
+}
+
+impl Future for FirstOkDrain {
+    type Output = Result<usize, Vec<Failed>>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.set.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(output))) => return Poll::Ready(Ok(output)),
+                Poll::Ready(Some(Err(error))) => self.errors.push(error),
+                Poll::Ready(None) => return Poll::Ready(Err(std::mem::take(&mut self.errors))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// Groups `first_ok_half_fail` and `first_ok_all_fail`; `outcome_of` drops what the output
+/// still holds and gives the winner's index, or the number of errors returned.
+struct FirstOk<C: Future> {
+    boards: Vec<Rc<Board>>,
+    rng: SplitMix64,
+    all_fail: bool,
+    parent: Parent,
+    make: fn(Vec<Gated>) -> C,
+    outcome_of: fn(C::Output) -> Result<usize, usize>,
+}
+
+impl<C: Future> FirstOk<C> {
+    fn new(
+        n: usize,
+        all_fail: bool,
+        make: fn(Vec<Gated>) -> C,
+        outcome_of: fn(C::Output) -> Result<usize, usize>,
+    ) -> Self {
+        FirstOk {
+            boards: boards(n, Gate::Closed),
+            rng: SplitMix64::new(seed(if all_fail { 6 } else { 5 }, n)),
+            all_fail,
+            parent: Parent::new(),
+            make,
+            outcome_of,
+        }
+    }
+}
+
+impl<C: Future + Unpin> Scenario for FirstOk<C> {
+    /// The running combinator, the children to fail in order, and the winner.
+    type Prepared = (Running<C>, Vec<usize>, Option<usize>);
+    type Outcome = (usize, Option<usize>, Result<usize, usize>);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        let mut order = self.rng.permutation(self.len());
+        let winner = if self.all_fail {
+            None
+        } else {
+            order.truncate(self.len() / 2 + 1);
+            order.pop()
+        };
+        let running = first_poll(&self.parent, slot, (self.make)(children));
+        (running, order, winner)
+    }
+
+    fn timed(&self, (mut running, failing, winner): Self::Prepared) -> Self::Outcome {
+        let board = &self.boards[running.slot];
+        let mut outcome = None;
+        for index in failing {
+            board.open(index, Gate::Fail);
+            if let Poll::Ready(output) = self.parent.drive(&mut running.combinator) {
+                outcome = Some(output);
+            }
+        }
+        if let Some(winner) = winner {
+            board.open(winner, Gate::Open);
+            if let Poll::Ready(output) = self.parent.drive(&mut running.combinator) {
+                outcome = Some(output);
+            }
+        }
+        let outcome = outcome.expect("first_ok: still pending after the last wake");
+        let reported = (self.outcome_of)(outcome);
+        drop(running.combinator);
+        (running.slot, winner, reported)
+    }
+
+    fn check(&self, (slot, winner, reported): Self::Outcome) {
+        match winner {
+            Some(winner) => assert_eq!(reported, Ok(winner), "first_ok: wrong winner"),
+            None => assert!(reported.is_err(), "first_ok: all failed, yet {reported:?}"),
+        }
+        let dropped = self.boards[slot].dropped();
+        assert_eq!(dropped, self.len(), "first_ok: children not dropped");
     }
 }
 

@@ -1,31 +1,27 @@
-//! Seed 004: wait for the work or a lost connection, whichever comes first; cancel the other;
-//! and if the waiting itself is cancelled, cancel both.
+//! Work or lost connection, whichever comes first: two futures of different output types race,
+//! the loser is cancelled, and cancelling the race cancels both.
 //!
 //! asyncio pattern it replaces: `asyncio.wait({work, conn_lost}, return_when=FIRST_COMPLETED)`
-//! wrapped in a `wait_any` helper with `try/except CancelledError/finally` that cancels the
-//! pending set by hand, because cancelling `wait()` leaves the waited tasks running (while
-//! cancelling `gather()` cancels them).
+//! wrapped in a helper with `try/except CancelledError/finally` that cancels the pending set by
+//! hand (cancelling `wait()` leaves the waited tasks running), then `if work in done:` to find
+//! out which one finished and `.result()` to get its value.
 //!
-//! What differs here: `wait_any` owns its children, so both rules come for free: the pending
-//! child is dropped before `wait_any` returns, and dropping the `wait_any` future (here: it
-//! loses a race against a cancel timer) drops every child. Each child prints when it is
-//! cancelled.
+//! What differs here: `select_cancel` owns both futures, so both rules come for free: the
+//! pending one is dropped before `select_cancel` returns, and dropping the `select_cancel`
+//! future (here: it loses a race against a cancel timer) drops both. The outputs keep their own
+//! types (a report, an `io::Error`), no `Either` nor common event type: the `OneOf2` variant says
+//! which one won. Each future prints when it is cancelled.
 
 use std::future::pending;
+use std::io;
 use std::time::Duration;
 
 use async_io::Timer;
-use cancel_cascade::{select_first, wait_any};
-use futures::future::{Either, FutureExt};
+use cancel_cascade::one_of::OneOf2;
+use cancel_cascade::select_cancel;
 
 const WORK_TAKES: Duration = Duration::from_millis(500);
 const SOON: Duration = Duration::from_millis(200);
-
-#[derive(Debug)]
-enum Event {
-    WorkDone,
-    ConnectionLost,
-}
 
 /// Prints `<name> is cancelled` if dropped before `finished`.
 struct OnCancel(&'static str, bool);
@@ -48,49 +44,55 @@ impl Drop for OnCancel {
     }
 }
 
-async fn work() -> Event {
+/// What the work produced.
+struct Report {
+    items: usize,
+}
+
+async fn work() -> Report {
     let guard = OnCancel::new("work");
     Timer::after(WORK_TAKES).await;
     guard.finished();
-    Event::WorkDone
+    Report { items: 42 }
 }
 
-/// Resolves when the connection is lost: after `after`, or never.
-async fn connection_lost(after: Option<Duration>) -> Event {
+/// Resolves with the reason when the connection is lost: after `after`, or never.
+async fn connection_lost(after: Option<Duration>) -> io::Error {
     let guard = OnCancel::new("waiting for connection lost");
     match after {
         Some(after) => Timer::after(after).await,
         None => pending().await,
     };
     guard.finished();
-    Event::ConnectionLost
+    io::Error::new(io::ErrorKind::ConnectionReset, "peer went away")
 }
 
-async fn wait_for_work_or_lost_connection(lost_after: Option<Duration>) -> Vec<(usize, Event)> {
-    wait_any([
-        Either::Left(work()),
-        Either::Right(connection_lost(lost_after)),
-    ])
-    .await
+async fn wait_for_work_or_lost_connection(
+    lost_after: Option<Duration>,
+) -> OneOf2<Report, io::Error> {
+    select_cancel((work(), connection_lost(lost_after))).await
+}
+
+fn report(done: OneOf2<Report, io::Error>) {
+    match done {
+        OneOf2::First(report) => println!("waiting is done: work finished, {} items", report.items),
+        OneOf2::Second(error) => println!("waiting is done: connection lost ({error})"),
+    }
 }
 
 fn main() {
     async_io::block_on(async {
         println!("Work done\n-------------------");
-        let done = wait_for_work_or_lost_connection(None).await;
-        println!("waiting is done: {done:?}");
+        report(wait_for_work_or_lost_connection(None).await);
 
         println!("\nConnection lost\n-------------------");
-        let done = wait_for_work_or_lost_connection(Some(SOON)).await;
-        println!("waiting is done: {done:?}");
+        report(wait_for_work_or_lost_connection(Some(SOON)).await);
 
         println!("\nCancel waiting\n-------------------");
-        let waiting = wait_for_work_or_lost_connection(None).map(Some);
-        let cancel_timer = Timer::after(SOON).map(|_| None);
-        let (outcome, _) = select_first([Either::Left(waiting), Either::Right(cancel_timer)]).await;
-        match outcome {
-            Some(done) => println!("waiting is done: {done:?}"),
-            None => println!("waiting is cancelled"),
+        let waiting = wait_for_work_or_lost_connection(None);
+        match select_cancel((waiting, Timer::after(SOON))).await {
+            OneOf2::First(done) => report(done),
+            OneOf2::Second(_) => println!("waiting is cancelled"),
         }
     });
 }

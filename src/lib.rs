@@ -21,6 +21,8 @@
 //! | `gather`, then `t.cancel()` on each task and `await gather(*tasks, return_exceptions=True)` | three steps, easy to get wrong; cancelling a `gather` that already raised does nothing | nothing to write: the siblings are already dropped, and their destructors have run, when the error comes back |
 //! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
 //! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
+//! | first successful response: `as_completed(aws)`, skip the failures, cancel the rest on the first success | hand-written loop; the pending tasks must be cancelled by hand, the errors collected by hand | [`select_first_ok`]: the first `Ok` and its index, the others dropped; if all fail, [`AllFailed`] with every error by index |
+//! | `wait({work, conn_lost}, return_when=FIRST_COMPLETED)`, then `if work in done:` | the results come back untyped, which one finished must be looked up | [`select_cancel`] over a tuple: each future keeps its own output type, the [`one_of`] variant names the winner |
 //! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
 //! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
 //! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
@@ -33,8 +35,10 @@
 //! | [`try_join_all_cancel`] | `Ok(Vec)` in input order, or the first `Err` | every child is `Ok`, or one is `Err` | dropped in the deciding `poll`; none polled after the first `Err` |
 //! | [`select_first`] | `(output, index)` of the first child to complete | one child completes | dropped in the deciding `poll`; none polled after the winner |
 //! | [`wait_any`] | `Vec<(index, output)>`, ascending, never empty | the parent poll that saw the first completion ends | dropped at the end of that `poll` |
+//! | [`select_first_ok`] | `Ok((output, index))` of the first child to succeed, or [`AllFailed`]: every error with its index, ascending | one child is `Ok`, or every child is `Err` | dropped in the deciding `poll`; none polled after the winner; a failed child is dropped as it fails, its error kept |
+//! | [`select_cancel`] | a [`one_of`] enum: the variant of the first future to complete, with its output | one future completes | dropped in the deciding `poll`; none polled after the winner |
 //!
-//! All three, and the tuple form [`try_join_cancel`], share one contract:
+//! All of them, and the tuple form [`try_join_cancel`], share one contract:
 //!
 //! 1. Lazy: no child is polled before the combinator is.
 //! 2. The first poll polls the children in index order. After that a child is polled only if
@@ -49,8 +53,8 @@
 //!    it returned `Ready` panics. They are `Unpin` whatever the children are, `Send` when the
 //!    children are, and `Debug` without asking the children to be.
 //!
-//! A child's error is returned unchanged. `select_first` and `wait_any` panic at construction
-//! on an empty input, since they could never complete.
+//! A child's error is returned unchanged. `select_first`, `select_first_ok` and `wait_any` panic
+//! at construction on an empty input, since they could never complete.
 //!
 //! ## Panicking destructors and wakers
 //!
@@ -62,6 +66,11 @@
 //!   anything is decided and the combinator stays pending: `try_join_all_cancel` has kept that
 //!   output and can still complete; `select_first` and `wait_any` lose it and go on. Children
 //!   woken in the same pass are not forgotten.
+//! * [`select_first_ok`] and [`select_cancel`] keep the decided outcome in the future itself,
+//!   not in `poll`: if the winner's destructor, or a loser's as it is dropped, panics, the panic
+//!   comes out of `poll`, every other child is still dropped once, and the next `poll` returns
+//!   the outcome. If the destructor of the last child to fail panics, the next `poll` returns
+//!   [`AllFailed`].
 //! * A second panic during unwinding aborts the process, as anywhere in Rust: a child panics in
 //!   `poll` and a sibling's destructor panics as the unwinding drops the combinator.
 //! * A parent waker that panics on wake makes the child's `wake` call panic, on whichever thread
@@ -138,7 +147,9 @@ mod readiness;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod rt;
+mod select_cancel;
 mod select_first;
+mod select_first_ok;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
@@ -157,7 +168,9 @@ pub use group::{GroupTask, TaskGroup};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;
+pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
+pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use task::TaskHandle;
