@@ -4,8 +4,19 @@
 //! A combinator is a policy over [`Children`]: it calls [`Children::poll_woken`] once per parent
 //! poll with a closure that decides, for each child that completes, whether to keep its output,
 //! and whether the pass goes on; then it either returns `Pending` or ends with
-//! [`Children::finish`], which drops every remaining child in index order before the combinator
-//! returns `Ready`.
+//! [`Children::deliver`], which drops every remaining child in index order before the
+//! combinator returns `Ready`.
+//!
+//! # Where a decided outcome lives
+//!
+//! Dropping a child runs foreign code that may panic: the destructor of the child that just
+//! completed, of the losers dropped at the end, or of the parent's waker let go of. So a policy
+//! never holds its decided outcome in a local of `poll`: the closure given to `poll_woken`
+//! writes it into a field of the combinator (`decided: Option<Output>`) *before* the engine
+//! drops the child, and `poll` ends with `children.deliver(&mut self.decided)`. If a destructor
+//! panics on the way, the panic leaves `poll` with the outcome still in the field; the next
+//! poll skips `poll_woken` (the outcome is decided) and calls `deliver` again, which drops what
+//! is left and returns the outcome.
 
 use alloc::boxed::Box;
 use core::fmt;
@@ -64,7 +75,8 @@ impl<F, T> Children<F, T> {
         self.running
     }
 
-    /// Whether [`finish`](Self::finish) ran: the combinator returned `Ready`.
+    /// Whether the combinator returned `Ready` ([`deliver`](Self::deliver) or
+    /// [`finish`](Self::finish) completed).
     pub(crate) fn is_terminated(&self) -> bool {
         self.terminated
     }
@@ -130,17 +142,49 @@ impl<F, T> Children<F, T> {
         }
     }
 
+    /// Ends the combinator with the outcome in `decided`, if there is one: drops every remaining
+    /// child (and kept output) in index order, lets go of the parent's waker, marks the
+    /// combinator terminated and returns `Ready` with the outcome; `Pending` if nothing is
+    /// decided.
+    ///
+    /// If a destructor panics on the way (a child's, or the parent waker's), the panic passes
+    /// through with the outcome still in `decided` and the combinator not terminated: the
+    /// children after the panicking one are still dropped (a second panic aborts, as with any
+    /// slice), none is dropped twice, and the next call finishes the job and returns the
+    /// outcome.
+    pub(crate) fn deliver<O>(&mut self, decided: &mut Option<O>) -> Poll<O> {
+        if decided.is_none() {
+            return Poll::Pending;
+        }
+        self.drop_children();
+        self.readiness.forget_parent();
+        self.terminated = true;
+        decided.take().map_or(Poll::Pending, Poll::Ready)
+    }
+
     /// Drops every remaining child (and kept output) in index order, frees the slots, and marks
     /// the combinator terminated. Late wakes of the children's wakers stay harmless.
     ///
-    /// If a child's destructor panics, the children after it are still dropped (a second panic
-    /// aborts, as with any slice) and the combinator stays terminated: no child is dropped
-    /// twice.
+    /// For a policy that has nothing left to deliver; one that returns an outcome uses
+    /// [`deliver`](Self::deliver), which keeps it safe from a panicking destructor.
+    #[allow(dead_code)] // the policies that end with no outcome to deliver use it
     pub(crate) fn finish(&mut self) {
         self.terminated = true;
-        self.running = 0;
+        self.drop_children();
         self.readiness.forget_parent();
-        self.slots = Box::into_pin(Box::default());
+    }
+
+    /// Drops the slots, each child once: the slots are emptied before the first destructor
+    /// runs, so a panicking one leaves nothing to drop again.
+    fn drop_children(&mut self) {
+        self.running = 0;
+        if self.slots.is_empty() {
+            return;
+        }
+        drop(core::mem::replace(
+            &mut self.slots,
+            Box::into_pin(Box::default()),
+        ));
     }
 
     pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {

@@ -54,14 +54,17 @@
 //!
 //! ## Panicking destructors and wakers
 //!
-//! * If a child's destructor panics while the combinator drops the remaining children, the panic
-//!   comes out of `poll` instead of `Ready` and the decided outcome is dropped; every other child
-//!   is still dropped, exactly once, and the combinator is terminated (polling it again panics,
-//!   dropping it drops nothing more).
-//! * If the destructor of the child that just completed panics, the panic leaves `poll` before
-//!   anything is decided and the combinator stays pending: `try_join_all_cancel` has kept that
-//!   output and can still complete; `select_first` and `wait_any` lose it and go on. Children
-//!   woken in the same pass are not forgotten.
+//! * The outcome is kept in the combinator from the moment it is decided until `poll` returns
+//!   it, so no destructor can take it away. If a child's destructor panics while the
+//!   combinator drops the remaining children, the panic comes out of `poll` instead of `Ready`;
+//!   every other child is still dropped, exactly once, and the next poll returns the decided
+//!   outcome without polling any child (only then is the combinator terminated).
+//! * If the destructor of a child that just completed panics, the panic leaves `poll` with that
+//!   child's output kept: `try_join_all_cancel` goes on (or, if that child failed, returns its
+//!   error at the next poll); `select_first` returns that child as the winner at the next
+//!   poll; `wait_any` returns the outputs of the pass so far at the next poll, and the
+//!   children the pass did not reach are dropped with the rest (the same when a child of that
+//!   pass panics in `poll`).
 //! * A second panic during unwinding aborts the process, as anywhere in Rust: a child panics in
 //!   `poll` and a sibling's destructor panics as the unwinding drops the combinator.
 //! * A parent waker that panics on wake makes the child's `wake` call panic, on whichever thread

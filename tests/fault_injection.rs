@@ -100,12 +100,14 @@ fn assert_shared_state_freed(openers: &[Opener], parent: &Arc<WakeCounter>) {
 
 /// The outcome is decided (child 5 fails, wins, or completes) and the siblings are dropped in
 /// index order; child 2's destructor panics on the way. The panic leaves `poll` in place of
-/// `Ready` (the outcome is dropped with it), yet children 3 to 7 are still dropped, each once,
-/// and the combinator is terminated: polling it again panics, dropping it drops nothing more.
+/// `Ready`, yet children 3 to 7 are still dropped, each once; the outcome was kept in the
+/// combinator, so the next poll returns it (and polls no child), and only then is the
+/// combinator terminated: polling it once more panics, dropping it drops nothing more.
 fn destructor_panics_while_siblings_are_cancelled<T, F>(
     name: &str,
     value: impl Fn(usize) -> T,
     combine: impl FnOnce(Vec<Child<T>>) -> F,
+    check: impl FnOnce(F::Output),
 ) where
     F: FusedFuture + Unpin,
 {
@@ -128,9 +130,20 @@ fn destructor_panics_while_siblings_are_cancelled<T, F>(
         "{name}: the siblings after the panicking one were still dropped, each once"
     );
     assert!(
-        combinator.is_terminated(),
-        "{name}: terminated, although a destructor panicked on the way"
+        !combinator.is_terminated(),
+        "{name}: not terminated before the outcome is returned"
     );
+    let polls = log.polls();
+    match poll(&mut combinator, &waker) {
+        Poll::Ready(outcome) => check(outcome),
+        Poll::Pending => panic!("{name}: the decided outcome was lost with the panic"),
+    }
+    assert_eq!(
+        log.polls(),
+        polls,
+        "{name}: no child polled after the decision"
+    );
+    assert!(combinator.is_terminated(), "{name}");
     let again = poll_panics(&mut combinator, &waker);
     assert!(
         again.contains(&format!("`{name}` polled after completion")),
@@ -155,14 +168,25 @@ fn a_destructor_panicking_among_cancelled_siblings_leaves_no_child_behind() {
             }
         },
         try_join_all_cancel,
+        |outcome| assert_eq!(outcome.err(), Some(5)),
     );
     assert_eq!(
         outputs.drop_order(),
         [0, 1, 2, 3, 4, 6, 7],
         "the outputs inside the children went with them"
     );
-    destructor_panics_while_siblings_are_cancelled("select_first", |index| index, select_first);
-    destructor_panics_while_siblings_are_cancelled("wait_any", |index| index, wait_any);
+    destructor_panics_while_siblings_are_cancelled(
+        "select_first",
+        |index| index,
+        select_first,
+        |outcome| assert_eq!(outcome, (5, 5)),
+    );
+    destructor_panics_while_siblings_are_cancelled(
+        "wait_any",
+        |index| index,
+        wait_any,
+        |outcome| assert_eq!(outcome, [(5, 5)]),
+    );
 }
 
 #[test]
@@ -199,7 +223,7 @@ fn a_join_keeps_going_when_a_completed_childs_destructor_panics() {
 }
 
 #[test]
-fn a_winner_whose_destructor_panics_is_lost_and_the_select_goes_on() {
+fn a_winner_whose_destructor_panics_is_still_returned() {
     let log = Log::new();
     let (children, openers) = children(&log, 4, |index| index);
     let parent = WakeCounter::new();
@@ -207,17 +231,119 @@ fn a_winner_whose_destructor_panics_is_lost_and_the_select_goes_on() {
     let mut select = select_first(children);
     assert!(poll(&mut select, &waker).is_pending());
 
-    // Child 4 wins, but its destructor panics before the outcome is returned: the output is
-    // lost, the losers are still there, and child 6, woken in the same pass, is not forgotten.
+    // Child 4 wins, but its destructor panics before the outcome is returned: the win was
+    // kept in the combinator, so the next poll returns it and drops the losers (child 6,
+    // woken in the same pass, is not polled again).
     openers[4].open();
     openers[6].open();
     assert_eq!(poll_panics(&mut select, &waker), "child 4 panicked in drop");
     assert!(!select.is_terminated());
     assert_eq!(log.drop_order(), [4]);
 
-    assert_eq!(poll(&mut select, &waker), Poll::Ready((6, 6)));
+    assert_eq!(poll(&mut select, &waker), Poll::Ready((4, 4)));
+    assert_eq!(log.drop_order(), [4, 0, 1, 2, 3, 5, 6, 7]);
+    assert_eq!(openers[6].polls(), 1, "no child polled after the decision");
     assert!(openers.iter().all(|opener| opener.drops() == 1));
     drop((select, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// The only child completes and its destructor panics: nobody is left to wake the parent, so
+/// the win must come back from the very next poll.
+#[test]
+fn the_last_running_child_panicking_in_its_destructor_still_wins() {
+    let log = Log::new();
+    let (gate, opener) = log.gate(0, 7_usize);
+    let child = Child {
+        gate,
+        index: 0,
+        panics_in_drop: true,
+        panics_in_poll: false,
+    };
+    let mut select = select_first([child]);
+    let waker = WakeCounter::new().waker();
+    opener.open();
+    assert_eq!(poll_panics(&mut select, &waker), "child 0 panicked in drop");
+    assert_eq!(poll(&mut select, &waker), Poll::Ready((7, 0)));
+    assert!(select.is_terminated());
+}
+
+/// A child fails and its destructor panics as it is dropped at once: the error is kept in the
+/// join, and the next poll returns it, not `Ok` with the failed child's output missing.
+#[test]
+fn an_error_whose_destructor_panics_is_returned_by_the_next_poll() {
+    let log = Log::new();
+    let outputs = Log::new();
+    let (children, openers) = children(&log, 3, |index| {
+        if index == 3 {
+            Err(index)
+        } else {
+            Ok(outputs.token(index))
+        }
+    });
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut join = try_join_all_cancel(children);
+    assert!(poll(&mut join, &waker).is_pending());
+    for index in [0, 1, 3, 4] {
+        openers[index].open();
+    }
+    assert_eq!(poll_panics(&mut join, &waker), "child 3 panicked in drop");
+    assert!(!join.is_terminated());
+    openers.iter().for_each(Opener::open);
+    let polls = log.polls();
+    let Poll::Ready(outcome) = poll(&mut join, &waker) else {
+        panic!("the kept error was not returned");
+    };
+    assert_eq!(outcome.err(), Some(3));
+    assert_eq!(log.polls(), polls, "no child polled after the error");
+    assert_eq!(log.drop_order(), [0, 1, 3, 2, 4, 5, 6, 7]);
+    assert_eq!(outputs.drop_order(), [0, 1, 2, 4, 5, 6, 7]);
+    drop((join, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// The tuple form over the same join: before the fix, the next poll hit `unreachable!`.
+#[test]
+fn a_tuple_join_returns_an_error_whose_destructor_panicked() {
+    let log = Log::new();
+    let (ok_gate, ok_opener) = log.gate(0, Ok::<u8, usize>(1));
+    let (err_gate, err_opener) = log.gate(1, Err::<String, usize>(1));
+    let failing = Child {
+        gate: err_gate,
+        index: 1,
+        panics_in_drop: true,
+        panics_in_poll: false,
+    };
+    let mut join = cancel_cascade::try_join_cancel((ok_gate, failing));
+    let waker = WakeCounter::new().waker();
+    assert!(poll(&mut join, &waker).is_pending());
+    err_opener.open();
+    assert_eq!(poll_panics(&mut join, &waker), "child 1 panicked in drop");
+    ok_opener.open();
+    assert_eq!(poll(&mut join, &waker), Poll::Ready(Err(1)));
+    assert_eq!(log.drop_order(), [1, 0]);
+}
+
+/// Children 1, 3 and 5 complete in one pass and child 3's destructor panics: the outputs of
+/// the pass so far stay in the combinator, and the next poll returns them; child 5, not
+/// reached by the interrupted pass, is dropped with the rest.
+#[test]
+fn a_wait_keeps_the_outputs_of_a_pass_interrupted_by_a_destructor_panic() {
+    let log = Log::new();
+    let (children, openers) = children(&log, 3, |index| index);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut wait = wait_any(children);
+    assert!(poll(&mut wait, &waker).is_pending());
+    for index in [1, 3, 5] {
+        openers[index].open();
+    }
+    assert_eq!(poll_panics(&mut wait, &waker), "child 3 panicked in drop");
+    assert_eq!(poll(&mut wait, &waker), Poll::Ready(vec![(1, 1), (3, 3)]));
+    assert_eq!(log.drop_order(), [1, 3, 0, 2, 4, 5, 6, 7]);
+    assert!(wait.is_terminated());
+    drop((wait, waker));
     assert_shared_state_freed(&openers, &parent);
 }
 
