@@ -13,7 +13,8 @@
 //! * `woken_once`: every child is pending until woken once, in a seeded random order. Not
 //!   timed: construction and the first poll (which stores every child's waker). Timed: for each
 //!   child in that order, open its gate, wake its stored waker, poll the combinator.
-//!   `FuturesUnordered` collects in completion order, the others in input order. `oracle` is
+//!   `FuturesUnordered` and `as_completed` (drained into a `Vec` by `try_collect`) collect in
+//!   completion order, the others in input order. `oracle` is
 //!   the floor: it knows the wake order, so after the first poll it polls the one child just
 //!   woken, with the parent's own waker and no ready set; what is left is what every
 //!   implementation pays (the wake, one child poll, storing the output).
@@ -43,9 +44,9 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use cancel_cascade::{as_completed, select_first, try_join_all_cancel, wait_any};
 use criterion::{BenchmarkId, Criterion, Throughput};
-use futures::stream::{FuturesUnordered, TryStreamExt};
+use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use futures_concurrency::future::{Race as _, TryJoin as _};
 
 use support::{
@@ -121,6 +122,14 @@ fn woken_once(n: usize) -> Vec<Box<dyn Contender>> {
             "futures::FuturesUnordered",
             WokenOnce::new(n, false, |children| {
                 FuturesUnordered::from_iter(children).try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::as_completed",
+            WokenOnce::new(n, false, |children| {
+                as_completed(children)
+                    .map(|(_, output)| output)
+                    .try_collect()
             }),
         ),
         Entry::boxed(

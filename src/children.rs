@@ -19,6 +19,7 @@
 //! is left and returns the outcome.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -63,6 +64,60 @@ impl<F, T> Children<F, T> {
             running: len,
             terminated: false,
         }
+    }
+
+    /// Room for `capacity` children, every slot empty: a set that [`insert`](Self::insert)
+    /// fills (and refills, as children complete) while it runs. The slots and their wakers
+    /// are allocated here, once; inserting allocates nothing.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let slots: Box<[Child<F, T>]> = (0..capacity).map(|_| Child::Gone).collect();
+        Children {
+            slots: Box::into_pin(slots),
+            readiness: Readiness::new(capacity),
+            running: 0,
+            terminated: false,
+        }
+    }
+
+    /// Puts `future` in the empty slot `slot` and polls it once, at once, with that slot's
+    /// waker; if it completes, hands the output to `on_ready` (before the child is dropped, so
+    /// that a panicking destructor cannot lose it) and empties the slot again. Returns whether
+    /// it completed. A wake kept from the slot's former child may poll the new one once more,
+    /// spuriously, as any future may be.
+    ///
+    /// # Panics
+    ///
+    /// If the slot is not empty, or after the combinator finished; a child's panic passes
+    /// through (the child stays in its slot, to be dropped with the combinator).
+    pub(crate) fn start<O>(
+        &mut self,
+        slot: usize,
+        future: F,
+        poll_child: impl FnOnce(Pin<&mut F>, &mut Context<'_>) -> Poll<O>,
+        on_ready: impl FnOnce(O),
+    ) -> bool {
+        assert!(
+            !self.terminated,
+            "a child started after the combinator finished"
+        );
+        let mut place = pin_slot(self.slots.as_mut(), slot);
+        assert!(
+            matches!(place.as_mut().project(), ChildProj::Gone),
+            "a child started in a slot that is not empty"
+        );
+        place.set(Child::Running(future));
+        self.running += 1;
+        let ChildProj::Running(child) = place.as_mut().project() else {
+            unreachable!("the child was just put there");
+        };
+        let waker = self.readiness.child_waker(slot);
+        let Poll::Ready(output) = poll_child(child, &mut Context::from_waker(&waker)) else {
+            return false;
+        };
+        self.running -= 1;
+        on_ready(output);
+        place.set(Child::Gone);
+        true
     }
 
     /// How many children there are, until [`finish`](Self::finish) drops them.
@@ -167,7 +222,6 @@ impl<F, T> Children<F, T> {
     ///
     /// For a policy that has nothing left to deliver; one that returns an outcome uses
     /// [`deliver`](Self::deliver), which keeps it safe from a panicking destructor.
-    #[allow(dead_code)] // the policies that end with no outcome to deliver use it
     pub(crate) fn finish(&mut self) {
         self.terminated = true;
         self.drop_children();
@@ -192,6 +246,73 @@ impl<F, T> Children<F, T> {
             .field("running", &self.running)
             .field("terminated", &self.terminated)
             .finish_non_exhaustive()
+    }
+}
+
+/// The intake of a bounded set: pulls futures from an iterator only when a slot is free, so at
+/// most `capacity` of them exist at once, and remembers which input each slot holds.
+pub(crate) struct Intake<I> {
+    /// `None` once exhausted or stopped: no future is created after that.
+    inputs: Option<I>,
+    /// Free slots, the lowest on top (so the first fill uses them in index order).
+    free: Vec<usize>,
+    /// The input index of the child in each slot.
+    input_of: Box<[usize]>,
+    pulled: usize,
+}
+
+impl<I: Iterator> Intake<I> {
+    /// An intake over `inputs` with at most `limit` in flight, and the slot count its set
+    /// needs (fewer than `limit` if the iterator says it holds fewer).
+    pub(crate) fn new(inputs: I, limit: usize) -> (Self, usize) {
+        // At least one slot, so that even an empty input is pulled from (and seen to end).
+        let capacity = match inputs.size_hint() {
+            (_, Some(upper)) => upper.min(limit).max(1),
+            (_, None) => limit,
+        };
+        let intake = Intake {
+            inputs: Some(inputs),
+            free: (0..capacity).rev().collect(),
+            input_of: alloc::vec![0; capacity].into_boxed_slice(),
+            pulled: 0,
+        };
+        (intake, capacity)
+    }
+
+    /// The next input for a free slot: `(slot, input index, future)`, or `None` if no slot is
+    /// free or the inputs are exhausted (the iterator is then dropped).
+    pub(crate) fn pull(&mut self) -> Option<(usize, usize, I::Item)> {
+        let slot = *self.free.last()?;
+        let Some(future) = self.inputs.as_mut()?.next() else {
+            self.stop();
+            return None;
+        };
+        self.free.pop();
+        let input = self.pulled;
+        self.pulled += 1;
+        self.input_of[slot] = input;
+        Some((slot, input, future))
+    }
+
+    /// Frees `slot`, whose child completed, and returns that child's input index.
+    pub(crate) fn release(&mut self, slot: usize) -> usize {
+        self.free.push(slot);
+        self.input_of[slot]
+    }
+
+    /// Drops the iterator: no future is created after this.
+    pub(crate) fn stop(&mut self) {
+        drop(self.inputs.take());
+    }
+
+    /// Whether the iterator is exhausted (or stopped).
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.inputs.is_none()
+    }
+
+    /// How many futures were pulled so far.
+    pub(crate) fn pulled(&self) -> usize {
+        self.pulled
     }
 }
 

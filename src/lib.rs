@@ -21,6 +21,7 @@
 //! | `gather`, then `t.cancel()` on each task and `await gather(*tasks, return_exceptions=True)` | three steps, easy to get wrong; cancelling a `gather` that already raised does nothing | nothing to write: the siblings are already dropped, and their destructors have run, when the error comes back |
 //! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
 //! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
+//! | `for aw in as_completed(aws): await aw` | leaving the loop early (`break`, an exception) leaves the rest running | [`as_completed`]: a stream of `(index, output)`; dropping it drops every child still running |
 //! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
 //! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
 //! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
@@ -33,8 +34,11 @@
 //! | [`try_join_all_cancel`] | `Ok(Vec)` in input order, or the first `Err` | every child is `Ok`, or one is `Err` | dropped in the deciding `poll`; none polled after the first `Err` |
 //! | [`select_first`] | `(output, index)` of the first child to complete | one child completes | dropped in the deciding `poll`; none polled after the winner |
 //! | [`wait_any`] | `Vec<(index, output)>`, ascending, never empty | the parent poll that saw the first completion ends | dropped at the end of that `poll` |
+//! | [`as_completed`] (a `Stream`) | `(index, output)` per child, in completion order (ascending index within one parent poll), then `None` | every child has completed | each dropped as it completes; the rest dropped with the stream |
 //!
-//! All three, and the tuple form [`try_join_cancel`], share one contract:
+//! All of them, and the tuple form [`try_join_cancel`], share one contract (for the stream
+//! [`as_completed`], read "`Ready`" as "`Ready(None)`", and its children are dropped as they
+//! complete, not at a decision):
 //!
 //! 1. Lazy: no child is polled before the combinator is.
 //! 2. The first poll polls the children in index order. After that a child is polled only if
@@ -46,8 +50,10 @@
 //! 5. A child's panic passes through `poll`; the other children are dropped, once, when the
 //!    combinator is dropped during unwinding.
 //! 6. They are [`FusedFuture`](futures_core::future::FusedFuture)s; polling one again after
-//!    it returned `Ready` panics. They are `Unpin` whatever the children are, `Send` when the
-//!    children are, and `Debug` without asking the children to be.
+//!    it returned `Ready` panics (the stream is a
+//!    [`FusedStream`](futures_core::stream::FusedStream) that keeps returning `None`). They
+//!    are `Unpin` whatever the children are, `Send` when the children are, and `Debug` without
+//!    asking the children to be.
 //!
 //! A child's error is returned unchanged. `select_first` and `wait_any` panic at construction
 //! on an empty input, since they could never complete.
@@ -70,6 +76,12 @@
 //! * A parent waker that panics on wake makes the child's `wake` call panic, on whichever thread
 //!   made it; no wake-up is lost and a later poll with a working waker registers it at once. A
 //!   parent waker that panics on clone makes that poll panic before any child is polled.
+//! * An executor may poll the task from inside the parent waker's `wake_by_ref`, with a new
+//!   waker each time: registering it never waits for the wake in progress, so one child wake
+//!   costs one parent poll, not a livelock.
+//! * The combinator lets go of the parent's waker when it returns `Ready` or is dropped; a wake
+//!   in flight at that moment lets go of it as it returns. A parent waker whose destructor
+//!   panics makes that `poll` (or `drop`) panic, and nothing leaks.
 //! * Wakers kept past the combinator (by timers, threads) are harmless to wake or drop.
 //!
 //! # Example
@@ -132,6 +144,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod as_completed;
+mod as_completed_limit;
 mod children;
 #[cfg(all(feature = "std", not(loom)))]
 mod group;
@@ -151,9 +165,12 @@ pub mod time;
 #[cfg(feature = "std")]
 mod token;
 mod try_join_all_cancel;
+mod try_join_all_cancel_limit;
 mod try_join_cancel;
 mod wait_any;
 
+pub use as_completed::{as_completed, AsCompleted};
+pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{GroupTask, TaskGroup};
@@ -168,5 +185,6 @@ pub use task::TaskHandle;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use token::{CancelToken, Cancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
+pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};
