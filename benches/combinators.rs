@@ -24,6 +24,11 @@
 //!   seeded random, except for futures-util's `try_join_all` at N > 30: its `FuturesOrdered`
 //!   withholds an error until every lower index has completed, so it would never fail fast
 //!   there; it gets index 0, its best case.
+//! * `limit_64`: the children go through a concurrency limit of 64, each pending until woken
+//!   once; the one woken next is drawn (seeded) from those waiting at that moment. Not timed:
+//!   construction and the first poll (which starts the first 64). Timed: open and wake one
+//!   waiting child, poll, until the output. Before measuring, the bench prints the fewest
+//!   children in flight after a poll while inputs remained (`buffered` lets it fall to 1).
 //! * `race`: after the first poll (not timed), one seeded random child wins. Timed: from the
 //!   winner's wake to the output with every loser dropped (dropping the combinator and, for
 //!   `select_all` and `select_ok`, the returned remainder).
@@ -44,10 +49,18 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use cancel_cascade::{as_completed, select_first, try_join_all_cancel, wait_any};
+use std::cell::RefCell;
+use std::num::NonZeroUsize;
+
+use cancel_cascade::{
+    as_completed, as_completed_limit, select_first, try_join_all_cancel, try_join_all_cancel_limit,
+    wait_any,
+};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
+use futures_concurrency::concurrent_stream::ConcurrentStream as _;
 use futures_concurrency::future::{Race as _, TryJoin as _};
+use futures_concurrency::stream::StreamExt as _;
 
 use support::{
     batch_for, census_header, census_row, Board, Contender, Entry, Failed, Gate, Gated, Parent,
@@ -65,12 +78,16 @@ type Joined = Result<Vec<usize>, Failed>;
 /// The implementations a group enters at a given N.
 type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
 
-const GROUPS: [(&str, Contenders); 4] = [
+const GROUPS: [(&str, Contenders); 5] = [
     ("all_ready", all_ready),
     ("woken_once", woken_once),
     ("fail_fast", fail_fast),
     ("race", race),
+    ("limit_64", limit_64),
 ];
+
+/// The concurrency limit of group `limit_64`.
+const LIMIT: usize = 64;
 
 fn all_ready(n: usize) -> Vec<Box<dyn Contender>> {
     vec![
@@ -268,6 +285,80 @@ fn race(n: usize) -> Vec<Box<dyn Contender>> {
     ]
 }
 
+fn limit_64(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::try_join_all_cancel_limit",
+            Limited::new(n, true, |children| {
+                try_join_all_cancel_limit(children, LIMIT)
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::as_completed_limit",
+            Limited::new(n, false, |children| {
+                as_completed_limit(children, LIMIT)
+                    .map(|(_, output)| output)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::buffer_unordered",
+            Limited::new(n, false, |children| {
+                futures::stream::iter(children)
+                    .buffer_unordered(LIMIT)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::buffered",
+            Limited::new(n, true, |children| {
+                futures::stream::iter(children)
+                    .buffered(LIMIT)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::try_for_each_concurrent",
+            Limited::new(n, false, |children| {
+                Box::pin(async move {
+                    let outputs = RefCell::new(Vec::new());
+                    futures::stream::iter(children.into_iter().map(Ok))
+                        .try_for_each_concurrent(LIMIT, |child| async {
+                            let output = child.await?;
+                            outputs.borrow_mut().push(output);
+                            Ok(())
+                        })
+                        .await?;
+                    Ok(outputs.into_inner())
+                })
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::co().limit",
+            Limited::new(n, false, |children| {
+                Box::pin(async move {
+                    let outputs = Rc::new(RefCell::new(Vec::new()));
+                    let sink = Rc::clone(&outputs);
+                    futures::stream::iter(children)
+                        .co()
+                        .limit(NonZeroUsize::new(LIMIT))
+                        .map(|child| child)
+                        .try_for_each(move |output| {
+                            let sink = Rc::clone(&sink);
+                            async move {
+                                sink.borrow_mut().push(output?);
+                                Ok(())
+                            }
+                        })
+                        .await?;
+                    let outputs = Rc::try_unwrap(outputs).expect("the stream is gone");
+                    Ok(outputs.into_inner())
+                })
+            }),
+        ),
+    ]
+}
+
 /// A distinct seed per case and size, the same for every implementation.
 fn seed(case: u64, n: usize) -> u64 {
     (case << 32) ^ n as u64
@@ -416,6 +507,163 @@ impl<C: Future<Output = Joined> + Unpin> Scenario for WokenOnce<C> {
             "woken_once: children not dropped"
         );
     }
+}
+
+/// Group `limit_64`: children start as slots free up, so the one woken next is drawn (seeded)
+/// from those waiting at that moment.
+struct Limited<C> {
+    boards: Vec<Rc<Board>>,
+    seed: u64,
+    parent: Parent,
+    in_order: bool,
+    make: fn(Vec<Gated>) -> C,
+}
+
+impl<C> Limited<C> {
+    fn new(n: usize, in_order: bool, make: fn(Vec<Gated>) -> C) -> Self {
+        Limited {
+            boards: (0..batch_for(n))
+                .map(|_| Board::tracking(n, Gate::Closed))
+                .collect(),
+            seed: seed(5, n),
+            parent: Parent::new(),
+            in_order,
+            make,
+        }
+    }
+
+    /// Runs once to the end and returns the fewest children waiting after any parent poll
+    /// that left inputs not yet started.
+    fn fewest_in_flight(&mut self) -> usize
+    where
+        C: Future<Output = Joined> + Unpin,
+    {
+        let board = &self.boards[0];
+        board.reset(Gate::Closed);
+        let n = board.len();
+        let mut running = first_poll(&self.parent, 0, (self.make)(board.children()));
+        let mut rng = SplitMix64::new(self.seed);
+        let (mut opened, mut fewest) = (0, usize::MAX);
+        while board.open_waiting(|len| rng.below(len)).is_some() {
+            opened += 1;
+            if self.parent.drive(&mut running.combinator).is_ready() {
+                break;
+            }
+            if opened + board.waiting() < n {
+                fewest = fewest.min(board.waiting());
+            }
+        }
+        fewest
+    }
+}
+
+impl<C: Future<Output = Joined> + Unpin> Scenario for Limited<C> {
+    type Prepared = Running<C>;
+    type Outcome = (Running<C>, Option<Joined>);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Running<C> {
+        first_poll(&self.parent, slot, (self.make)(children))
+    }
+
+    fn timed(&self, mut running: Running<C>) -> Self::Outcome {
+        let board = &self.boards[running.slot];
+        let mut rng = SplitMix64::new(self.seed);
+        let mut joined = None;
+        while board.open_waiting(|len| rng.below(len)).is_some() {
+            if let Poll::Ready(output) = self.parent.drive(&mut running.combinator) {
+                joined = Some(output);
+                break;
+            }
+        }
+        (running, joined)
+    }
+
+    fn check(&self, (running, joined): Self::Outcome) {
+        let mut outputs = joined
+            .expect("limit_64: not complete after the last wake")
+            .expect("limit_64: every child succeeds");
+        if !self.in_order {
+            outputs.sort_unstable();
+        }
+        assert!(
+            outputs.into_iter().eq(0..self.len()),
+            "limit_64: wrong outputs"
+        );
+        let board = &self.boards[running.slot];
+        drop(running);
+        assert_eq!(
+            board.dropped(),
+            self.len(),
+            "limit_64: children not dropped"
+        );
+    }
+}
+
+/// The in-flight count of each `limit_64` entry: the fewest children waiting after a parent
+/// poll while inputs remained (the limit, unless the implementation lets it fall).
+fn print_in_flight() {
+    println!("limit_64: fewest children in flight while inputs remain (limit {LIMIT})");
+    for n in SIZES {
+        let mut row = format!("  N = {n:>6}:");
+        for (name, mut fewest) in limit_64_fewest(n) {
+            match fewest() {
+                usize::MAX => row += &format!(" {name} -"),
+                fewest => row += &format!(" {name} {fewest}"),
+            }
+        }
+        println!("{row}");
+    }
+    println!();
+}
+
+/// A named measurement of the fewest children in flight.
+type Fewest = (&'static str, Box<dyn FnMut() -> usize>);
+
+/// One closure per `limit_64` entry that measures its fewest in flight.
+fn limit_64_fewest(n: usize) -> Vec<Fewest> {
+    fn entry<C: Future<Output = Joined> + Unpin + 'static>(
+        name: &'static str,
+        mut scenario: Limited<C>,
+    ) -> Fewest {
+        (name, Box::new(move || scenario.fewest_in_flight()))
+    }
+    vec![
+        entry(
+            "ours",
+            Limited::new(n, true, |children| {
+                try_join_all_cancel_limit(children, LIMIT)
+            }),
+        ),
+        entry(
+            "buffer_unordered",
+            Limited::new(n, false, |children| {
+                futures::stream::iter(children)
+                    .buffer_unordered(LIMIT)
+                    .try_collect::<Vec<_>>()
+            }),
+        ),
+        entry(
+            "buffered",
+            Limited::new(n, true, |children| {
+                futures::stream::iter(children)
+                    .buffered(LIMIT)
+                    .try_collect::<Vec<_>>()
+            }),
+        ),
+    ]
 }
 
 /// Group `fail_fast`.
@@ -570,6 +818,7 @@ fn main() {
     let quiet = std::env::args().any(|arg| arg == "--list" || arg.starts_with("--profile-time"));
     if !quiet {
         print_census();
+        print_in_flight();
     }
     for (name, contenders) in GROUPS {
         let mut group = criterion.benchmark_group(name);
