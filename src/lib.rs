@@ -22,6 +22,8 @@
 //! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
 //! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
 //! | `for aw in as_completed(aws): await aw` | leaving the loop early (`break`, an exception) leaves the rest running | [`as_completed`]: a stream of `(index, output)`; dropping it drops every child still running |
+//! | a `Semaphore(k)` around each coroutine, then `gather` | every coroutine exists (and waits) at once; on the first error the rest run on | [`try_join_all_cancel_limit`]: futures made only as slots free up, exactly `k` in flight, the first error drops them and makes no more |
+//! | `wait(..., return_when=FIRST_COMPLETED)` in a loop, topping the pending set up to `k` | hand-written; an exception or a cancelled wait leaves the pending set running | [`as_completed_limit`]: a stream of `(index, output)` with `k` in flight; dropping it drops them |
 //! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
 //! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
 //! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
@@ -35,10 +37,13 @@
 //! | [`select_first`] | `(output, index)` of the first child to complete | one child completes | dropped in the deciding `poll`; none polled after the winner |
 //! | [`wait_any`] | `Vec<(index, output)>`, ascending, never empty | the parent poll that saw the first completion ends | dropped at the end of that `poll` |
 //! | [`as_completed`] (a `Stream`) | `(index, output)` per child, in completion order (ascending index within one parent poll), then `None` | every child has completed | each dropped as it completes; the rest dropped with the stream |
+//! | [`try_join_all_cancel_limit`] | as `try_join_all_cancel`, at most `limit` futures created at a time | as `try_join_all_cancel` | as `try_join_all_cancel`, and the iterator is dropped: no future is created after the error |
+//! | [`as_completed_limit`] (a `Stream`) | as `as_completed`, at most `limit` futures created at a time | every input has completed | each dropped as it completes; those in flight, and the iterator, dropped with the stream |
 //!
-//! All of them, and the tuple form [`try_join_cancel`], share one contract (for the stream
-//! [`as_completed`], read "`Ready`" as "`Ready(None)`", and its children are dropped as they
-//! complete, not at a decision):
+//! All of them, and the tuple form [`try_join_cancel`], share one contract (for the streams,
+//! read "`Ready`" as "`Ready(None)`", and their children are dropped as they complete, not at a
+//! decision; the bounded forms poll each child first in the poll that creates it, which is the
+//! poll in which a slot freed up):
 //!
 //! 1. Lazy: no child is polled before the combinator is.
 //! 2. The first poll polls the children in index order. After that a child is polled only if
