@@ -24,6 +24,10 @@
 //!   seeded random, except for futures-util's `try_join_all` at N > 30: its `FuturesOrdered`
 //!   withholds an error until every lower index has completed, so it would never fail fast
 //!   there; it gets index 0, its best case.
+//! * `race_whole`: the whole race. Timed: building the combinator over N pending children, its
+//!   first poll, one seeded random winner's wake, and the output with every loser dropped.
+//!   `plain loop` (poll every child with the parent's context at every poll) is a floor with
+//!   no per-child wakers.
 //! * `limit_64`: the children go through a concurrency limit of 64, each pending until woken
 //!   once; the one woken next is drawn (seeded) from those waiting at that moment. Not timed:
 //!   construction and the first poll (which starts the first 64). Timed: open and wake one
@@ -59,7 +63,7 @@ use cancel_cascade::{
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
 use futures_concurrency::concurrent_stream::ConcurrentStream as _;
-use futures_concurrency::future::{Race as _, TryJoin as _};
+use futures_concurrency::future::{Race as _, RaceOk as _, TryJoin as _};
 use futures_concurrency::stream::StreamExt as _;
 
 use support::{
@@ -78,11 +82,12 @@ type Joined = Result<Vec<usize>, Failed>;
 /// The implementations a group enters at a given N.
 type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
 
-const GROUPS: [(&str, Contenders); 5] = [
+const GROUPS: [(&str, Contenders); 6] = [
     ("all_ready", all_ready),
     ("woken_once", woken_once),
     ("fail_fast", fail_fast),
     ("race", race),
+    ("race_whole", race_whole),
     ("limit_64", limit_64),
 ];
 
@@ -284,6 +289,86 @@ fn race(n: usize) -> Vec<Box<dyn Contender>> {
         ),
     ]
 }
+
+fn race_whole(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::select_first",
+            WholeRace::new(n, select_first, |(output, index)| {
+                assert_eq!(output, Ok(index));
+                index
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::wait_any",
+            WholeRace::new(n, wait_any, |done| match done[..] {
+                [(index, Ok(output))] if index == output => index,
+                _ => panic!("wait_any: expected one winner, got {done:?}"),
+            }),
+        ),
+        Entry::boxed(
+            "futures::select_all",
+            WholeRace::new(n, futures::future::select_all, |(output, _, rest)| {
+                drop(rest);
+                output.expect("the winner succeeds")
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::Race",
+            WholeRace::new(
+                n,
+                |children| children.race(),
+                |output| output.expect("the winner succeeds"),
+            ),
+        ),
+        Entry::boxed(
+            "futures-concurrency::RaceOk",
+            WholeRace::new(
+                n,
+                |children| children.race_ok(),
+                |output| match output {
+                    Ok(winner) => winner,
+                    Err(_) => panic!("race_whole: the winner succeeds"),
+                },
+            ),
+        ),
+        Entry::boxed(
+            "plain loop",
+            WholeRace::new(n, PlainRace::new, |output| {
+                output.expect("the winner succeeds")
+            }),
+        ),
+    ]
+}
+
+/// A floor for `race_whole`: no ready set and no waker of its own; every poll polls every
+/// child with the parent's context, and the first to complete wins.
+struct PlainRace {
+    children: Vec<Gated>,
+}
+
+impl PlainRace {
+    fn new(children: Vec<Gated>) -> Self {
+        PlainRace { children }
+    }
+}
+
+impl Future for PlainRace {
+    type Output = Joined1;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Joined1> {
+        for child in &mut self.children {
+            if let Poll::Ready(output) = Pin::new(child).poll(cx) {
+                self.children = Vec::new();
+                return Poll::Ready(output);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// One child's output.
+type Joined1 = Result<usize, Failed>;
 
 fn limit_64(n: usize) -> Vec<Box<dyn Contender>> {
     vec![
@@ -506,6 +591,68 @@ impl<C: Future<Output = Joined> + Unpin> Scenario for WokenOnce<C> {
             self.len(),
             "woken_once: children not dropped"
         );
+    }
+}
+
+/// Group `race_whole`: the whole race, timed from the combinator's construction over N
+/// pending children through the first poll and the winner's wake to the output with every
+/// loser dropped.
+struct WholeRace<C: Future> {
+    boards: Vec<Rc<Board>>,
+    rng: SplitMix64,
+    parent: Parent,
+    make: fn(Vec<Gated>) -> C,
+    winner_of: fn(C::Output) -> usize,
+}
+
+impl<C: Future> WholeRace<C> {
+    fn new(n: usize, make: fn(Vec<Gated>) -> C, winner_of: fn(C::Output) -> usize) -> Self {
+        WholeRace {
+            boards: boards(n, Gate::Closed),
+            rng: SplitMix64::new(seed(6, n)),
+            parent: Parent::new(),
+            make,
+            winner_of,
+        }
+    }
+}
+
+impl<C: Future + Unpin> Scenario for WholeRace<C> {
+    type Prepared = (usize, Vec<Gated>, usize);
+    type Outcome = (usize, usize, usize);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        (slot, children, self.rng.below(self.len()))
+    }
+
+    fn timed(&self, (slot, children, winner): Self::Prepared) -> Self::Outcome {
+        let mut running = first_poll(&self.parent, slot, (self.make)(children));
+        self.boards[slot].open(winner, Gate::Open);
+        let Poll::Ready(output) = self.parent.drive(&mut running.combinator) else {
+            panic!("race_whole: still pending after the winner's wake");
+        };
+        let reported = (self.winner_of)(output);
+        drop(running.combinator);
+        (slot, winner, reported)
+    }
+
+    fn check(&self, (slot, winner, reported): Self::Outcome) {
+        assert_eq!(reported, winner, "race_whole: wrong winner");
+        let dropped = self.boards[slot].dropped();
+        assert_eq!(dropped, self.len(), "race_whole: losers not dropped");
     }
 }
 
