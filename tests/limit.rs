@@ -295,3 +295,30 @@ fn wakes_from_other_threads_reach_a_bounded_join() {
         },
     );
 }
+
+/// A wake reaches the waker of the latest parent poll, for a child started in an earlier poll
+/// and for one started in the latest.
+#[test]
+fn wakes_reach_the_latest_parent_waker() {
+    let shared = Shared::new(10);
+    let (first, second) = (WakeCounter::new(), WakeCounter::new());
+    let mut join = try_join_all_cancel_limit(shared.inputs(10), 2);
+    fn poll<F: Future + Unpin>(join: &mut F, parent: &Arc<WakeCounter>) -> Poll<F::Output> {
+        Pin::new(join).poll(&mut Context::from_waker(&parent.waker()))
+    }
+    assert!(poll(&mut join, &first).is_pending());
+    let mut rng = Rng::new(1);
+    assert!(shared.open_one(&mut rng));
+    assert_eq!(first.wakes(), 1);
+    // Child 2 starts in this poll, in the freed slot.
+    assert!(poll(&mut join, &second).is_pending());
+    assert_eq!(shared.created.load(SeqCst), 3);
+    for _ in 0..2 {
+        assert!(shared.open_one(&mut rng));
+    }
+    assert_eq!(
+        (first.wakes(), second.wakes()),
+        (1, 2),
+        "each wake reaches the latest waker only"
+    );
+}
