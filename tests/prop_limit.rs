@@ -1,4 +1,4 @@
-//! Random schedules through the bounded forms: a random number of inputs, limit and failing
+//! Random schedules through the bounded forms (and `as_completed`, without a limit): a random number of inputs, limit and failing
 //! input, children completing at their first poll or when woken in a random order, spurious
 //! wakes. Checked after every poll: never more than the limit alive, exactly the limit in
 //! flight while inputs remain, each child polled once when created and once per wake; at the
@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 
-use cancel_cascade::{as_completed_limit, try_join_all_cancel_limit};
+use cancel_cascade::{as_completed, as_completed_limit, try_join_all_cancel_limit};
 use futures::stream::Stream;
 use proptest::prelude::*;
 use proptest::test_runner::Config;
@@ -202,14 +202,41 @@ fn join(schedule: &Schedule) -> Result<(), TestCaseError> {
 
 fn stream(schedule: &Schedule) -> Result<(), TestCaseError> {
     let runs = schedule.runs();
+    let stream = as_completed_limit(schedule.inputs(&runs), schedule.limit);
+    drain(schedule, &runs, stream, true)
+}
+
+/// `as_completed` over the same schedule (every child created at once; the limit is unused).
+fn unbounded(schedule: &Schedule) -> Result<(), TestCaseError> {
+    let runs = schedule.runs();
+    let stream = as_completed(schedule.inputs(&runs));
+    prop_assert_eq!(runs.created.load(SeqCst), schedule.instant.len());
+    drain(schedule, &runs, stream, false)
+}
+
+/// Drains `stream`, waking one waiting child whenever it is pending: every index once, the
+/// items between two `Pending`s (one parent poll's worth) in ascending index order.
+fn drain(
+    schedule: &Schedule,
+    runs: &Runs,
+    mut stream: impl Stream<Item = (usize, Result<usize, usize>)> + Unpin,
+    bounded: bool,
+) -> Result<(), TestCaseError> {
     let waker = Waker::from(Arc::new(Quiet));
     let mut cx = Context::from_waker(&waker);
-    let mut stream = as_completed_limit(schedule.inputs(&runs), schedule.limit);
     let mut picks = schedule.picks.iter().copied().cycle();
     let mut seen = vec![false; schedule.instant.len()];
+    let mut last_in_poll = None;
     loop {
         match Pin::new(&mut stream).poll_next(&mut cx) {
             Poll::Ready(Some((index, output))) => {
+                prop_assert!(
+                    last_in_poll < Some(index),
+                    "{:?} then {}",
+                    last_in_poll,
+                    index
+                );
+                last_in_poll = Some(index);
                 prop_assert!(
                     !std::mem::replace(&mut seen[index], true),
                     "{} twice",
@@ -224,9 +251,12 @@ fn stream(schedule: &Schedule) -> Result<(), TestCaseError> {
             }
             Poll::Ready(None) => break,
             Poll::Pending => {
-                check_in_flight(&runs, schedule)?;
+                if bounded {
+                    check_in_flight(runs, schedule)?;
+                }
+                last_in_poll = None;
                 prop_assert!(
-                    wake_one(&runs, picks.next().unwrap()),
+                    wake_one(runs, picks.next().unwrap()),
                     "pending, nothing waits"
                 );
             }
@@ -234,7 +264,7 @@ fn stream(schedule: &Schedule) -> Result<(), TestCaseError> {
     }
     prop_assert!(seen.iter().all(|&seen| seen), "every index yielded");
     drop(stream);
-    check_end(&runs, schedule)
+    check_end(runs, schedule)
 }
 
 fn config() -> Config {
@@ -256,5 +286,10 @@ proptest! {
     #[test]
     fn a_bounded_stream_follows_its_contract(schedule in schedule()) {
         stream(&schedule)?;
+    }
+
+    #[test]
+    fn as_completed_follows_its_contract(schedule in schedule()) {
+        unbounded(&schedule)?;
     }
 }
