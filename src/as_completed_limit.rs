@@ -51,7 +51,9 @@ const NAME: &str = "as_completed_limit";
 ///
 /// # Panics
 ///
-/// At construction if `limit` is 0 (no child could ever run). A panic inside a child, or in the
+/// At construction if `limit` is 0 (no child could ever run) or above `u32::MAX`. The slots
+/// (and their wakers) for `limit` children are allocated at construction, fewer if the
+/// iterator's size hint says it holds fewer. A panic inside a child, or in the
 /// iterator, passes through `poll_next`; the children in flight are then dropped with the
 /// stream. Once the stream has ended, `poll_next` keeps returning `None`.
 pub fn as_completed_limit<I>(iter: I, limit: usize) -> AsCompletedLimit<I::IntoIter>
@@ -62,6 +64,10 @@ where
     assert!(
         limit > 0,
         "`{NAME}` called with a limit of 0: no child could ever run"
+    );
+    assert!(
+        u32::try_from(limit).is_ok(),
+        "`{NAME}` called with a limit of {limit}: at most u32::MAX children can be in flight"
     );
     let (intake, capacity) = Intake::new(iter.into_iter(), limit);
     AsCompletedLimit {

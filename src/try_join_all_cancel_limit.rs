@@ -53,7 +53,9 @@ const NAME: &str = "try_join_all_cancel_limit";
 ///
 /// # Panics
 ///
-/// At construction if `limit` is 0 (no child could ever run). Polling the returned future again
+/// At construction if `limit` is 0 (no child could ever run) or above `u32::MAX`. The slots
+/// (and their wakers) for `limit` children are allocated at construction, fewer if the
+/// iterator's size hint says it holds fewer. Polling the returned future again
 /// after it returned `Ready` panics. A panic inside a child, or in the iterator, passes through
 /// `poll`; the children in flight are then dropped with the combinator.
 pub fn try_join_all_cancel_limit<I>(iter: I, limit: usize) -> TryJoinAllCancelLimit<I::IntoIter>
@@ -64,6 +66,10 @@ where
     assert!(
         limit > 0,
         "`{NAME}` called with a limit of 0: no child could ever run"
+    );
+    assert!(
+        u32::try_from(limit).is_ok(),
+        "`{NAME}` called with a limit of {limit}: at most u32::MAX children can be in flight"
     );
     let (intake, capacity) = Intake::new(iter.into_iter(), limit);
     TryJoinAllCancelLimit {
