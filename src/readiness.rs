@@ -388,8 +388,9 @@ impl ParentWaker {
 
     /// Stores `new` unless it wakes the same task as the current waker. Only the owner calls
     /// it, never concurrently with itself or [`close`](Self::close), and never after `close`.
+    #[inline]
     fn register(&self, new: &Waker) {
-        let mut state = self.state.load(Ordering::Acquire);
+        let state = self.state.load(Ordering::Acquire);
         debug_assert_eq!(state & CLOSED, 0, "registered after close");
         let same = self.slots[state & CURRENT].with(|slot| {
             // SAFETY: only the owner writes a slot readers may read, and only under
@@ -398,9 +399,15 @@ impl ParentWaker {
             let current = unsafe { &*slot };
             current.as_ref().is_some_and(|waker| waker.will_wake(new))
         });
-        if same {
-            return;
+        if !same {
+            self.register_new(new, state);
         }
+    }
+
+    /// The rest of [`register`](Self::register), for a waker that differs from the current
+    /// one (kept out of line: a poll with the same waker is the common case).
+    #[inline(never)]
+    fn register_new(&self, new: &Waker, mut state: usize) {
         // Cloned before any state changes: a panicking clone must leave nothing half-done.
         let waker = Some(new.clone());
         loop {
