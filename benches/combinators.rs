@@ -13,7 +13,8 @@
 //! * `woken_once`: every child is pending until woken once, in a seeded random order. Not
 //!   timed: construction and the first poll (which stores every child's waker). Timed: for each
 //!   child in that order, open its gate, wake its stored waker, poll the combinator.
-//!   `FuturesUnordered` collects in completion order, the others in input order. `oracle` is
+//!   `FuturesUnordered` and `as_completed` (drained into a `Vec` by `try_collect`) collect in
+//!   completion order, the others in input order. `oracle` is
 //!   the floor: it knows the wake order, so after the first poll it polls the one child just
 //!   woken, with the parent's own waker and no ready set; what is left is what every
 //!   implementation pays (the wake, one child poll, storing the output).
@@ -23,6 +24,15 @@
 //!   seeded random, except for futures-util's `try_join_all` at N > 30: its `FuturesOrdered`
 //!   withholds an error until every lower index has completed, so it would never fail fast
 //!   there; it gets index 0, its best case.
+//! * `race_whole`: the whole race. Timed: building the combinator over N pending children, its
+//!   first poll, one seeded random winner's wake, and the output with every loser dropped.
+//!   `plain loop` (poll every child with the parent's context at every poll) is a floor with
+//!   no per-child wakers.
+//! * `limit_64`: the children go through a concurrency limit of 64, each pending until woken
+//!   once; the one woken next is drawn (seeded) from those waiting at that moment. Not timed:
+//!   construction and the first poll (which starts the first 64). Timed: open and wake one
+//!   waiting child, poll, until the output. Before measuring, the bench prints the fewest
+//!   children in flight after a poll while inputs remained (`buffered` lets it fall to 1).
 //! * `race`: after the first poll (not timed), one seeded random child wins. Timed: from the
 //!   winner's wake to the output with every loser dropped (dropping the combinator and, for
 //!   `select_all` and `select_ok`, the returned remainder).
@@ -50,10 +60,18 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use cancel_cascade::{select_first, select_first_ok, try_join_all_cancel, wait_any};
+use std::cell::RefCell;
+use std::num::NonZeroUsize;
+
+use cancel_cascade::{
+    as_completed, as_completed_limit, select_first, select_first_ok, try_join_all_cancel,
+    try_join_all_cancel_limit, wait_any,
+};
 use criterion::{BenchmarkId, Criterion, Throughput};
 use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
+use futures_concurrency::concurrent_stream::ConcurrentStream as _;
 use futures_concurrency::future::{Race as _, RaceOk as _, TryJoin as _};
+use futures_concurrency::stream::StreamExt as _;
 
 use support::{
     batch_for, census_header, census_row, Board, Contender, Entry, Failed, Gate, Gated, Parent,
@@ -71,14 +89,19 @@ type Joined = Result<Vec<usize>, Failed>;
 /// The implementations a group enters at a given N.
 type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
 
-const GROUPS: [(&str, Contenders); 6] = [
+const GROUPS: [(&str, Contenders); 8] = [
     ("all_ready", all_ready),
     ("woken_once", woken_once),
     ("fail_fast", fail_fast),
     ("race", race),
+    ("race_whole", race_whole),
     ("first_ok_half_fail", first_ok_half_fail),
     ("first_ok_all_fail", first_ok_all_fail),
+    ("limit_64", limit_64),
 ];
+
+/// The concurrency limit of group `limit_64`.
+const LIMIT: usize = 64;
 
 fn all_ready(n: usize) -> Vec<Box<dyn Contender>> {
     vec![
@@ -130,6 +153,14 @@ fn woken_once(n: usize) -> Vec<Box<dyn Contender>> {
             "futures::FuturesUnordered",
             WokenOnce::new(n, false, |children| {
                 FuturesUnordered::from_iter(children).try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::as_completed",
+            WokenOnce::new(n, false, |children| {
+                as_completed(children)
+                    .map(|(_, output)| output)
+                    .try_collect()
             }),
         ),
         Entry::boxed(
@@ -264,6 +295,160 @@ fn race(n: usize) -> Vec<Box<dyn Contender>> {
                 |children| children.race(),
                 |output| output.expect("the winner succeeds"),
             ),
+        ),
+    ]
+}
+
+fn race_whole(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::select_first",
+            WholeRace::new(n, select_first, |(output, index)| {
+                assert_eq!(output, Ok(index));
+                index
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::wait_any",
+            WholeRace::new(n, wait_any, |done| match done[..] {
+                [(index, Ok(output))] if index == output => index,
+                _ => panic!("wait_any: expected one winner, got {done:?}"),
+            }),
+        ),
+        Entry::boxed(
+            "futures::select_all",
+            WholeRace::new(n, futures::future::select_all, |(output, _, rest)| {
+                drop(rest);
+                output.expect("the winner succeeds")
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::Race",
+            WholeRace::new(
+                n,
+                |children| children.race(),
+                |output| output.expect("the winner succeeds"),
+            ),
+        ),
+        Entry::boxed(
+            "futures-concurrency::RaceOk",
+            WholeRace::new(
+                n,
+                |children| children.race_ok(),
+                |output| match output {
+                    Ok(winner) => winner,
+                    Err(_) => panic!("race_whole: the winner succeeds"),
+                },
+            ),
+        ),
+        Entry::boxed(
+            "plain loop",
+            WholeRace::new(n, PlainRace::new, |output| {
+                output.expect("the winner succeeds")
+            }),
+        ),
+    ]
+}
+
+/// A floor for `race_whole`: no ready set and no waker of its own; every poll polls every
+/// child with the parent's context, and the first to complete wins.
+struct PlainRace {
+    children: Vec<Gated>,
+}
+
+impl PlainRace {
+    fn new(children: Vec<Gated>) -> Self {
+        PlainRace { children }
+    }
+}
+
+impl Future for PlainRace {
+    type Output = Joined1;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Joined1> {
+        for child in &mut self.children {
+            if let Poll::Ready(output) = Pin::new(child).poll(cx) {
+                self.children = Vec::new();
+                return Poll::Ready(output);
+            }
+        }
+        Poll::Pending
+    }
+}
+
+/// One child's output.
+type Joined1 = Result<usize, Failed>;
+
+fn limit_64(n: usize) -> Vec<Box<dyn Contender>> {
+    vec![
+        Entry::boxed(
+            "cancel-cascade::try_join_all_cancel_limit",
+            Limited::new(n, true, |children| {
+                try_join_all_cancel_limit(children, LIMIT)
+            }),
+        ),
+        Entry::boxed(
+            "cancel-cascade::as_completed_limit",
+            Limited::new(n, false, |children| {
+                as_completed_limit(children, LIMIT)
+                    .map(|(_, output)| output)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::buffer_unordered",
+            Limited::new(n, false, |children| {
+                futures::stream::iter(children)
+                    .buffer_unordered(LIMIT)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::buffered",
+            Limited::new(n, true, |children| {
+                futures::stream::iter(children)
+                    .buffered(LIMIT)
+                    .try_collect()
+            }),
+        ),
+        Entry::boxed(
+            "futures::try_for_each_concurrent",
+            Limited::new(n, false, |children| {
+                Box::pin(async move {
+                    let outputs = RefCell::new(Vec::new());
+                    futures::stream::iter(children.into_iter().map(Ok))
+                        .try_for_each_concurrent(LIMIT, |child| async {
+                            let output = child.await?;
+                            outputs.borrow_mut().push(output);
+                            Ok(())
+                        })
+                        .await?;
+                    Ok(outputs.into_inner())
+                })
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::co().limit",
+            Limited::new(n, false, |children| {
+                Box::pin(async move {
+                    let outputs = Rc::new(RefCell::new(Vec::new()));
+                    let sink = Rc::clone(&outputs);
+                    futures::stream::iter(children)
+                        .co()
+                        .limit(NonZeroUsize::new(LIMIT))
+                        .map(|child| child)
+                        .try_for_each(move |output| {
+                            let sink = Rc::clone(&sink);
+                            async move {
+                                sink.borrow_mut().push(output?);
+                                Ok(())
+                            }
+                        })
+                        .await?;
+                    let outputs = Rc::try_unwrap(outputs).expect("the stream is gone");
+                    Ok(outputs.into_inner())
+                })
+            }),
         ),
     ]
 }
@@ -416,6 +601,225 @@ impl<C: Future<Output = Joined> + Unpin> Scenario for WokenOnce<C> {
             "woken_once: children not dropped"
         );
     }
+}
+
+/// Group `race_whole`: the whole race, timed from the combinator's construction over N
+/// pending children through the first poll and the winner's wake to the output with every
+/// loser dropped.
+struct WholeRace<C: Future> {
+    boards: Vec<Rc<Board>>,
+    rng: SplitMix64,
+    parent: Parent,
+    make: fn(Vec<Gated>) -> C,
+    winner_of: fn(C::Output) -> usize,
+}
+
+impl<C: Future> WholeRace<C> {
+    fn new(n: usize, make: fn(Vec<Gated>) -> C, winner_of: fn(C::Output) -> usize) -> Self {
+        WholeRace {
+            boards: boards(n, Gate::Closed),
+            rng: SplitMix64::new(seed(6, n)),
+            parent: Parent::new(),
+            make,
+            winner_of,
+        }
+    }
+}
+
+impl<C: Future + Unpin> Scenario for WholeRace<C> {
+    type Prepared = (usize, Vec<Gated>, usize);
+    type Outcome = (usize, usize, usize);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        (slot, children, self.rng.below(self.len()))
+    }
+
+    fn timed(&self, (slot, children, winner): Self::Prepared) -> Self::Outcome {
+        let mut running = first_poll(&self.parent, slot, (self.make)(children));
+        self.boards[slot].open(winner, Gate::Open);
+        let Poll::Ready(output) = self.parent.drive(&mut running.combinator) else {
+            panic!("race_whole: still pending after the winner's wake");
+        };
+        let reported = (self.winner_of)(output);
+        drop(running.combinator);
+        (slot, winner, reported)
+    }
+
+    fn check(&self, (slot, winner, reported): Self::Outcome) {
+        assert_eq!(reported, winner, "race_whole: wrong winner");
+        let dropped = self.boards[slot].dropped();
+        assert_eq!(dropped, self.len(), "race_whole: losers not dropped");
+    }
+}
+
+/// Group `limit_64`: children start as slots free up, so the one woken next is drawn (seeded)
+/// from those waiting at that moment.
+struct Limited<C> {
+    boards: Vec<Rc<Board>>,
+    seed: u64,
+    parent: Parent,
+    in_order: bool,
+    make: fn(Vec<Gated>) -> C,
+}
+
+impl<C> Limited<C> {
+    fn new(n: usize, in_order: bool, make: fn(Vec<Gated>) -> C) -> Self {
+        Limited {
+            boards: (0..batch_for(n))
+                .map(|_| Board::tracking(n, Gate::Closed))
+                .collect(),
+            seed: seed(5, n),
+            parent: Parent::new(),
+            in_order,
+            make,
+        }
+    }
+
+    /// Runs once to the end and returns the fewest children waiting after any parent poll
+    /// that left inputs not yet started.
+    fn fewest_in_flight(&mut self) -> usize
+    where
+        C: Future<Output = Joined> + Unpin,
+    {
+        let board = &self.boards[0];
+        board.reset(Gate::Closed);
+        let n = board.len();
+        let mut running = first_poll(&self.parent, 0, (self.make)(board.children()));
+        let mut rng = SplitMix64::new(self.seed);
+        let (mut opened, mut fewest) = (0, usize::MAX);
+        while board.open_waiting(|len| rng.below(len)).is_some() {
+            opened += 1;
+            if self.parent.drive(&mut running.combinator).is_ready() {
+                break;
+            }
+            if opened + board.waiting() < n {
+                fewest = fewest.min(board.waiting());
+            }
+        }
+        fewest
+    }
+}
+
+impl<C: Future<Output = Joined> + Unpin> Scenario for Limited<C> {
+    type Prepared = Running<C>;
+    type Outcome = (Running<C>, Option<Joined>);
+
+    fn len(&self) -> usize {
+        self.boards[0].len()
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Running<C> {
+        first_poll(&self.parent, slot, (self.make)(children))
+    }
+
+    fn timed(&self, mut running: Running<C>) -> Self::Outcome {
+        let board = &self.boards[running.slot];
+        let mut rng = SplitMix64::new(self.seed);
+        let mut joined = None;
+        while board.open_waiting(|len| rng.below(len)).is_some() {
+            if let Poll::Ready(output) = self.parent.drive(&mut running.combinator) {
+                joined = Some(output);
+                break;
+            }
+        }
+        (running, joined)
+    }
+
+    fn check(&self, (running, joined): Self::Outcome) {
+        let mut outputs = joined
+            .expect("limit_64: not complete after the last wake")
+            .expect("limit_64: every child succeeds");
+        if !self.in_order {
+            outputs.sort_unstable();
+        }
+        assert!(
+            outputs.into_iter().eq(0..self.len()),
+            "limit_64: wrong outputs"
+        );
+        let board = &self.boards[running.slot];
+        drop(running);
+        assert_eq!(
+            board.dropped(),
+            self.len(),
+            "limit_64: children not dropped"
+        );
+    }
+}
+
+/// The in-flight count of each `limit_64` entry: the fewest children waiting after a parent
+/// poll while inputs remained (the limit, unless the implementation lets it fall).
+fn print_in_flight() {
+    println!("limit_64: fewest children in flight while inputs remain (limit {LIMIT})");
+    for n in SIZES {
+        let mut row = format!("  N = {n:>6}:");
+        for (name, mut fewest) in limit_64_fewest(n) {
+            match fewest() {
+                usize::MAX => row += &format!(" {name} -"),
+                fewest => row += &format!(" {name} {fewest}"),
+            }
+        }
+        println!("{row}");
+    }
+    println!();
+}
+
+/// A named measurement of the fewest children in flight.
+type Fewest = (&'static str, Box<dyn FnMut() -> usize>);
+
+/// One closure per `limit_64` entry that measures its fewest in flight.
+fn limit_64_fewest(n: usize) -> Vec<Fewest> {
+    fn entry<C: Future<Output = Joined> + Unpin + 'static>(
+        name: &'static str,
+        mut scenario: Limited<C>,
+    ) -> Fewest {
+        (name, Box::new(move || scenario.fewest_in_flight()))
+    }
+    vec![
+        entry(
+            "ours",
+            Limited::new(n, true, |children| {
+                try_join_all_cancel_limit(children, LIMIT)
+            }),
+        ),
+        entry(
+            "buffer_unordered",
+            Limited::new(n, false, |children| {
+                futures::stream::iter(children)
+                    .buffer_unordered(LIMIT)
+                    .try_collect::<Vec<_>>()
+            }),
+        ),
+        entry(
+            "buffered",
+            Limited::new(n, true, |children| {
+                futures::stream::iter(children)
+                    .buffered(LIMIT)
+                    .try_collect::<Vec<_>>()
+            }),
+        ),
+    ]
 }
 
 /// Group `fail_fast`.
@@ -742,6 +1146,7 @@ fn main() {
     let quiet = std::env::args().any(|arg| arg == "--list" || arg.starts_with("--profile-time"));
     if !quiet {
         print_census();
+        print_in_flight();
     }
     for (name, contenders) in GROUPS {
         let mut group = criterion.benchmark_group(name);

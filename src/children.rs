@@ -4,10 +4,22 @@
 //! A combinator is a policy over [`Children`]: it calls [`Children::poll_woken`] once per parent
 //! poll with a closure that decides, for each child that completes, whether to keep its output,
 //! and whether the pass goes on; then it either returns `Pending` or ends with
-//! [`Children::finish`], which drops every remaining child in index order before the combinator
-//! returns `Ready`.
+//! [`Children::deliver`], which drops every remaining child in index order before the
+//! combinator returns `Ready`.
+//!
+//! # Where a decided outcome lives
+//!
+//! Dropping a child runs foreign code that may panic: the destructor of the child that just
+//! completed, of the losers dropped at the end, or of the parent's waker let go of. So a policy
+//! never holds its decided outcome in a local of `poll`: the closure given to `poll_woken`
+//! writes it into a field of the combinator (`decided: Option<Output>`) *before* the engine
+//! drops the child, and `poll` ends with `children.deliver(&mut self.decided)`. If a destructor
+//! panics on the way, the panic leaves `poll` with the outcome still in the field; the next
+//! poll skips `poll_woken` (the outcome is decided) and calls `deliver` again, which drops what
+//! is left and returns the outcome.
 
 use alloc::boxed::Box;
+use alloc::vec::Vec;
 use core::fmt;
 use core::pin::Pin;
 use core::task::{Context, Poll};
@@ -54,6 +66,60 @@ impl<F, T> Children<F, T> {
         }
     }
 
+    /// Room for `capacity` children, every slot empty: a set that [`insert`](Self::insert)
+    /// fills (and refills, as children complete) while it runs. The slots and their wakers
+    /// are allocated here, once; inserting allocates nothing.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        let slots: Box<[Child<F, T>]> = (0..capacity).map(|_| Child::Gone).collect();
+        Children {
+            slots: Box::into_pin(slots),
+            readiness: Readiness::new(capacity),
+            running: 0,
+            terminated: false,
+        }
+    }
+
+    /// Puts `future` in the empty slot `slot` and polls it once, at once, with that slot's
+    /// waker; if it completes, hands the output to `on_ready` (before the child is dropped, so
+    /// that a panicking destructor cannot lose it) and empties the slot again. Returns whether
+    /// it completed. A wake kept from the slot's former child may poll the new one once more,
+    /// spuriously, as any future may be.
+    ///
+    /// # Panics
+    ///
+    /// If the slot is not empty, or after the combinator finished; a child's panic passes
+    /// through (the child stays in its slot, to be dropped with the combinator).
+    pub(crate) fn start<O>(
+        &mut self,
+        slot: usize,
+        future: F,
+        poll_child: impl FnOnce(Pin<&mut F>, &mut Context<'_>) -> Poll<O>,
+        on_ready: impl FnOnce(O),
+    ) -> bool {
+        assert!(
+            !self.terminated,
+            "a child started after the combinator finished"
+        );
+        let mut place = pin_slot(self.slots.as_mut(), slot);
+        assert!(
+            matches!(place.as_mut().project(), ChildProj::Gone),
+            "a child started in a slot that is not empty"
+        );
+        place.set(Child::Running(future));
+        self.running += 1;
+        let ChildProj::Running(child) = place.as_mut().project() else {
+            unreachable!("the child was just put there");
+        };
+        let waker = self.readiness.child_waker(slot);
+        let Poll::Ready(output) = poll_child(child, &mut Context::from_waker(&waker)) else {
+            return false;
+        };
+        self.running -= 1;
+        on_ready(output);
+        place.set(Child::Gone);
+        true
+    }
+
     /// How many children there are, until [`finish`](Self::finish) drops them.
     pub(crate) fn len(&self) -> usize {
         self.slots.len()
@@ -64,7 +130,8 @@ impl<F, T> Children<F, T> {
         self.running
     }
 
-    /// Whether [`finish`](Self::finish) ran: the combinator returned `Ready`.
+    /// Whether the combinator returned `Ready` ([`deliver`](Self::deliver) or
+    /// [`finish`](Self::finish) completed).
     pub(crate) fn is_terminated(&self) -> bool {
         self.terminated
     }
@@ -130,17 +197,48 @@ impl<F, T> Children<F, T> {
         }
     }
 
+    /// Ends the combinator with the outcome in `decided`, if there is one: drops every remaining
+    /// child (and kept output) in index order, lets go of the parent's waker, marks the
+    /// combinator terminated and returns `Ready` with the outcome; `Pending` if nothing is
+    /// decided.
+    ///
+    /// If a destructor panics on the way (a child's, or the parent waker's), the panic passes
+    /// through with the outcome still in `decided` and the combinator not terminated: the
+    /// children after the panicking one are still dropped (a second panic aborts, as with any
+    /// slice), none is dropped twice, and the next call finishes the job and returns the
+    /// outcome.
+    pub(crate) fn deliver<O>(&mut self, decided: &mut Option<O>) -> Poll<O> {
+        if decided.is_none() {
+            return Poll::Pending;
+        }
+        self.drop_children();
+        self.readiness.forget_parent();
+        self.terminated = true;
+        decided.take().map_or(Poll::Pending, Poll::Ready)
+    }
+
     /// Drops every remaining child (and kept output) in index order, frees the slots, and marks
     /// the combinator terminated. Late wakes of the children's wakers stay harmless.
     ///
-    /// If a child's destructor panics, the children after it are still dropped (a second panic
-    /// aborts, as with any slice) and the combinator stays terminated: no child is dropped
-    /// twice.
+    /// For a policy that has nothing left to deliver; one that returns an outcome uses
+    /// [`deliver`](Self::deliver), which keeps it safe from a panicking destructor.
     pub(crate) fn finish(&mut self) {
         self.terminated = true;
-        self.running = 0;
+        self.drop_children();
         self.readiness.forget_parent();
-        self.slots = Box::into_pin(Box::default());
+    }
+
+    /// Drops the slots, each child once: the slots are emptied before the first destructor
+    /// runs, so a panicking one leaves nothing to drop again.
+    fn drop_children(&mut self) {
+        self.running = 0;
+        if self.slots.is_empty() {
+            return;
+        }
+        drop(core::mem::replace(
+            &mut self.slots,
+            Box::into_pin(Box::default()),
+        ));
     }
 
     pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
@@ -148,6 +246,73 @@ impl<F, T> Children<F, T> {
             .field("running", &self.running)
             .field("terminated", &self.terminated)
             .finish_non_exhaustive()
+    }
+}
+
+/// The intake of a bounded set: pulls futures from an iterator only when a slot is free, so at
+/// most `capacity` of them exist at once, and remembers which input each slot holds.
+pub(crate) struct Intake<I> {
+    /// `None` once exhausted or stopped: no future is created after that.
+    inputs: Option<I>,
+    /// Free slots, the lowest on top (so the first fill uses them in index order).
+    free: Vec<usize>,
+    /// The input index of the child in each slot.
+    input_of: Box<[usize]>,
+    pulled: usize,
+}
+
+impl<I: Iterator> Intake<I> {
+    /// An intake over `inputs` with at most `limit` in flight, and the slot count its set
+    /// needs (fewer than `limit` if the iterator says it holds fewer).
+    pub(crate) fn new(inputs: I, limit: usize) -> (Self, usize) {
+        // At least one slot, so that even an empty input is pulled from (and seen to end).
+        let capacity = match inputs.size_hint() {
+            (_, Some(upper)) => upper.min(limit).max(1),
+            (_, None) => limit,
+        };
+        let intake = Intake {
+            inputs: Some(inputs),
+            free: (0..capacity).rev().collect(),
+            input_of: alloc::vec![0; capacity].into_boxed_slice(),
+            pulled: 0,
+        };
+        (intake, capacity)
+    }
+
+    /// The next input for a free slot: `(slot, input index, future)`, or `None` if no slot is
+    /// free or the inputs are exhausted (the iterator is then dropped).
+    pub(crate) fn pull(&mut self) -> Option<(usize, usize, I::Item)> {
+        let slot = *self.free.last()?;
+        let Some(future) = self.inputs.as_mut()?.next() else {
+            self.stop();
+            return None;
+        };
+        self.free.pop();
+        let input = self.pulled;
+        self.pulled += 1;
+        self.input_of[slot] = input;
+        Some((slot, input, future))
+    }
+
+    /// Frees `slot`, whose child completed, and returns that child's input index.
+    pub(crate) fn release(&mut self, slot: usize) -> usize {
+        self.free.push(slot);
+        self.input_of[slot]
+    }
+
+    /// Drops the iterator: no future is created after this.
+    pub(crate) fn stop(&mut self) {
+        drop(self.inputs.take());
+    }
+
+    /// Whether the iterator is exhausted (or stopped).
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.inputs.is_none()
+    }
+
+    /// How many futures were pulled so far.
+    pub(crate) fn pulled(&self) -> usize {
+        self.pulled
     }
 }
 

@@ -23,6 +23,9 @@
 //! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
 //! | first successful response: `as_completed(aws)`, skip the failures, cancel the rest on the first success | hand-written loop; the pending tasks must be cancelled by hand, the errors collected by hand | [`select_first_ok`]: the first `Ok` and its index, the others dropped; if all fail, [`AllFailed`] with every error by index |
 //! | `wait({work, conn_lost}, return_when=FIRST_COMPLETED)`, then `if work in done:` | the results come back untyped, which one finished must be looked up | [`select_cancel`] over a tuple: each future keeps its own output type, the [`one_of`] variant names the winner |
+//! | `for aw in as_completed(aws): await aw` | leaving the loop early (`break`, an exception) leaves the rest running | [`as_completed`]: a stream of `(index, output)`; dropping it drops every child still running |
+//! | a `Semaphore(k)` around each coroutine, then `gather` | every coroutine exists (and waits) at once; on the first error the rest run on | [`try_join_all_cancel_limit`]: futures made only as slots free up, exactly `k` in flight, the first error drops them and makes no more |
+//! | `wait(..., return_when=FIRST_COMPLETED)` in a loop, topping the pending set up to `k` | hand-written; an exception or a cancelled wait leaves the pending set running | [`as_completed_limit`]: a stream of `(index, output)` with `k` in flight; dropping it drops them |
 //! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
 //! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
 //! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
@@ -37,8 +40,14 @@
 //! | [`wait_any`] | `Vec<(index, output)>`, ascending, never empty | the parent poll that saw the first completion ends | dropped at the end of that `poll` |
 //! | [`select_first_ok`] | `Ok((output, index))` of the first child to succeed, or [`AllFailed`]: every error with its index, ascending | one child is `Ok`, or every child is `Err` | dropped in the deciding `poll`; none polled after the winner; a failed child is dropped as it fails, its error kept |
 //! | [`select_cancel`] | a [`one_of`] enum: the variant of the first future to complete, with its output | one future completes | dropped in the deciding `poll`; none polled after the winner |
+//! | [`as_completed`] (a `Stream`) | `(index, output)` per child, in completion order (ascending index within one parent poll), then `None` | every child has completed | each dropped as it completes; the rest dropped with the stream |
+//! | [`try_join_all_cancel_limit`] | as `try_join_all_cancel`, at most `limit` futures created at a time | as `try_join_all_cancel` | as `try_join_all_cancel`, and the iterator is dropped: no future is created after the error |
+//! | [`as_completed_limit`] (a `Stream`) | as `as_completed`, at most `limit` futures created at a time | every input has completed | each dropped as it completes; those in flight, and the iterator, dropped with the stream |
 //!
-//! All of them, and the tuple form [`try_join_cancel`], share one contract:
+//! All of them, and the tuple form [`try_join_cancel`], share one contract (for the streams,
+//! read "`Ready`" as "`Ready(None)`", and their children are dropped as they complete, not at a
+//! decision; the bounded forms poll each child first in the poll that creates it, which is the
+//! poll in which a slot freed up):
 //!
 //! 1. Lazy: no child is polled before the combinator is.
 //! 2. The first poll polls the children in index order. After that a child is polled only if
@@ -50,32 +59,40 @@
 //! 5. A child's panic passes through `poll`; the other children are dropped, once, when the
 //!    combinator is dropped during unwinding.
 //! 6. They are [`FusedFuture`](futures_core::future::FusedFuture)s; polling one again after
-//!    it returned `Ready` panics. They are `Unpin` whatever the children are, `Send` when the
-//!    children are, and `Debug` without asking the children to be.
+//!    it returned `Ready` panics (the stream is a
+//!    [`FusedStream`](futures_core::stream::FusedStream) that keeps returning `None`). They
+//!    are `Unpin` whatever the children are, `Send` when the children are, and `Debug` without
+//!    asking the children to be.
 //!
 //! A child's error is returned unchanged. `select_first`, `select_first_ok` and `wait_any` panic
 //! at construction on an empty input, since they could never complete.
 //!
 //! ## Panicking destructors and wakers
 //!
-//! * If a child's destructor panics while the combinator drops the remaining children, the panic
-//!   comes out of `poll` instead of `Ready` and the decided outcome is dropped; every other child
-//!   is still dropped, exactly once, and the combinator is terminated (polling it again panics,
-//!   dropping it drops nothing more).
-//! * If the destructor of the child that just completed panics, the panic leaves `poll` before
-//!   anything is decided and the combinator stays pending: `try_join_all_cancel` has kept that
-//!   output and can still complete; `select_first` and `wait_any` lose it and go on. Children
-//!   woken in the same pass are not forgotten.
-//! * [`select_first_ok`] and [`select_cancel`] keep the decided outcome in the future itself,
-//!   not in `poll`: if the winner's destructor, or a loser's as it is dropped, panics, the panic
-//!   comes out of `poll`, every other child is still dropped once, and the next `poll` returns
-//!   the outcome. If the destructor of the last child to fail panics, the next `poll` returns
-//!   [`AllFailed`].
+//! * The outcome is kept in the combinator from the moment it is decided until `poll` returns
+//!   it, so no destructor can take it away. If a child's destructor panics while the
+//!   combinator drops the remaining children, the panic comes out of `poll` instead of `Ready`;
+//!   every other child is still dropped, exactly once, and the next poll returns the decided
+//!   outcome without polling any child (only then is the combinator terminated).
+//! * If the destructor of a child that just completed panics, the panic leaves `poll` with that
+//!   child's output kept: `try_join_all_cancel` goes on (or, if that child failed, returns its
+//!   error at the next poll); `select_first` returns that child as the winner at the next
+//!   poll; `wait_any` returns the outputs of the pass so far at the next poll, and the
+//!   children the pass did not reach are dropped with the rest (the same when a child of that
+//!   pass panics in `poll`).
+//! * The same holds for [`select_first_ok`] and [`select_cancel`]; if the destructor of the last
+//!   child of [`select_first_ok`] to fail panics, the next `poll` returns [`AllFailed`].
 //! * A second panic during unwinding aborts the process, as anywhere in Rust: a child panics in
 //!   `poll` and a sibling's destructor panics as the unwinding drops the combinator.
 //! * A parent waker that panics on wake makes the child's `wake` call panic, on whichever thread
 //!   made it; no wake-up is lost and a later poll with a working waker registers it at once. A
 //!   parent waker that panics on clone makes that poll panic before any child is polled.
+//! * An executor may poll the task from inside the parent waker's `wake_by_ref`, with a new
+//!   waker each time: registering it never waits for the wake in progress, so one child wake
+//!   costs one parent poll, not a livelock.
+//! * The combinator lets go of the parent's waker when it returns `Ready` or is dropped; a wake
+//!   in flight at that moment lets go of it as it returns. A parent waker whose destructor
+//!   panics makes that `poll` (or `drop`) panic, and nothing leaks.
 //! * Wakers kept past the combinator (by timers, threads) are harmless to wake or drop.
 //!
 //! # Example
@@ -138,6 +155,8 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+mod as_completed;
+mod as_completed_limit;
 mod children;
 #[cfg(all(feature = "std", not(loom)))]
 mod group;
@@ -159,9 +178,12 @@ pub mod time;
 #[cfg(feature = "std")]
 mod token;
 mod try_join_all_cancel;
+mod try_join_all_cancel_limit;
 mod try_join_cancel;
 mod wait_any;
 
+pub use as_completed::{as_completed, AsCompleted};
+pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{GroupTask, TaskGroup};
@@ -178,5 +200,6 @@ pub use task::TaskHandle;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use token::{CancelToken, Cancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
+pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};

@@ -176,7 +176,7 @@ impl Readiness {
     /// Lets go of the parent's waker once the combinator is done: late child wakes then wake
     /// no one.
     pub(crate) fn forget_parent(&mut self) {
-        self.header().parent.clear();
+        self.header().parent.close();
     }
 
     /// Takes the set of children woken since the last drain, in ascending index order.
@@ -224,10 +224,17 @@ impl Readiness {
 
 impl Drop for Readiness {
     fn drop(&mut self) {
+        /// Gives up the combinator's reference even if the parent waker's destructor panics.
+        struct Release(NonNull<Header>);
+        impl Drop for Release {
+            fn drop(&mut self) {
+                // SAFETY: the `Readiness` owned one reference and gives it up here, once.
+                unsafe { release(self.0) }
+            }
+        }
+        let _release = Release(self.header);
         // Child wakers kept past the combinator must not keep the parent's waker alive.
-        self.header().parent.clear();
-        // SAFETY: `self` owns one reference and gives it up here, exactly once.
-        unsafe { release(self.header) }
+        self.header().parent.close();
     }
 }
 
@@ -322,88 +329,192 @@ impl Drop for Woken<'_> {
 /// the same waker (the common case) touches no shared state at all, and a wake costs two
 /// read-modify-writes on `state` plus the waker's own `wake_by_ref`.
 ///
-/// `state` is `REGISTERING` (the owner is replacing the waker) plus `READER` per waker reading it.
-/// A registration only starts with no reader, and a reader only reads with no registration, so
-/// the slot is never read while written. A reader that meets a registration wakes no one: it set
-/// its child's bit before counting itself in, and the registrant's exchange that ends the
-/// registration reads that count, so the drain of the same poll sees the bit. A registration
-/// that meets readers leaves the old waker in place and wakes the new one, so its task polls
-/// again and retries: readers that come after it would wake the old waker only.
+/// # Two slots, so that a registration never waits for a wake
+///
+/// A waker reads its slot while counted as one of that slot's readers, and calls the
+/// executor's `wake_by_ref` in that state; an executor may poll the task right there, inside
+/// the call, with a new waker. So the registration must not need the slot being read. `state`
+/// holds which slot is current (`CURRENT`), a reader count per slot, `REGISTERING` (the owner is
+/// rewriting the current slot) and `CLOSED` (the combinator is gone). The owner registers a new
+/// waker:
+///
+/// * in the current slot, if it has no reader: it sets `REGISTERING` with that count at zero,
+///   writes, and clears it. A reader that counts itself in meanwhile reads nothing and wakes no
+///   one: it set its child's bit before counting itself in, and the exchange that clears
+///   `REGISTERING` reads that count, so the drain of the same poll sees the bit;
+/// * else in the other slot, if it has no reader (no reader can enter it: readers only enter
+///   the current slot, which only the owner switches), then makes it current. Readers already
+///   in the old slot wake the old waker, but their bits were set before the switch reads their
+///   counts, so the drain of the same poll sees them;
+/// * else (both slots are being read: wakes in flight on two threads during two registrations)
+///   it leaves the old waker and wakes the new one, so its task polls again and retries. Both
+///   readers are then on their way out: nothing the new poll does can keep them in.
+///
+/// Closing sets `CLOSED`, after which no reader enters; each slot's waker is dropped by the
+/// owner if the slot has no reader at that moment, else by its last reader on the way out, so
+/// the parent's waker never outlives the combinator by more than the wakes already in flight.
 struct ParentWaker {
     state: AtomicUsize,
-    waker: UnsafeCell<Option<Waker>>,
+    slots: [UnsafeCell<Option<Waker>>; 2],
 }
 
-const REGISTERING: usize = 1;
-const READER: usize = 2;
+const CURRENT: usize = 1;
+const REGISTERING: usize = 2;
+const CLOSED: usize = 4;
+const COUNT_SHIFT: u32 = 3;
+/// Bits per slot's reader count: 30 on 64-bit targets, 14 on 32-bit ones.
+const COUNT_BITS: u32 = (usize::BITS - COUNT_SHIFT) / 2;
+const COUNT_MAX: usize = (1 << COUNT_BITS) - 1;
+
+/// One reader of `slot`, as added to `state`.
+#[inline]
+fn reader(slot: usize) -> usize {
+    1 << (COUNT_SHIFT + slot as u32 * COUNT_BITS)
+}
+
+/// How many readers `slot` has in `state`.
+#[inline]
+fn readers(state: usize, slot: usize) -> usize {
+    (state >> (COUNT_SHIFT + slot as u32 * COUNT_BITS)) & COUNT_MAX
+}
 
 impl ParentWaker {
     fn new() -> Self {
         ParentWaker {
             state: AtomicUsize::new(0),
-            waker: UnsafeCell::new(None),
+            slots: [UnsafeCell::new(None), UnsafeCell::new(None)],
         }
     }
 
-    /// Stores `new` unless it wakes the same task as the current waker. Never called
-    /// concurrently with itself (the owner registers through `&mut Readiness`).
+    /// Stores `new` unless it wakes the same task as the current waker. Only the owner calls
+    /// it, never concurrently with itself or [`close`](Self::close), and never after `close`.
+    #[inline]
     fn register(&self, new: &Waker) {
-        let same = self.waker.with(|slot| {
-            // SAFETY: only the owner writes the slot (`replace`), never concurrently with this
-            // read, so it can only overlap with the readers' reads.
+        let state = self.state.load(Ordering::Acquire);
+        debug_assert_eq!(state & CLOSED, 0, "registered after close");
+        let same = self.slots[state & CURRENT].with(|slot| {
+            // SAFETY: only the owner writes a slot readers may read, and only under
+            // `REGISTERING` or before making it current; the owner is here, so the slot is
+            // only being read.
             let current = unsafe { &*slot };
             current.as_ref().is_some_and(|waker| waker.will_wake(new))
         });
-        if same {
+        if !same {
+            self.register_new(new, state);
+        }
+    }
+
+    /// The rest of [`register`](Self::register), for a waker that differs from the current
+    /// one (kept out of line: a poll with the same waker is the common case).
+    #[inline(never)]
+    fn register_new(&self, new: &Waker, mut state: usize) {
+        // Cloned before any state changes: a panicking clone must leave nothing half-done.
+        let waker = Some(new.clone());
+        loop {
+            let current = state & CURRENT;
+            if readers(state, current) == 0 {
+                if let Err(now) = self.state.compare_exchange(
+                    state,
+                    state | REGISTERING,
+                    Ordering::Acquire,
+                    Ordering::Acquire,
+                ) {
+                    state = now;
+                    continue;
+                }
+                let old = self.slots[current].with_mut(|slot| {
+                    // SAFETY: `REGISTERING` is set and the slot had no reader: readers that
+                    // come now see the flag and do not read it.
+                    unsafe { core::mem::replace(&mut *slot, waker) }
+                });
+                self.state.fetch_and(!REGISTERING, Ordering::AcqRel);
+                drop(old);
+                return;
+            }
+            let other = current ^ 1;
+            if readers(state, other) == 0 {
+                let old = self.slots[other].with_mut(|slot| {
+                    // SAFETY: the other slot has no reader, and none can enter it until the
+                    // switch below (readers enter the current slot only); the `Acquire` that
+                    // read the zero count follows its last reader's exit.
+                    unsafe { core::mem::replace(&mut *slot, waker) }
+                });
+                self.state.fetch_xor(CURRENT, Ordering::AcqRel);
+                drop(old);
+                return;
+            }
+            break;
+        }
+        // Both slots are being read: leave the old waker and come back at the next poll.
+        drop(waker);
+        crate::sync::before_retry();
+        new.wake_by_ref();
+    }
+
+    /// Lets go of the wakers, so that wakes after the combinator's end reach no one and keep
+    /// no executor state alive. A waker being read at this moment is dropped by its last
+    /// reader. Only the owner calls it; calling it again does nothing.
+    fn close(&self) {
+        let before = self.state.fetch_or(CLOSED, Ordering::AcqRel);
+        if before & CLOSED != 0 {
             return;
         }
-        // Cloned before the slot is locked: a panicking clone must not leave it locked.
-        if !self.replace(Some(new.clone())) {
-            // Readers are waking the old waker: leave it and come back at the next poll.
-            crate::sync::before_retry();
-            new.wake_by_ref();
-        }
+        let take = |slot: usize| {
+            (readers(before, slot) == 0).then(|| {
+                self.slots[slot].with_mut(|waker| {
+                    // SAFETY: the slot had no reader when `CLOSED` was set, and no reader
+                    // enters after that; the owner does not register after closing.
+                    unsafe { (*waker).take() }
+                })
+            })
+        };
+        // Both taken before either is dropped: a panicking destructor leaves no waker behind.
+        let wakers = (take(0), take(1));
+        drop(wakers);
     }
 
-    /// Drops the waker, so that wakes after the combinator's end reach no one and keep no
-    /// executor state alive. Best effort: if wakers are reading it at this moment, it stays.
-    fn clear(&self) {
-        self.replace(None);
-    }
-
-    /// Puts `waker` in the slot unless readers are in it; false if they were (then `waker` is
-    /// dropped unused). Only the owner calls it, never concurrently with itself.
-    fn replace(&self, waker: Option<Waker>) -> bool {
-        if self
-            .state
-            .compare_exchange(0, REGISTERING, Ordering::Acquire, Ordering::Acquire)
-            .is_err()
-        {
-            return false;
-        }
-        let old = self.waker.with_mut(|slot| {
-            // SAFETY: `REGISTERING` is set and there was no reader: nobody else touches the
-            // slot until the bit is cleared below.
-            unsafe { core::mem::replace(&mut *slot, waker) }
-        });
-        // Readers that met the registration woke no one, but they set their children's bits
-        // before they counted themselves in, and this exchange reads their counts: the drain that
-        // follows in this poll sees those bits.
-        self.state.fetch_and(!REGISTERING, Ordering::AcqRel);
-        drop(old);
-        true
+    /// Both wakers, taken out when the shared block is freed.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else can reach the block any more.
+    unsafe fn take_all(&self) -> [Option<Waker>; 2] {
+        // SAFETY: per the contract, nobody else accesses the slots.
+        [0, 1].map(|slot| self.slots[slot].with_mut(|waker| unsafe { (*waker).take() }))
     }
 
     /// Wakes the current waker by reference (or leaves it to a registration in progress).
     fn wake(&self) {
-        let before = self.state.fetch_add(READER, Ordering::AcqRel);
-        // Counted out even if the waker panics, or registrations would fail from then on.
-        let _reader = Reader(&self.state);
-        if before & REGISTERING == 0 {
-            self.waker.with(|slot| {
-                // SAFETY: no registration is in progress and none can start while this reader
-                // is counted, so the slot is not written during this read.
-                if let Some(waker) = unsafe { &*slot } {
+        let mut state = self.state.load(Ordering::Relaxed);
+        let slot = loop {
+            if state & CLOSED != 0 {
+                return;
+            }
+            let slot = state & CURRENT;
+            if readers(state, slot) == COUNT_MAX {
+                // Some million threads are waking this parent at once: wait for one to leave.
+                core::hint::spin_loop();
+                state = self.state.load(Ordering::Relaxed);
+                continue;
+            }
+            match self.state.compare_exchange_weak(
+                state,
+                state + reader(slot),
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => break slot,
+                Err(now) => state = now,
+            }
+        };
+        // Counted out even if the waker panics, or that slot could never be rewritten.
+        let _reader = Reader { parent: self, slot };
+        if state & REGISTERING == 0 {
+            self.slots[slot].with(|waker| {
+                // SAFETY: the owner writes this slot only under `REGISTERING` (not set when
+                // this reader counted itself in, and not settable while it is counted) or
+                // while it is not current with no reader; it is neither.
+                if let Some(waker) = unsafe { &*waker } {
                     waker.wake_by_ref();
                 }
             });
@@ -411,12 +522,28 @@ impl ParentWaker {
     }
 }
 
-/// One reader of a [`ParentWaker`], counted out when dropped.
-struct Reader<'a>(&'a AtomicUsize);
+/// One reader of a [`ParentWaker`]'s slot, counted out when dropped.
+struct Reader<'a> {
+    parent: &'a ParentWaker,
+    slot: usize,
+}
 
 impl Drop for Reader<'_> {
     fn drop(&mut self) {
-        self.0.fetch_sub(READER, Ordering::Release);
+        let before = self
+            .parent
+            .state
+            .fetch_sub(reader(self.slot), Ordering::AcqRel);
+        if before & CLOSED != 0 && readers(before, self.slot) == 1 {
+            // The last reader of a slot closed while it was read: the owner left the waker
+            // to it.
+            let waker = self.parent.slots[self.slot].with_mut(|waker| {
+                // SAFETY: no reader enters after `CLOSED`, this was the slot's last one, and
+                // the owner skipped the slot because it had readers when it closed.
+                unsafe { (*waker).take() }
+            });
+            drop(waker);
+        }
     }
 }
 
@@ -507,15 +634,19 @@ unsafe fn release(header: NonNull<Header>) {
     // Every other reference was released before ours (their `Release` decrements); make their
     // accesses happen-before the free.
     fence(Ordering::Acquire);
-    // SAFETY: no reference is left, so nothing else can reach the allocation; the header and
-    // the words are dropped once (the header holds the parent's waker) and the memory freed
-    // with the layout it was allocated with.
-    unsafe {
+    // SAFETY: no reference is left, so nothing else can reach the allocation; the parent's
+    // wakers are taken out first (dropped after the memory is freed, so that a panicking one
+    // cannot leak it), the header and the words are dropped once and the memory freed with the
+    // layout it was allocated with.
+    let wakers = unsafe {
+        let wakers = header.as_ref().parent.take_all();
         let layout = Shape::new(header.as_ref().len).layout;
         ptr::drop_in_place(words_ptr(header));
         ptr::drop_in_place(header.as_ptr());
         dealloc(header.as_ptr().cast::<u8>(), layout);
-    }
+        wakers
+    };
+    drop(wakers);
 }
 
 /// Finds the header and the child index of a waker's data pointer.

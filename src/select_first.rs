@@ -52,18 +52,26 @@ where
         children.running() > 0,
         "`select_first` called with an empty set of futures: it could never complete"
     );
-    SelectFirst { children }
+    SelectFirst {
+        children,
+        decided: None,
+    }
 }
 
 /// Future of [`select_first`]: `(output, index)` of the first child to complete.
 ///
 /// `Unpin` whatever the children are, `Send` when they are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
-pub struct SelectFirst<F> {
+pub struct SelectFirst<F: Future> {
     children: Children<F, ()>,
+    /// The winner once decided, kept here until `poll` returns it.
+    decided: Option<(F::Output, usize)>,
 }
 
-impl<F> fmt::Debug for SelectFirst<F> {
+// The winner's output is never pinned (the children are, in their own allocation).
+impl<F: Future> Unpin for SelectFirst<F> {}
+
+impl<F: Future> fmt::Debug for SelectFirst<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.children.debug(f, "SelectFirst")
     }
@@ -73,19 +81,14 @@ impl<F: Future> Future for SelectFirst<F> {
     type Output = (F::Output, usize);
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let children = &mut self.get_mut().children;
-        let mut winner = None;
-        children.poll_woken(cx, "select_first", F::poll, |index, output| {
-            winner = Some((output, index));
-            Completion::Stop
-        });
-        match winner {
-            Some(winner) => {
-                children.finish();
-                Poll::Ready(winner)
-            }
-            None => Poll::Pending,
+        let SelectFirst { children, decided } = self.get_mut();
+        if decided.is_none() {
+            children.poll_woken(cx, "select_first", F::poll, |index, output| {
+                *decided = Some((output, index));
+                Completion::Stop
+            });
         }
+        children.deliver(decided)
     }
 }
 

@@ -65,6 +65,7 @@ where
     TryJoinAllCancel {
         outputs: Vec::new(),
         children,
+        decided: None,
     }
 }
 
@@ -77,6 +78,9 @@ pub struct TryJoinAllCancel<F: TryFuture> {
     /// The outputs of children `0..outputs.len()`, which have all completed. A child that
     /// completes ahead of a lower index keeps its output in its slot until the gap closes.
     outputs: Vec<F::Ok>,
+    /// The outcome once decided, kept here until `poll` returns it (a destructor may panic
+    /// between the decision and `Ready`).
+    decided: Option<Result<Vec<F::Ok>, F::Error>>,
 }
 
 // The outputs are never pinned (the children are, in their own allocation).
@@ -92,38 +96,43 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
     type Output = Result<Vec<F::Ok>, F::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let TryJoinAllCancel { children, outputs } = self.get_mut();
-        let len = children.len();
-        let mut error = None;
-        children.poll_woken(
-            cx,
-            "try_join_all_cancel",
-            F::try_poll,
-            |index, output| match output {
-                Ok(value) if index == outputs.len() => {
+        let TryJoinAllCancel {
+            children,
+            outputs,
+            decided,
+        } = self.get_mut();
+        if decided.is_none() {
+            let len = children.len();
+            children.poll_woken(
+                cx,
+                "try_join_all_cancel",
+                F::try_poll,
+                |index, output| match output {
+                    Ok(value) if index == outputs.len() => {
+                        push(outputs, len, value);
+                        Completion::Next
+                    }
+                    Ok(value) => Completion::Keep(value),
+                    Err(e) => {
+                        *decided = Some(Err(e));
+                        Completion::Stop
+                    }
+                },
+            );
+            if decided.is_none() {
+                while let Some(value) = children.take_done(outputs.len()) {
                     push(outputs, len, value);
-                    Completion::Next
                 }
-                Ok(value) => Completion::Keep(value),
-                Err(e) => {
-                    error = Some(e);
-                    Completion::Stop
+                if children.running() > 0 {
+                    return Poll::Pending;
                 }
-            },
-        );
-        if let Some(e) = error {
-            children.finish();
-            *outputs = Vec::new();
-            return Poll::Ready(Err(e));
+                *decided = Some(Ok(core::mem::take(outputs)));
+            }
         }
-        while let Some(value) = children.take_done(outputs.len()) {
-            push(outputs, len, value);
-        }
-        if children.running() > 0 {
-            return Poll::Pending;
-        }
-        children.finish();
-        Poll::Ready(Ok(core::mem::take(outputs)))
+        // The outputs of a failed join go first (taken out before they are dropped, so that a
+        // panicking one is not dropped again), then the children.
+        drop(core::mem::take(outputs));
+        children.deliver(decided)
     }
 }
 

@@ -54,18 +54,27 @@ where
         children.running() > 0,
         "`wait_any` called with an empty set of futures: it could never complete"
     );
-    WaitAny { children }
+    WaitAny {
+        children,
+        decided: None,
+    }
 }
 
 /// Future of [`wait_any`]: `(index, output)` of each child done in the deciding pass.
 ///
 /// `Unpin` whatever the children are, `Send` when they are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
-pub struct WaitAny<F> {
+pub struct WaitAny<F: Future> {
     children: Children<F, ()>,
+    /// The outputs of the deciding pass, kept here until `poll` returns them: a destructor
+    /// panic in the middle of the pass must not take the earlier ones with it.
+    decided: Option<Vec<(usize, F::Output)>>,
 }
 
-impl<F> fmt::Debug for WaitAny<F> {
+// The outputs are never pinned (the children are, in their own allocation).
+impl<F: Future> Unpin for WaitAny<F> {}
+
+impl<F: Future> fmt::Debug for WaitAny<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.children.debug(f, "WaitAny")
     }
@@ -75,17 +84,14 @@ impl<F: Future> Future for WaitAny<F> {
     type Output = Vec<(usize, F::Output)>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let children = &mut self.get_mut().children;
-        let mut done = Vec::new();
-        children.poll_woken(cx, "wait_any", F::poll, |index, output| {
-            done.push((index, output));
-            Completion::Next
-        });
-        if done.is_empty() {
-            return Poll::Pending;
+        let WaitAny { children, decided } = self.get_mut();
+        if decided.is_none() {
+            children.poll_woken(cx, "wait_any", F::poll, |index, output| {
+                decided.get_or_insert_with(Vec::new).push((index, output));
+                Completion::Next
+            });
         }
-        children.finish();
-        Poll::Ready(done)
+        children.deliver(decided)
     }
 }
 

@@ -15,10 +15,12 @@ use std::rc::Rc;
 use std::task::{Context, Poll};
 
 use cancel_cascade::{
-    select_first, try_join_all_cancel, try_join_cancel, wait_any, SelectFirst, TryJoinAllCancel,
-    TryJoinCancel, WaitAny,
+    as_completed, as_completed_limit, select_first, try_join_all_cancel, try_join_all_cancel_limit,
+    try_join_cancel, wait_any, AsCompleted, AsCompletedLimit, SelectFirst, TryJoinAllCancel,
+    TryJoinAllCancelLimit, TryJoinCancel, WaitAny,
 };
 use futures::future::{FusedFuture, Pending};
+use futures::stream::FusedStream;
 use pin_project::pin_project;
 use support::{Gate, Log};
 
@@ -87,6 +89,9 @@ fn unpin_whatever_the_children_are() {
     assert_unpin::<TryJoinAllCancel<Immovable<Fallible>>>();
     assert_unpin::<SelectFirst<Immovable<u8>>>();
     assert_unpin::<WaitAny<Immovable<u8>>>();
+    assert_unpin::<AsCompleted<Immovable<u8>>>();
+    assert_unpin::<AsCompletedLimit<std::vec::IntoIter<Immovable<u8>>>>();
+    assert_unpin::<TryJoinAllCancelLimit<std::vec::IntoIter<Immovable<Fallible>>>>();
     assert_unpin::<TryJoinCancel<(Immovable<Fallible>, Gate<Fallible>)>>();
 }
 
@@ -95,6 +100,9 @@ fn send_when_the_children_are() {
     assert_send::<TryJoinAllCancel<Gate<Fallible>>>();
     assert_send::<SelectFirst<Gate<u8>>>();
     assert_send::<WaitAny<Gate<u8>>>();
+    assert_send::<AsCompleted<Gate<u8>>>();
+    assert_send::<AsCompletedLimit<std::vec::IntoIter<Gate<u8>>>>();
+    assert_send::<TryJoinAllCancelLimit<std::vec::IntoIter<Gate<Fallible>>>>();
     assert_send::<TryJoinCancel<(Gate<Fallible>, Gate<Result<String, String>>)>>();
     assert_send::<TryJoinAllCancel<Immovable<Fallible>>>();
 }
@@ -102,6 +110,9 @@ fn send_when_the_children_are() {
 assert_not_impl!(TryJoinAllCancel<ThreadBound<Fallible>>: Send);
 assert_not_impl!(SelectFirst<ThreadBound<u8>>: Send);
 assert_not_impl!(WaitAny<ThreadBound<u8>>: Send);
+assert_not_impl!(AsCompleted<ThreadBound<u8>>: Send);
+assert_not_impl!(AsCompletedLimit<std::vec::IntoIter<ThreadBound<u8>>>: Send);
+assert_not_impl!(TryJoinAllCancelLimit<std::vec::IntoIter<ThreadBound<Fallible>>>: Send);
 assert_not_impl!(TryJoinCancel<(Gate<Fallible>, ThreadBound<Fallible>)>: Send);
 
 #[test]
@@ -110,13 +121,20 @@ fn fused_futures() {
     assert_fused::<SelectFirst<ThreadBound<u8>>>();
     assert_fused::<WaitAny<ThreadBound<u8>>>();
     assert_fused::<TryJoinCancel<(ThreadBound<Fallible>,)>>();
+    assert_fused_stream::<AsCompleted<ThreadBound<u8>>>();
+    assert_fused_stream::<AsCompletedLimit<std::vec::IntoIter<ThreadBound<u8>>>>();
+    assert_fused::<TryJoinAllCancelLimit<std::vec::IntoIter<ThreadBound<Fallible>>>>();
 }
+
+fn assert_fused_stream<T: FusedStream>() {}
 
 #[test]
 fn debug_without_children_that_are_debug() {
     assert_debug::<TryJoinAllCancel<ThreadBound<Fallible>>>();
     assert_debug::<SelectFirst<ThreadBound<u8>>>();
     assert_debug::<WaitAny<ThreadBound<u8>>>();
+    assert_debug::<AsCompleted<ThreadBound<u8>>>();
+    assert_debug::<AsCompletedLimit<std::vec::IntoIter<ThreadBound<u8>>>>();
     assert_debug::<TryJoinCancel<(ThreadBound<Fallible>, Immovable<Fallible>)>>();
 
     let log = Log::new();
@@ -129,14 +147,20 @@ fn debug_without_children_that_are_debug() {
         format!("{:?}", select_first([bound(1)])),
         format!("{:?}", wait_any([bound(2)])),
         format!("{:?}", try_join_cancel((bound(3), bound(4)))),
+        format!("{:?}", as_completed([bound(5)])),
+        format!("{:?}", as_completed_limit([bound(6)], 1)),
+        format!("{:?}", try_join_all_cancel_limit([bound(7)], 1)),
     ];
     for (text, name) in formatted.iter().zip([
         "TryJoinAllCancel",
         "SelectFirst",
         "WaitAny",
         "TryJoinCancel",
+        "AsCompleted",
+        "AsCompletedLimit",
+        "TryJoinAllCancelLimit",
     ]) {
         assert!(text.starts_with(name), "{text:?} names {name}");
     }
-    assert_eq!(log.drops(), 5);
+    assert_eq!(log.drops(), 8);
 }

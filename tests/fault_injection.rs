@@ -15,6 +15,7 @@ mod support;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread;
@@ -100,12 +101,14 @@ fn assert_shared_state_freed(openers: &[Opener], parent: &Arc<WakeCounter>) {
 
 /// The outcome is decided (child 5 fails, wins, or completes) and the siblings are dropped in
 /// index order; child 2's destructor panics on the way. The panic leaves `poll` in place of
-/// `Ready` (the outcome is dropped with it), yet children 3 to 7 are still dropped, each once,
-/// and the combinator is terminated: polling it again panics, dropping it drops nothing more.
+/// `Ready`, yet children 3 to 7 are still dropped, each once; the outcome was kept in the
+/// combinator, so the next poll returns it (and polls no child), and only then is the
+/// combinator terminated: polling it once more panics, dropping it drops nothing more.
 fn destructor_panics_while_siblings_are_cancelled<T, F>(
     name: &str,
     value: impl Fn(usize) -> T,
     combine: impl FnOnce(Vec<Child<T>>) -> F,
+    check: impl FnOnce(F::Output),
 ) where
     F: FusedFuture + Unpin,
 {
@@ -128,9 +131,20 @@ fn destructor_panics_while_siblings_are_cancelled<T, F>(
         "{name}: the siblings after the panicking one were still dropped, each once"
     );
     assert!(
-        combinator.is_terminated(),
-        "{name}: terminated, although a destructor panicked on the way"
+        !combinator.is_terminated(),
+        "{name}: not terminated before the outcome is returned"
     );
+    let polls = log.polls();
+    match poll(&mut combinator, &waker) {
+        Poll::Ready(outcome) => check(outcome),
+        Poll::Pending => panic!("{name}: the decided outcome was lost with the panic"),
+    }
+    assert_eq!(
+        log.polls(),
+        polls,
+        "{name}: no child polled after the decision"
+    );
+    assert!(combinator.is_terminated(), "{name}");
     let again = poll_panics(&mut combinator, &waker);
     assert!(
         again.contains(&format!("`{name}` polled after completion")),
@@ -155,14 +169,25 @@ fn a_destructor_panicking_among_cancelled_siblings_leaves_no_child_behind() {
             }
         },
         try_join_all_cancel,
+        |outcome| assert_eq!(outcome.err(), Some(5)),
     );
     assert_eq!(
         outputs.drop_order(),
         [0, 1, 2, 3, 4, 6, 7],
         "the outputs inside the children went with them"
     );
-    destructor_panics_while_siblings_are_cancelled("select_first", |index| index, select_first);
-    destructor_panics_while_siblings_are_cancelled("wait_any", |index| index, wait_any);
+    destructor_panics_while_siblings_are_cancelled(
+        "select_first",
+        |index| index,
+        select_first,
+        |outcome| assert_eq!(outcome, (5, 5)),
+    );
+    destructor_panics_while_siblings_are_cancelled(
+        "wait_any",
+        |index| index,
+        wait_any,
+        |outcome| assert_eq!(outcome, [(5, 5)]),
+    );
 }
 
 #[test]
@@ -199,7 +224,7 @@ fn a_join_keeps_going_when_a_completed_childs_destructor_panics() {
 }
 
 #[test]
-fn a_winner_whose_destructor_panics_is_lost_and_the_select_goes_on() {
+fn a_winner_whose_destructor_panics_is_still_returned() {
     let log = Log::new();
     let (children, openers) = children(&log, 4, |index| index);
     let parent = WakeCounter::new();
@@ -207,17 +232,119 @@ fn a_winner_whose_destructor_panics_is_lost_and_the_select_goes_on() {
     let mut select = select_first(children);
     assert!(poll(&mut select, &waker).is_pending());
 
-    // Child 4 wins, but its destructor panics before the outcome is returned: the output is
-    // lost, the losers are still there, and child 6, woken in the same pass, is not forgotten.
+    // Child 4 wins, but its destructor panics before the outcome is returned: the win was
+    // kept in the combinator, so the next poll returns it and drops the losers (child 6,
+    // woken in the same pass, is not polled again).
     openers[4].open();
     openers[6].open();
     assert_eq!(poll_panics(&mut select, &waker), "child 4 panicked in drop");
     assert!(!select.is_terminated());
     assert_eq!(log.drop_order(), [4]);
 
-    assert_eq!(poll(&mut select, &waker), Poll::Ready((6, 6)));
+    assert_eq!(poll(&mut select, &waker), Poll::Ready((4, 4)));
+    assert_eq!(log.drop_order(), [4, 0, 1, 2, 3, 5, 6, 7]);
+    assert_eq!(openers[6].polls(), 1, "no child polled after the decision");
     assert!(openers.iter().all(|opener| opener.drops() == 1));
     drop((select, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// The only child completes and its destructor panics: nobody is left to wake the parent, so
+/// the win must come back from the very next poll.
+#[test]
+fn the_last_running_child_panicking_in_its_destructor_still_wins() {
+    let log = Log::new();
+    let (gate, opener) = log.gate(0, 7_usize);
+    let child = Child {
+        gate,
+        index: 0,
+        panics_in_drop: true,
+        panics_in_poll: false,
+    };
+    let mut select = select_first([child]);
+    let waker = WakeCounter::new().waker();
+    opener.open();
+    assert_eq!(poll_panics(&mut select, &waker), "child 0 panicked in drop");
+    assert_eq!(poll(&mut select, &waker), Poll::Ready((7, 0)));
+    assert!(select.is_terminated());
+}
+
+/// A child fails and its destructor panics as it is dropped at once: the error is kept in the
+/// join, and the next poll returns it, not `Ok` with the failed child's output missing.
+#[test]
+fn an_error_whose_destructor_panics_is_returned_by_the_next_poll() {
+    let log = Log::new();
+    let outputs = Log::new();
+    let (children, openers) = children(&log, 3, |index| {
+        if index == 3 {
+            Err(index)
+        } else {
+            Ok(outputs.token(index))
+        }
+    });
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut join = try_join_all_cancel(children);
+    assert!(poll(&mut join, &waker).is_pending());
+    for index in [0, 1, 3, 4] {
+        openers[index].open();
+    }
+    assert_eq!(poll_panics(&mut join, &waker), "child 3 panicked in drop");
+    assert!(!join.is_terminated());
+    openers.iter().for_each(Opener::open);
+    let polls = log.polls();
+    let Poll::Ready(outcome) = poll(&mut join, &waker) else {
+        panic!("the kept error was not returned");
+    };
+    assert_eq!(outcome.err(), Some(3));
+    assert_eq!(log.polls(), polls, "no child polled after the error");
+    assert_eq!(log.drop_order(), [0, 1, 3, 2, 4, 5, 6, 7]);
+    assert_eq!(outputs.drop_order(), [0, 1, 2, 4, 5, 6, 7]);
+    drop((join, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+/// The tuple form over the same join: before the fix, the next poll hit `unreachable!`.
+#[test]
+fn a_tuple_join_returns_an_error_whose_destructor_panicked() {
+    let log = Log::new();
+    let (ok_gate, ok_opener) = log.gate(0, Ok::<u8, usize>(1));
+    let (err_gate, err_opener) = log.gate(1, Err::<String, usize>(1));
+    let failing = Child {
+        gate: err_gate,
+        index: 1,
+        panics_in_drop: true,
+        panics_in_poll: false,
+    };
+    let mut join = cancel_cascade::try_join_cancel((ok_gate, failing));
+    let waker = WakeCounter::new().waker();
+    assert!(poll(&mut join, &waker).is_pending());
+    err_opener.open();
+    assert_eq!(poll_panics(&mut join, &waker), "child 1 panicked in drop");
+    ok_opener.open();
+    assert_eq!(poll(&mut join, &waker), Poll::Ready(Err(1)));
+    assert_eq!(log.drop_order(), [1, 0]);
+}
+
+/// Children 1, 3 and 5 complete in one pass and child 3's destructor panics: the outputs of
+/// the pass so far stay in the combinator, and the next poll returns them; child 5, not
+/// reached by the interrupted pass, is dropped with the rest.
+#[test]
+fn a_wait_keeps_the_outputs_of_a_pass_interrupted_by_a_destructor_panic() {
+    let log = Log::new();
+    let (children, openers) = children(&log, 3, |index| index);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut wait = wait_any(children);
+    assert!(poll(&mut wait, &waker).is_pending());
+    for index in [1, 3, 5] {
+        openers[index].open();
+    }
+    assert_eq!(poll_panics(&mut wait, &waker), "child 3 panicked in drop");
+    assert_eq!(poll(&mut wait, &waker), Poll::Ready(vec![(1, 1), (3, 3)]));
+    assert_eq!(log.drop_order(), [1, 3, 0, 2, 4, 5, 6, 7]);
+    assert!(wait.is_terminated());
+    drop((wait, waker));
     assert_shared_state_freed(&openers, &parent);
 }
 
@@ -567,4 +694,239 @@ fn a_destructor_panicking_during_a_childs_unwinding_aborts() {
 #[cfg_attr(miri, ignore = "miri cannot start a process")]
 fn a_parent_waker_panicking_during_a_childs_unwinding_aborts() {
     run_scenario("parent waker");
+}
+
+/// `as_completed`: the output of a child whose destructor panics as it completes is kept and
+/// yielded by the next poll, and the pass's other children are not forgotten.
+#[test]
+fn a_stream_yields_the_output_of_a_child_whose_destructor_panicked() {
+    use futures::stream::{FusedStream, Stream};
+    let log = Log::new();
+    let (children, openers) = children(&log, 1, |index| index);
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut stream = cancel_cascade::as_completed(children);
+    let next = |stream: &mut cancel_cascade::AsCompleted<Child<usize>>| {
+        Pin::new(stream).poll_next(&mut Context::from_waker(&waker))
+    };
+    assert!(next(&mut stream).is_pending());
+    openers[1].open();
+    openers[3].open();
+    let panicked = catch_unwind(AssertUnwindSafe(|| next(&mut stream).is_ready()));
+    assert_eq!(
+        panic_message(panicked.expect_err("the destructor's panic passes through")),
+        "child 1 panicked in drop"
+    );
+    assert_eq!(next(&mut stream), Poll::Ready(Some((1, 1))));
+    assert_eq!(next(&mut stream), Poll::Ready(Some((3, 3))));
+    assert!(!stream.is_terminated());
+    drop(stream);
+    assert!(openers.iter().all(|opener| opener.drops() == 1));
+}
+
+/// An executor that polls its task from inside `wake_by_ref` (on the waking thread, at once)
+/// and hands each poll a waker of its own, which never `will_wake` the previous one. A wake
+/// that arrives while the task is being polled asks for one more poll after it.
+struct ReentrantTask<F: Future> {
+    future: Mutex<Option<F>>,
+    again: AtomicBool,
+    polls: AtomicUsize,
+    output: Mutex<Option<F::Output>>,
+}
+
+/// Each poll's waker: a fresh allocation, so no two are the same waker.
+struct PerPollWaker<F: Future>(Arc<ReentrantTask<F>>);
+
+impl<F: Future + Unpin + Send + 'static> Wake for PerPollWaker<F>
+where
+    F::Output: Send,
+{
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        ReentrantTask::run(&self.0);
+    }
+}
+
+/// A parent that polls more often than this for one child wake is spinning.
+const POLL_LIMIT: usize = 1_000;
+
+impl<F: Future + Unpin + Send + 'static> ReentrantTask<F>
+where
+    F::Output: Send,
+{
+    fn new(future: F) -> Arc<Self> {
+        Arc::new(ReentrantTask {
+            future: Mutex::new(Some(future)),
+            again: AtomicBool::new(false),
+            polls: AtomicUsize::new(0),
+            output: Mutex::new(None),
+        })
+    }
+
+    /// Polls the task now, on this thread, or asks the poll in progress for another one.
+    fn run(task: &Arc<Self>) {
+        let Ok(mut future) = task.future.try_lock() else {
+            task.again.store(true, SeqCst);
+            return;
+        };
+        loop {
+            task.again.store(false, SeqCst);
+            let Some(pending) = future.as_mut() else {
+                return;
+            };
+            if task.polls.fetch_add(1, SeqCst) >= POLL_LIMIT {
+                return;
+            }
+            let waker = Waker::from(Arc::new(PerPollWaker(Arc::clone(task))));
+            if let Poll::Ready(output) = poll(pending, &waker) {
+                *task.output.lock().unwrap() = Some(output);
+                *future = None;
+                return;
+            }
+            if !task.again.load(SeqCst) {
+                return;
+            }
+        }
+    }
+}
+
+/// futures' `AtomicWaker` wakes outside its lock; the engine once called the parent's waker
+/// while counted as its reader, so the poll that this executor runs inside that call could
+/// never register its new waker: each registration failed, woke the new waker to retry, and
+/// the executor polled again, forever. One child wake must cost a bounded number of polls,
+/// and the wake after it must reach the latest waker.
+#[test]
+fn an_executor_polling_inside_wake_with_a_new_waker_each_time_does_not_livelock() {
+    watchdog("a re-entrant executor", Duration::from_secs(30), || {
+        let log = Log::new();
+        let (gates, openers) = log.gates(0..CHILDREN);
+        let task = ReentrantTask::new(select_first(gates));
+        ReentrantTask::run(&task);
+        assert_eq!(task.polls.load(SeqCst), 1);
+
+        openers[3].wake();
+        let polls = task.polls.load(SeqCst);
+        assert!(
+            polls <= 3,
+            "one spurious child wake cost {polls} parent polls (limit {POLL_LIMIT})"
+        );
+        assert_eq!(openers[3].polls(), 2);
+
+        openers[5].open();
+        assert_eq!(*task.output.lock().unwrap(), Some((5, 5)));
+        assert!(openers.iter().all(|opener| opener.drops() == 1));
+    });
+}
+
+/// A parent waker whose `wake_by_ref` blocks until the test lets it go, to hold a wake in
+/// flight while the combinator is dropped.
+struct BlockingWaker {
+    entered: Mutex<Option<std::sync::mpsc::Sender<()>>>,
+    release: Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl Wake for BlockingWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Some(entered) = self.entered.lock().unwrap().take() {
+            entered.send(()).unwrap();
+            self.release.lock().unwrap().recv().unwrap();
+        }
+    }
+}
+
+/// The combinator is dropped while a child's wake is inside the parent's waker on another
+/// thread: the parent's waker is let go of as soon as that wake returns, although a clone of the
+/// child's waker (kept by a timer, say) still holds the shared block.
+#[test]
+fn the_parent_waker_is_let_go_of_when_a_wake_in_flight_at_drop_returns() {
+    watchdog("a wake in flight at drop", Duration::from_secs(30), || {
+        let (entered_tx, entered) = std::sync::mpsc::channel();
+        let (release, release_rx) = std::sync::mpsc::channel();
+        let parent = Arc::new(BlockingWaker {
+            entered: Mutex::new(Some(entered_tx)),
+            release: Mutex::new(release_rx),
+        });
+        let waker = Waker::from(Arc::clone(&parent));
+        let log = Log::new();
+        let (gates, openers) = log.gates(0..CHILDREN);
+        let mut wait = wait_any(gates);
+        assert!(poll(&mut wait, &waker).is_pending());
+        drop(waker);
+        let kept = openers[2].waker();
+        openers.iter().for_each(Opener::forget_waker);
+
+        let waking = {
+            let kept = kept.clone();
+            thread::spawn(move || kept.wake_by_ref())
+        };
+        entered.recv().unwrap();
+        drop(wait);
+        assert_eq!(log.drops(), CHILDREN);
+        release.send(()).unwrap();
+        waking.join().unwrap();
+        assert_eq!(
+            Arc::strong_count(&parent),
+            1,
+            "the parent's waker outlived the combinator and its last wake"
+        );
+        drop(kept);
+    });
+}
+
+/// A parent waker whose destructor panics, made by hand (`Wake` cannot hook `drop`): the
+/// clone that the combinator keeps panics when the combinator lets go of it.
+#[allow(unsafe_code)]
+fn waker_panicking_on_drop() -> Waker {
+    fn clone(_: *const ()) -> RawWaker {
+        RawWaker::new(std::ptr::null(), &CLONE_VTABLE)
+    }
+    fn ignore(_: *const ()) {}
+    fn panic_on_drop(_: *const ()) {
+        panic!("the parent's waker panicked on drop");
+    }
+    static VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, ignore);
+    static CLONE_VTABLE: RawWakerVTable = RawWakerVTable::new(clone, ignore, ignore, panic_on_drop);
+    // SAFETY: no function of either vtable touches the data pointer, and none has state, so
+    // any pointer and any thread will do.
+    unsafe { Waker::from_raw(RawWaker::new(std::ptr::null(), &VTABLE)) }
+}
+
+/// The combinator is dropped and the kept clone of the parent's waker panics in its destructor:
+/// the panic passes through, every child is dropped once, and the shared block is freed all the
+/// same (miri's leak check sees it if not).
+#[test]
+fn a_parent_waker_panicking_on_drop_does_not_leak_the_shared_block() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..CHILDREN);
+    let mut wait = wait_any(gates);
+    assert!(poll(&mut wait, &waker_panicking_on_drop()).is_pending());
+    openers.iter().for_each(Opener::forget_waker);
+    let dropped = catch_unwind(AssertUnwindSafe(move || drop(wait)));
+    assert_eq!(
+        panic_message(dropped.expect_err("the waker's panic passes through")),
+        "the parent's waker panicked on drop"
+    );
+    assert_eq!(log.drops(), CHILDREN);
+
+    // At `Ready` too: the panic leaves `poll`, the outcome stays for the next poll.
+    let (gates, openers) = log.gates(0..CHILDREN);
+    let mut select = select_first(gates);
+    assert!(poll(&mut select, &waker_panicking_on_drop()).is_pending());
+    openers[1].open();
+    openers.iter().for_each(Opener::forget_waker);
+    assert_eq!(
+        poll_panics(&mut select, &WakeCounter::new().waker()),
+        "the parent's waker panicked on drop"
+    );
+    assert_eq!(
+        poll(&mut select, &WakeCounter::new().waker()),
+        Poll::Ready((1, 1))
+    );
 }

@@ -76,14 +76,6 @@ fn model(f: impl Fn() + Sync + Send + 'static) {
     builder.check(f);
 }
 
-/// For the one race that takes three preemptions to show: a registration failing because of
-/// one waking thread, then a second thread waking the stale waker.
-fn model_three_preemptions(f: impl Fn() + Sync + Send + 'static) {
-    let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(3);
-    builder.check(f);
-}
-
 /// Two children woken from two threads while the parent polls: both wakes reach the parent.
 #[test]
 fn wakes_from_other_threads_are_never_lost() {
@@ -147,11 +139,15 @@ fn the_latest_parent_waker_is_woken() {
 }
 
 /// The parent was first polled with a waker that will never poll it again; the next poll
-/// registers a new waker while children are woken from two threads. A registration that meets
-/// a waking reader must make its task poll again, or the second wake reaches the stale waker.
+/// registers a new waker while children are woken from two threads. The registration either
+/// rewrites the current slot (no reader) or switches to the other one (a reader in the
+/// current slot); either way the wakes after it must reach the new waker. (With the old
+/// single slot, a registration that met a reader failed, and the race took three preemptions
+/// to show; with two slots the failing path needs readers in both, which two waking threads
+/// with one registration cannot produce, so two preemptions cover the switch.)
 #[test]
 fn a_registration_racing_with_wakes_is_never_stale() {
-    model_three_preemptions(|| {
+    model(|| {
         let (gates, shared) = gates(2);
         let mut join = try_join_all_cancel(gates);
         let stale = futures::task::noop_waker();
@@ -239,5 +235,75 @@ fn a_wake_in_another_word_races_with_the_summary_drain() {
         assert_eq!(block_on(select), (Ok(2), 64));
         spurious.join().unwrap();
         opener.join().unwrap();
+    });
+}
+
+/// A parent waker that counts its wake-ups, to see when the combinator lets go of it.
+struct CountingParent(std::sync::atomic::AtomicUsize);
+
+impl std::task::Wake for CountingParent {
+    fn wake(self: std::sync::Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &std::sync::Arc<Self>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// The combinator is dropped while a child's wake may be reading the parent's waker on another
+/// thread: whichever finishes last lets go of the parent's waker, although a clone of the
+/// child's waker still holds the shared block.
+#[test]
+fn a_drop_racing_with_a_wake_lets_go_of_the_parent_waker() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut select = select_first(gates);
+        let parent = std::sync::Arc::new(CountingParent(Default::default()));
+        let waker = std::task::Waker::from(parent.clone());
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        drop(waker);
+        let kept = shared[1]
+            .waker
+            .take_waker()
+            .expect("the child stored its waker");
+        let waking = {
+            let kept = kept.clone();
+            thread::spawn(move || kept.wake_by_ref())
+        };
+        drop(select);
+        waking.join().unwrap();
+        assert_eq!(std::sync::Arc::strong_count(&parent), 1);
+        drop(kept);
+    });
+}
+
+/// The parent registers a new waker while a wake may be reading the old one (the registration
+/// then switches slots): the wake after it reaches the new waker.
+#[test]
+fn a_registration_during_a_wake_switches_slots_without_losing_the_next_wake() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut join = try_join_all_cancel(gates);
+        let stale = futures::task::noop_waker();
+        assert!(Pin::new(&mut join)
+            .poll(&mut Context::from_waker(&stale))
+            .is_pending());
+        let spurious = {
+            let gate = shared[0].clone();
+            thread::spawn(move || gate.waker.wake())
+        };
+        let parent = std::sync::Arc::new(CountingParent(Default::default()));
+        let waker = std::task::Waker::from(parent.clone());
+        let _ = Pin::new(&mut join).poll(&mut Context::from_waker(&waker));
+        spurious.join().unwrap();
+        let woken = parent.0.load(std::sync::atomic::Ordering::Relaxed);
+        shared[1].open();
+        assert!(
+            parent.0.load(std::sync::atomic::Ordering::Relaxed) > woken,
+            "the wake reached the latest waker"
+        );
     });
 }

@@ -197,6 +197,9 @@ struct Model {
     first_poll: bool,
     /// The combinator returned `Ready` or was dropped: nothing reaches the children any more.
     over: bool,
+    /// `wait_any`'s outputs from a pass that a child's panic cut short: decided, and returned
+    /// by the next poll without polling any child.
+    kept: Vec<(usize, usize)>,
 }
 
 impl Model {
@@ -214,6 +217,7 @@ impl Model {
             drops: Vec::new(),
             first_poll: true,
             over: false,
+            kept: Vec::new(),
         }
     }
 
@@ -234,6 +238,10 @@ impl Model {
     }
 
     fn poll(&mut self) -> Expected {
+        if !self.kept.is_empty() {
+            let kept = std::mem::take(&mut self.kept);
+            return self.finish(Outcome::Waited(kept));
+        }
         let n = self.fates.len();
         let pass: Vec<usize> = (0..n)
             .filter(|&index| self.first_poll || self.woken[index])
@@ -255,6 +263,9 @@ impl Model {
                 // The rest of the pass goes back into the ready set.
                 for &later in &pass[at + 1..] {
                     self.woken[later] = true;
+                }
+                if self.policy == Policy::WaitAny {
+                    self.kept = done;
                 }
                 return Expected::Panicked(index);
             }

@@ -2,7 +2,7 @@
 //! latest pending poll where the bench can wake it, and counts its own drop on the board (the
 //! drop-observable resource that proves siblings were cancelled).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::rc::Rc;
@@ -30,6 +30,9 @@ pub(crate) struct Board {
     gates: Box<[Cell<Gate>]>,
     wakers: Box<[Cell<Option<Waker>>]>,
     dropped: Cell<usize>,
+    /// With [`Board::tracking`]: the children that went pending and were not opened since, in
+    /// the order they went pending (for scenarios whose children start one by one).
+    waiting: Option<RefCell<Vec<usize>>>,
 }
 
 impl Board {
@@ -38,7 +41,42 @@ impl Board {
             gates: (0..len).map(|_| Cell::new(gate)).collect(),
             wakers: (0..len).map(|_| Cell::new(None)).collect(),
             dropped: Cell::new(0),
+            waiting: None,
         })
+    }
+
+    /// A board that also keeps the list of waiting children (see [`Board::open_waiting`]).
+    pub(crate) fn tracking(len: usize, gate: Gate) -> Rc<Self> {
+        let mut board = Rc::try_unwrap(Board::new(len, gate))
+            .ok()
+            .expect("a fresh board");
+        board.waiting = Some(RefCell::new(Vec::with_capacity(len)));
+        Rc::new(board)
+    }
+
+    /// Opens the waiting child at position `pick(waiting)` of the waiting list, and wakes it;
+    /// `None` if no child waits.
+    pub(crate) fn open_waiting(&self, pick: impl FnOnce(usize) -> usize) -> Option<usize> {
+        let mut waiting = self
+            .waiting
+            .as_ref()
+            .expect("a tracking board")
+            .borrow_mut();
+        if waiting.is_empty() {
+            return None;
+        }
+        let at = pick(waiting.len());
+        let index = waiting.swap_remove(at);
+        drop(waiting);
+        self.open(index, Gate::Open);
+        Some(index)
+    }
+
+    /// How many children wait (tracking boards only).
+    pub(crate) fn waiting(&self) -> usize {
+        self.waiting
+            .as_ref()
+            .map_or(0, |waiting| waiting.borrow().len())
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -52,6 +90,9 @@ impl Board {
             waker.take();
         }
         self.dropped.set(0);
+        if let Some(waiting) = &self.waiting {
+            waiting.borrow_mut().clear();
+        }
     }
 
     /// One child per gate, in index order.
@@ -99,7 +140,13 @@ impl Future for Gated {
                 let slot = &board.wakers[self.index];
                 let waker = match slot.take() {
                     Some(stored) if stored.will_wake(cx.waker()) => stored,
-                    _ => cx.waker().clone(),
+                    Some(_) => cx.waker().clone(),
+                    None => {
+                        if let Some(waiting) = &board.waiting {
+                            waiting.borrow_mut().push(self.index);
+                        }
+                        cx.waker().clone()
+                    }
                 };
                 slot.set(Some(waker));
                 Poll::Pending
