@@ -1,4 +1,4 @@
-//! Seed 004: wait for the work or a lost connection, whichever comes first; cancel the other;
+//! Wait for the work or a lost connection, whichever comes first; cancel the other;
 //! and if the waiting itself is cancelled, cancel both.
 //!
 //! asyncio pattern it replaces: `asyncio.wait({work, conn_lost}, return_when=FIRST_COMPLETED)`
