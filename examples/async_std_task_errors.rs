@@ -1,4 +1,4 @@
-//! Seed 003 on async-std (legacy): three tasks run together and one raises; the others are
+//! On async-std (legacy): three tasks run together and one raises; the others are
 //! cancelled as soon as the error comes back.
 //!
 //! asyncio pattern it replaces: the tasks catch, log and re-raise their error, and the main

@@ -1,4 +1,4 @@
-//! Seed 001 with a task group: two tasks in a restart loop; when one fails, both restart, and
+//! With a task group: two tasks in a restart loop; when one fails, both restart, and
 //! no `foo` is left over from the previous round.
 //!
 //! asyncio pattern it replaces: `footask.cancel()` after a failed `gather`, then the idiom

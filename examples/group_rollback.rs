@@ -1,4 +1,4 @@
-//! Seed 000 with a task group: `bar1` fails inside `bar`, the group stops everything (`foo`,
+//! With a task group: `bar1` fails inside `bar`, the group stops everything (`foo`,
 //! `bar2`, and a task `bar2` spawned), waits until all of it has stopped, and only then the
 //! rollback runs, followed by `baz` alone.
 //!

@@ -1,10 +1,10 @@
-//! Seed 000: a failure deep in a tree of coroutines cancels the whole tree, then `baz` runs
+//! A failure deep in a tree of coroutines cancels the whole tree, then `baz` runs
 //! alone.
 //!
 //! asyncio pattern it replaces: `gather(foo(), bar())` where `bar` does `gather(bar1(), bar2())`.
 //! When `bar1` raises, asyncio's inner `gather` propagates the error but leaves `bar2` running,
 //! so `Bar2 3`, `Bar2 4` and `Bar2 done` interleave with `baz`, and cancelling the outer tasks
-//! afterwards is too late (`bar` has already finished). The answers in the seed write
+//! afterwards is too late (`bar` has already finished). The usual asyncio answers write
 //! `wait(FIRST_EXCEPTION)` plus a manual cancel loop in every coroutine that gathers.
 //!
 //! What differs here: `try_join_cancel` drops the siblings inside the poll that sees the error,

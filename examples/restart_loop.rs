@@ -1,10 +1,10 @@
-//! Seed 001: two tasks in a restart loop; when one fails, restart both, without leaking a
+//! Two tasks in a restart loop; when one fails, restart both, without leaking a
 //! `foo` per round.
 //!
 //! asyncio pattern it replaces: `while True: await gather(foo_task, bar_task)` with
 //! `except ValueError: foo_task.cancel()`. `gather` does not cancel `foo` when `bar` raises,
 //! and cancelling the finished `gather` does nothing, so every round leaves one more `foo`
-//! running (`foo` printed twice, then three times per tick). The fix in the seed is the idiom
+//! running (`foo` printed twice, then three times per tick). The usual asyncio fix is the idiom
 //! "cancel each task, then `await gather(*tasks, return_exceptions=True)`", or a hand-written
 //! `advanced_gather(cancel_on_exception=True)`.
 //!

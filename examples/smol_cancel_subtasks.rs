@@ -1,4 +1,4 @@
-//! Seed 003 on smol: a main task starts a sub-task, which starts workers of its own; cancelling
+//! On smol: a main task starts a sub-task, which starts workers of its own; cancelling
 //! the main task cancels the whole tree.
 //!
 //! asyncio pattern it replaces: the main coroutine keeps its sub-task in a variable and calls

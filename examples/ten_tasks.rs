@@ -1,8 +1,8 @@
-//! Seed 002: ten tasks run as a group, task 5 fails, and no other task gets to print `done`.
+//! Ten tasks run as a group, task 5 fails, and no other task gets to print `done`.
 //!
 //! asyncio pattern it replaces: `group = gather(*coros)`, then `group.cancel()` in the
 //! `except` block. That does nothing, since the `gather` future is already done when its
-//! exception reaches the caller, so the nine others print `done` a second later. The seed's
+//! exception reaches the caller, so the nine others print `done` a second later. The usual
 //! fixes cancel each task by hand, or every task of the loop through `all_tasks()`.
 //!
 //! What differs here: the group is `try_join_all_cancel`, which drops the nine others inside

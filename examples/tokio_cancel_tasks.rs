@@ -1,4 +1,4 @@
-//! Seed 003 on tokio: create a task, cancel it and wait for the cancellation; then cancel
+//! On tokio: create a task, cancel it and wait for the cancellation; then cancel
 //! several tasks and wait for all of them.
 //!
 //! asyncio pattern it replaces: `task.cancel()` followed by `await task` inside

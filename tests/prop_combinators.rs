@@ -326,7 +326,7 @@ impl ParentWakes {
         let Some(latest) = self.latest else {
             return Ok(());
         };
-        let wakes = parents.each_ref().map(|parent| parent.wakes());
+        let wakes = [parents[0].wakes(), parents[1].wakes()];
         prop_assert_eq!(
             wakes[latest] > self.at_last_poll[latest],
             self.owed,
@@ -408,7 +408,7 @@ fn check(policy: Policy, script: &Script) -> Result<(), TestCaseError> {
             let parent = &parents[step.parent];
             let waker = parent.waker();
             let mut cx = Context::from_waker(&waker);
-            wakes.at_last_poll = parents.each_ref().map(|parent| parent.wakes());
+            wakes.at_last_poll = [parents[0].wakes(), parents[1].wakes()];
             wakes.latest = Some(step.parent);
             let expected = model.poll();
             wakes.owed = model.restores();
