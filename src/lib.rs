@@ -140,7 +140,7 @@
 //! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`CancelToken`], [`time`] and the [`rt::Spawn`] trait |
 //! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners |
 //!
-//! The minimum supported Rust version is 1.73.
+//! The minimum supported Rust version is 1.81.
 
 #![no_std]
 #![warn(
