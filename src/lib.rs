@@ -163,7 +163,7 @@ pub use select_first::{select_first, SelectFirst};
 pub use task::TaskHandle;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use token::{CancelToken, Cancelled};
+pub use token::{CancelToken, Cancelled, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};
