@@ -111,8 +111,15 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
-//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`CancelToken`], [`time`] and the [`rt::Spawn`] trait |
-//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners |
+//! | `std` | yes | also [`TaskHandle`], [`CancelToken`] and the [`rt::Spawn`] trait |
+//! | `async-io` | yes | also [`TaskGroup`] and [`time`], on `async-io`'s timer (implies `std`) |
+//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
+//!
+//! Timers follow the runtime: a [`TaskGroup`]'s grace period runs on the timer of its spawner
+//! ([`rt::Spawn::sleep_until`]: tokio's for `Tokio`, `async-io`'s for smol and async-std), and
+//! [`time::timeout`] on tokio's inside a tokio runtime, `async-io`'s elsewhere. A tokio program
+//! can leave `async-io` out entirely: `default-features = false, features = ["tokio"]` gives
+//! [`TaskGroup`] and [`time`] on tokio's timer alone (inside a runtime with its timer enabled).
 //!
 //! The minimum supported Rust version is 1.82.
 
@@ -130,7 +137,7 @@ extern crate alloc;
 extern crate std;
 
 mod children;
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 mod group;
 #[cfg(feature = "std")]
 mod live;
@@ -142,8 +149,8 @@ mod select_first;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
-#[cfg(all(feature = "std", not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
 pub mod time;
 #[cfg(feature = "std")]
 mod token;
@@ -151,8 +158,8 @@ mod try_join_all_cancel;
 mod try_join_cancel;
 mod wait_any;
 
-#[cfg(all(feature = "std", not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
 pub use group::{GroupTask, TaskGroup};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]

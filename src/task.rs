@@ -36,7 +36,19 @@ use crate::sync::Arc;
 ///
 /// The runtime drops the future on one of its own threads, soon after the request. Await
 /// [`cancel`](Self::cancel) to know when that has happened: it resolves only once the task's
-/// future has been dropped and its destructors have run.
+/// future has been dropped and its destructors have run, and so has everything the future let
+/// go of on its way out: the tasks whose handles it held, the tasks of a
+/// [`TaskGroup`](crate::TaskGroup) it ran, at any depth.
+///
+/// # Who waits for a dropped handle
+///
+/// A task's children count against it while its future is alive; what leaves in its output, or
+/// is sent away, belongs to whoever receives it. Dropping a handle inside a task spawned through
+/// this crate (or a group's task) makes that task wait for the cancelled one before it counts
+/// as stopped, so a [`TaskGroup`](crate::TaskGroup)'s `join` and an enclosing `cancel().await`
+/// wait for it too. A handle returned as a task's output, or sent over a channel, is not waited
+/// for by the task that created it: it is answered for where it is finally dropped or awaited.
+/// A handle dropped outside any such task is waited for by nobody.
 ///
 /// # Examples
 ///
@@ -81,8 +93,8 @@ pub struct TaskHandle<T> {
     // `None` once the handle gave its output, or `detach`/`cancel` took the task away: then
     // there is nothing left to cancel on drop.
     task: Option<Task<T>>,
-    /// The task's node in the spawn tree (see [`TaskGroup`](crate::TaskGroup)), unlinked from
-    /// its spawner's node on `detach`.
+    /// The task's node in the spawn tree (see [`live`](crate::live)): what `cancel` waits on,
+    /// handed over to the current task when the handle is dropped; `None` once detached.
     node: Option<Arc<Node>>,
 }
 
@@ -100,13 +112,13 @@ impl<T> TaskHandle<T> {
     /// A supervised task, for an executor that can only run a future detached: the executor
     /// runs the first half, the caller keeps the handle.
     ///
-    /// Like every task spawned through the crate, it becomes a child of the task being polled
-    /// on this thread, if any (see [`live`](crate::live)).
+    /// Like every task spawned through the crate, it gets a node of the spawn tree (see
+    /// [`live`](crate::live)).
     pub(crate) fn supervise<F>(future: F) -> (Supervised<Tracked<F>>, Self)
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         let (task, handle) = shared::supervise(future);
         (task, TaskHandle::new(Task::Supervised(handle), node))
     }
@@ -120,7 +132,7 @@ impl<T> TaskHandle<T> {
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         TaskHandle::new(Task::Tokio(spawn(future)), node)
     }
 
@@ -130,18 +142,19 @@ impl<T> TaskHandle<T> {
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         TaskHandle::new(Task::Smol(spawn(future).fallible()), node)
     }
 
-    fn new(task: Task<T>, node: Option<Arc<Node>>) -> Self {
+    fn new(task: Task<T>, node: Arc<Node>) -> Self {
         TaskHandle {
             task: Some(task),
-            node,
+            node: Some(node),
         }
     }
 
-    /// Cancels the task and waits until its future has been dropped.
+    /// Cancels the task and waits until its future has been dropped, and with it everything
+    /// that future let go of (transitively: see [`TaskHandle`]'s `# Cancellation`).
     ///
     /// Gives `Some(output)` if the task had already finished (so no output is lost), `None` if
     /// its future was dropped before it finished.
@@ -212,8 +225,12 @@ impl<T> TaskHandle<T> {
                 tokio_outcome(handle.await)
             }
             #[cfg(feature = "smol")]
-            Task::Smol(task) => return task.cancel().await,
+            Task::Smol(task) => task.cancel().await.map(Ok),
         };
+        // The future is gone; what it let go of on its way out may still be stopping.
+        if let Some(node) = &self.node {
+            poll_fn(|cx| node.poll_stopped(cx)).await;
+        }
         match outcome? {
             Ok(output) => Some(output),
             Err(panic) => resume_unwind(panic),
@@ -243,10 +260,9 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(receiver.recv().unwrap(), "done");
     /// ```
     pub fn detach(mut self) {
+        // Nobody answers for a detached task: its node is handed over to no one.
+        self.node = None;
         if let Some(task) = self.task.take() {
-            if let Some(node) = &self.node {
-                node.unlink();
-            }
             task.detach();
         }
     }
@@ -317,6 +333,11 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             task.cancel_soon();
+        }
+        // Cancelled just now, or finished with something still stopping: the task that drops
+        // the handle answers for it from now on.
+        if let Some(node) = self.node.take() {
+            node.hand_over();
         }
     }
 }
