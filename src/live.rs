@@ -24,6 +24,9 @@
 //!   over when it is dropped with tasks still running. Its own tasks count against its node
 //!   from their spawn, whatever becomes of their `GroupTask`s.
 //! * A detached task is handed over to nobody.
+//! * A task's output holds a count of the task's node until it is received (see
+//!   [`Delivered`]): an output that nobody receives (its handle was dropped as the task
+//!   finished) is dropped as part of the task, and what it holds is handed over to the task.
 //!
 //! So `cancel().await` on a handle, which waits until the task's node reaches zero, waits for
 //! everything the cancelled task dropped on its way out (the tasks of a group it ran, the tasks
@@ -270,12 +273,72 @@ impl<F> Tracked<F> {
             node,
         }
     }
+}
 
-    /// Wraps `future` in the node of a task spawned with a `TaskHandle`; also returns the node,
-    /// for the handle.
-    pub(crate) fn for_task(future: F) -> (Self, Arc<Node>) {
+impl<F: Future> Tracked<F> {
+    /// Wraps `future` in the node of a task spawned with a `TaskHandle`, its output delivered
+    /// with a count of the node; also returns the node, for the handle.
+    pub(crate) fn for_task(future: F) -> (Delivering<F>, Arc<Node>) {
         let node = Node::for_task();
-        (Tracked::new(Some(Arc::clone(&node)), future), node)
+        let tracked = Tracked::new(Some(Arc::clone(&node)), future);
+        let delivering = Delivering {
+            tracked,
+            node: Arc::clone(&node),
+        };
+        (delivering, node)
+    }
+}
+
+/// A task's [`Tracked`] future whose output comes out as a [`Delivered`]: the output holds a
+/// count of the task's node until it is received, so an output that nobody receives (its
+/// handle was dropped while the task completed, or the runtime drops it) is dropped as part of
+/// the task, with the task's node current, and the node does not reach zero before that.
+#[pin_project]
+pub(crate) struct Delivering<F> {
+    #[pin]
+    tracked: Tracked<F>,
+    node: Arc<Node>,
+}
+
+impl<F: Future> Future for Delivering<F> {
+    type Output = Delivered<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let value = std::task::ready!(this.tracked.poll(cx));
+        // The future's own count is still held (it goes when the future is dropped, after this
+        // returns), so the node cannot be at zero here.
+        this.node.live.fetch_add(1, Ordering::Relaxed);
+        Poll::Ready(Delivered {
+            value: Some(value),
+            node: Some(Arc::clone(this.node)),
+        })
+    }
+}
+
+/// A task's output on its way to the handle, holding a count of the task's node.
+pub(crate) struct Delivered<T> {
+    value: Option<T>,
+    node: Option<Arc<Node>>,
+}
+
+impl<T> Delivered<T> {
+    /// The output, now the receiver's; the node's count goes.
+    pub(crate) fn receive(mut self) -> T {
+        self.value
+            .take()
+            .expect("a delivered output is received once")
+    }
+}
+
+impl<T> Drop for Delivered<T> {
+    fn drop(&mut self) {
+        let mut release = ReleaseOnDrop(self.node.take());
+        if self.value.is_some() {
+            // Not received: what the output holds is let go of by the task itself.
+            let _current = Current::enter(&mut release.0);
+            self.value = None;
+        }
     }
 }
 

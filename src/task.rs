@@ -12,7 +12,7 @@ use futures_core::future::FusedFuture;
 
 pub(crate) use shared::Supervised;
 
-use crate::live::{Node, Tracked};
+use crate::live::{Delivered, Delivering, Node, Tracked};
 use crate::sync::Arc;
 
 /// A task spawned through this crate: awaiting it gives the task's output, dropping it cancels
@@ -100,12 +100,14 @@ pub struct TaskHandle<T> {
 
 /// The runtime's own handle, where it can cancel without waiting and tell when the future is
 /// gone; the shared mechanism otherwise.
+///
+/// Each carries the output as a [`Delivered`], which counts in the task's node until received.
 enum Task<T> {
-    Supervised(shared::Handle<T>),
+    Supervised(shared::Handle<Delivered<T>>),
     #[cfg(feature = "tokio")]
-    Tokio(::tokio::task::JoinHandle<T>),
+    Tokio(::tokio::task::JoinHandle<Delivered<T>>),
     #[cfg(feature = "smol")]
-    Smol(::async_executor::FallibleTask<T>),
+    Smol(::async_executor::FallibleTask<Delivered<T>>),
 }
 
 impl<T> TaskHandle<T> {
@@ -114,7 +116,7 @@ impl<T> TaskHandle<T> {
     ///
     /// Like every task spawned through the crate, it gets a node of the spawn tree (see
     /// [`live`](crate::live)).
-    pub(crate) fn supervise<F>(future: F) -> (Supervised<Tracked<F>>, Self)
+    pub(crate) fn supervise<F>(future: F) -> (Supervised<Delivering<F>>, Self)
     where
         F: Future<Output = T>,
     {
@@ -127,7 +129,7 @@ impl<T> TaskHandle<T> {
     #[cfg(feature = "tokio")]
     pub(crate) fn from_tokio<F>(
         future: F,
-        spawn: impl FnOnce(Tracked<F>) -> ::tokio::task::JoinHandle<T>,
+        spawn: impl FnOnce(Delivering<F>) -> ::tokio::task::JoinHandle<Delivered<T>>,
     ) -> Self
     where
         F: Future<Output = T>,
@@ -138,7 +140,10 @@ impl<T> TaskHandle<T> {
 
     /// A smol task, spawned by `spawn`.
     #[cfg(feature = "smol")]
-    pub(crate) fn from_smol<F>(future: F, spawn: impl FnOnce(Tracked<F>) -> ::smol::Task<T>) -> Self
+    pub(crate) fn from_smol<F>(
+        future: F,
+        spawn: impl FnOnce(Delivering<F>) -> ::smol::Task<Delivered<T>>,
+    ) -> Self
     where
         F: Future<Output = T>,
     {
@@ -227,6 +232,7 @@ impl<T> TaskHandle<T> {
             #[cfg(feature = "smol")]
             Task::Smol(task) => task.cancel().await.map(Ok),
         };
+        let outcome = receive(outcome);
         // The future is gone; what it let go of on its way out may still be stopping.
         if let Some(node) = &self.node {
             poll_fn(|cx| node.poll_stopped(cx)).await;
@@ -319,6 +325,11 @@ impl<T> Task<T> {
     }
 }
 
+/// Takes the output out of its [`Delivered`] wrapper: it is the receiver's now.
+fn receive<T>(outcome: shared::Outcome<Delivered<T>>) -> shared::Outcome<T> {
+    outcome.map(|result| result.map(Delivered::receive))
+}
+
 /// tokio tells a task it aborted from one its runtime shut down only by who called `abort`;
 /// either way the future has been dropped without an output.
 #[cfg(feature = "tokio")]
@@ -356,7 +367,7 @@ impl<T> Future for TaskHandle<T> {
         };
         // Spent: a later drop has nothing to cancel.
         self.task = None;
-        match outcome {
+        match receive(outcome) {
             Some(Ok(output)) => Poll::Ready(output),
             Some(Err(panic)) => resume_unwind(panic),
             None => panic!(

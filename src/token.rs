@@ -395,8 +395,9 @@ mod tests {
 
     #[test]
     fn child_token_is_amortised_constant_with_many_live_children() {
-        const LIVE: usize = (1 << 14) - 1;
-        const CALLS: usize = 20_000;
+        // Smaller under miri, where every call costs thousands of times more.
+        const LIVE: usize = if cfg!(miri) { (1 << 9) - 1 } else { (1 << 14) - 1 };
+        const CALLS: usize = if cfg!(miri) { 1_000 } else { 20_000 };
         let parent = CancelToken::new();
         let kept: Vec<CancelToken> = (0..LIVE).map(|_| parent.child_token()).collect();
         let swept_before = parent.inner.waiting().swept;
@@ -404,7 +405,7 @@ mod tests {
             drop(parent.child_token());
         }
         let swept = parent.inner.waiting().swept - swept_before;
-        // Sweeping every call would look at LIVE entries each time (over 300 million).
+        // Sweeping on every call would look at all LIVE entries each time.
         assert!(
             swept <= 4 * (LIVE + CALLS),
             "{swept} entries swept for {CALLS} calls with {LIVE} live children"
