@@ -106,6 +106,15 @@
 //! | error reported | `ExceptionGroup` of all errors | `MultiError`/`ExceptionGroup` | each `JoinError` in turn | the first error (later ones are dropped); a panic is resumed |
 //! | runtimes | asyncio | trio | tokio | tokio, smol, async-std, any [`rt::Spawn`] |
 //!
+//! Who waits for what: a task's children count against it while its future is alive; whatever
+//! leaves in its output, or is sent away, belongs to whoever receives it. A [`TaskHandle`] or
+//! [`TaskGroup`] dropped inside a task spawned through this crate (cancelled, or finished with
+//! something still stopping) is waited for by that task, so by `cancel().await` on its handle
+//! and by the `join()` of its group; one returned in a task's output, or sent over a channel, is
+//! not waited for by the task that made it (a caller reading it after `join()` does not
+//! deadlock), but by the task where it is finally dropped. A group created inside a task of
+//! another group takes a child of that group's token.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |

@@ -150,8 +150,11 @@ impl Node {
     /// before this node has. Nothing happens outside any tracked task, or if this node is
     /// already counted by someone.
     pub(crate) fn hand_over(&self) {
-        let receiver = CURRENT.with(|current| current.borrow().clone());
-        if let Some(receiver) = receiver {
+        if self.is_stopped() {
+            return;
+        }
+        let receiver = CURRENT.try_with(|current| current.borrow().clone());
+        if let Ok(Some(receiver)) = receiver {
             self.count_in(receiver);
         }
     }
@@ -247,12 +250,15 @@ impl fmt::Debug for Node {
 
 /// The token of the enclosing group of the task being polled on this thread, if any.
 fn current_scope() -> Option<CancelToken> {
-    CURRENT.with(|current| {
-        current
-            .borrow()
-            .as_ref()
-            .and_then(|node| node.scope.clone())
-    })
+    CURRENT
+        .try_with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .and_then(|node| node.scope.clone())
+        })
+        .ok()
+        .flatten()
 }
 
 /// A spawned task's future with its node: the node is current while the future is polled or
@@ -306,12 +312,16 @@ impl<F: Future> Future for Delivering<F> {
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let value = std::task::ready!(this.tracked.poll(cx));
-        // The future's own count is still held (it goes when the future is dropped, after this
-        // returns), so the node cannot be at zero here.
-        this.node.live.fetch_add(1, Ordering::Relaxed);
+        // An output without drop glue holds no handle to hand over: it needs no count.
+        let node = std::mem::needs_drop::<F::Output>().then(|| {
+            // The future's own count is still held (it goes when the future is dropped, after
+            // this returns), so the node cannot be at zero here.
+            this.node.live.fetch_add(1, Ordering::Relaxed);
+            Arc::clone(this.node)
+        });
         Poll::Ready(Delivered {
             value: Some(value),
-            node: Some(Arc::clone(this.node)),
+            node,
         })
     }
 }
@@ -384,21 +394,31 @@ impl Drop for ReleaseOnDrop {
 }
 
 /// Makes a node current for the lifetime of the guard, then hands it back.
+///
+/// A task may be dropped while the thread's locals are being torn down (a runtime kept in one
+/// of them): then the node is not made current, rather than panic in a destructor.
 struct Current<'a> {
     slot: &'a mut Option<Arc<Node>>,
-    previous: Option<Arc<Node>>,
+    /// The node that was current before, if the thread-local could be reached.
+    previous: Option<Option<Arc<Node>>>,
 }
 
 impl<'a> Current<'a> {
     fn enter(slot: &'a mut Option<Arc<Node>>) -> Self {
-        let previous = CURRENT.with(|current| current.replace(slot.take()));
+        let previous = CURRENT
+            .try_with(|current| current.replace(slot.take()))
+            .ok();
         Current { slot, previous }
     }
 }
 
 impl Drop for Current<'_> {
     fn drop(&mut self) {
-        *self.slot = CURRENT.with(|current| current.replace(self.previous.take()));
+        if let Some(previous) = self.previous.take() {
+            if let Ok(node) = CURRENT.try_with(|current| current.replace(previous)) {
+                *self.slot = node;
+            }
+        }
     }
 }
 

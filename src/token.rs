@@ -396,7 +396,11 @@ mod tests {
     #[test]
     fn child_token_is_amortised_constant_with_many_live_children() {
         // Smaller under miri, where every call costs thousands of times more.
-        const LIVE: usize = if cfg!(miri) { (1 << 9) - 1 } else { (1 << 14) - 1 };
+        const LIVE: usize = if cfg!(miri) {
+            (1 << 9) - 1
+        } else {
+            (1 << 14) - 1
+        };
         const CALLS: usize = if cfg!(miri) { 1_000 } else { 20_000 };
         let parent = CancelToken::new();
         let kept: Vec<CancelToken> = (0..LIVE).map(|_| parent.child_token()).collect();

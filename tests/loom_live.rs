@@ -1,7 +1,7 @@
 //! Loom models of the spawn tree's liveness count, what a `TaskGroup`'s `join` and a
-//! `TaskHandle`'s `cancel` wait on: the
-//! crate's real `Node` (reached through a hidden loom-only module, since groups need timers
-//! and loom builds have none), whose count, parent mutex and waker come from loom.
+//! `TaskHandle`'s `cancel` wait on: the crate's real `Node` (reached through a hidden loom-only
+//! module, since groups need timers and loom builds have none), whose count, parent mutex and
+//! waker come from loom.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --test
 //! loom_live`. A lost wake-up leaves `block_on` parked for good, which loom reports as a

@@ -2,8 +2,8 @@
 //! of them, return them in their output, join or abandon their groups, fail, finish or wait
 //! forever, with slow or panicking destructors. Whatever the tree and whenever the root is
 //! cancelled, `cancel().await` returns (no hang, under a watchdog) and nothing of the tree
-//! outlives it.
-#![cfg(all(feature = "tokio", feature = "smol", not(loom)))]
+//! outlives it, on tokio, smol and async-std (the supervised path).
+#![cfg(all(feature = "tokio", feature = "smol", feature = "async-std", not(loom)))]
 
 #[allow(dead_code)]
 mod support;
@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_io::Timer;
+use cancel_cascade::rt::async_std::AsyncStd;
 use cancel_cascade::rt::smol::Smol;
 use cancel_cascade::rt::tokio::Tokio;
 use cancel_cascade::rt::Spawn;
@@ -230,6 +231,14 @@ proptest! {
         quiet_panics_containing(MARKER);
         watchdog("smol tree", Duration::from_secs(30), move || {
             smol::block_on(cancel_the_root(Smol, plan, cancel_after_ms))
+        });
+    }
+
+    #[test]
+    fn nothing_outlives_cancel_on_async_std(plan in plan(), cancel_after_ms in 0u8..6) {
+        quiet_panics_containing(MARKER);
+        watchdog("async-std tree", Duration::from_secs(30), move || {
+            async_std::task::block_on(cancel_the_root(AsyncStd, plan, cancel_after_ms))
         });
     }
 }
