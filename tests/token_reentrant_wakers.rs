@@ -48,8 +48,15 @@ fn hook_waker(hooks: Arc<Hooks>) -> Waker {
         RawWaker::new(Arc::into_raw(copy) as *const (), &VTABLE)
     }
     fn wake(data: *const ()) {
+        /// Gives the waker's reference back also when the hook panics.
+        struct GiveBack(*const ());
+        impl Drop for GiveBack {
+            fn drop(&mut self) {
+                drop_waker(self.0);
+            }
+        }
+        let _give_back = GiveBack(data);
         wake_by_ref(data);
-        drop_waker(data);
     }
     fn wake_by_ref(data: *const ()) {
         // SAFETY: as in `clone`; the reference is not kept.
