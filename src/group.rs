@@ -146,14 +146,21 @@ impl<E> Shared<E> {
 impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// An empty group whose tasks run on `spawner`; cancellation drops them at once.
     ///
-    /// A group created inside a task spawned through this crate belongs to that task: the task
-    /// counts as stopped only once the group's tasks have stopped.
+    /// A group dropped inside a task spawned through this crate (its tasks still running) is
+    /// waited for by that task: the task counts as stopped only once the group's tasks have
+    /// stopped. A group that leaves a task in its output belongs to whoever receives it (see
+    /// [`TaskHandle`](crate::TaskHandle)'s `# Cancellation`).
+    ///
+    /// Created inside a task of another group (at any depth of spawned tasks), the group's
+    /// [token](Self::token) is a child of that group's token: the outer group's cancellation
+    /// reaches this group's tasks at once, within the outer grace period.
     pub fn new(spawner: S) -> Self {
+        let (node, token) = Node::for_group();
         TaskGroup {
             spawner,
             shared: Arc::new(Shared {
-                node: Node::new_child_of_current(),
-                token: CancelToken::new(),
+                node,
+                token,
                 hard_stop: CancelToken::new(),
                 failure: Mutex::new(None),
             }),
@@ -257,7 +264,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             let all_stopped = poll_fn(|cx| node.poll_only_owner_left(cx));
             let deadline = failed_at + grace_period;
             // The tasks still running when the grace period is over are dropped below.
-            let _ = crate::time::timeout_at(deadline, all_stopped).await;
+            let _ = crate::time::timeout_at_on(&self.spawner, deadline, all_stopped).await;
             self.shared.hard_stop.cancel();
         }
         poll_fn(|cx| self.shared.node.poll_only_owner_left(cx)).await;
@@ -273,7 +280,7 @@ impl<S, E> Drop for TaskGroup<S, E> {
     fn drop(&mut self) {
         self.shared.token.cancel();
         self.shared.hard_stop.cancel();
-        self.shared.node.release();
+        self.shared.node.release_owner();
     }
 }
 

@@ -132,13 +132,29 @@
 //! | error reported | `ExceptionGroup` of all errors | `MultiError`/`ExceptionGroup` | each `JoinError` in turn | the first error (later ones are dropped); a panic is resumed |
 //! | runtimes | asyncio | trio | tokio | tokio, smol, async-std, any [`rt::Spawn`] |
 //!
+//! Who waits for what: a task's children count against it while its future is alive; whatever
+//! leaves in its output, or is sent away, belongs to whoever receives it. A [`TaskHandle`] or
+//! [`TaskGroup`] dropped inside a task spawned through this crate (cancelled, or finished with
+//! something still stopping) is waited for by that task, so by `cancel().await` on its handle
+//! and by the `join()` of its group; one returned in a task's output, or sent over a channel, is
+//! not waited for by the task that made it (a caller reading it after `join()` does not
+//! deadlock), but by the task where it is finally dropped. A group created inside a task of
+//! another group takes a child of that group's token.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
-//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`CancelToken`], [`time`] and the [`rt::Spawn`] trait |
-//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners |
+//! | `std` | yes | also [`TaskHandle`], [`CancelToken`] and the [`rt::Spawn`] trait |
+//! | `async-io` | yes | also [`TaskGroup`] and [`time`], on `async-io`'s timer (implies `std`) |
+//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
+//!
+//! Timers follow the runtime: a [`TaskGroup`]'s grace period runs on the timer of its spawner
+//! ([`rt::Spawn::sleep_until`]: tokio's for `Tokio`, `async-io`'s for smol and async-std), and
+//! [`time::timeout`] on tokio's inside a tokio runtime, `async-io`'s elsewhere. A tokio program
+//! can leave `async-io` out entirely: `default-features = false, features = ["tokio"]` gives
+//! [`TaskGroup`] and [`time`] on tokio's timer alone (inside a runtime with its timer enabled).
 //!
 //! The minimum supported Rust version is 1.81.
 
@@ -158,7 +174,7 @@ extern crate std;
 mod as_completed;
 mod as_completed_limit;
 mod children;
-#[cfg(all(feature = "std", not(loom)))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 mod group;
 #[cfg(feature = "std")]
 mod live;
@@ -172,8 +188,8 @@ mod select_first_ok;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
-#[cfg(all(feature = "std", not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
 pub mod time;
 #[cfg(feature = "std")]
 mod token;
@@ -184,8 +200,8 @@ mod wait_any;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
-#[cfg(all(feature = "std", not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
 pub use group::{GroupTask, TaskGroup};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
@@ -198,7 +214,7 @@ pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
 pub use task::TaskHandle;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use token::{CancelToken, Cancelled};
+pub use token::{CancelToken, Cancelled, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};

@@ -1,18 +1,43 @@
-//! Liveness along the spawn tree: when has a task *and everything it spawned* stopped?
+//! Liveness along the spawn tree: when has a task *and everything it let go of* stopped?
 //!
 //! Every task spawned through this crate runs inside a [`Tracked`] future that owns a [`Node`].
-//! A node counts one for its own future while that future is alive, plus one for each live
-//! child node. While a `Tracked` future is polled, its node is the thread's *current* node, and
-//! a task spawned (or a [`TaskGroup`](crate::TaskGroup) created) during that poll becomes its
-//! child. When a task's future is dropped, its node gives up its own count; when the count
-//! reaches zero (the future is gone and so is every descendant), the node gives up its count in
-//! its parent. So a node reaches zero exactly when its whole subtree has stopped, destructors
-//! included, whichever threads they ran on.
+//! A node counts one for its own future while that future is alive, plus one for each node it
+//! *holds*: a node reaches zero exactly when its future is gone and so is everything counted in
+//! it, destructors included, whichever threads they ran on. While a `Tracked` future is polled,
+//! or dropped, its node is the thread's *current* node.
 //!
-//! A task group's node starts at one for the group itself: its `join` waits for the count to
-//! come down to one, which is when every task of the group has stopped, transitively.
-//! Detaching a task unlinks its node from its parent: a detached task is no longer part of its
-//! spawner's lifetime.
+//! # Who waits for whom
+//!
+//! A task's children count against it while its future is alive; whatever leaves in its output,
+//! or is sent away, belongs to whoever receives it. In counts:
+//!
+//! * A task's node is counted by nobody while its [`TaskHandle`](crate::TaskHandle) lives: the
+//!   holder of the handle answers for it (awaiting it, `cancel().await`, or dropping it).
+//! * When a handle is dropped (which cancels its task) or after it gave its output, the task's
+//!   node, if it has not reached zero, is *handed over* to the current node: the task doing the
+//!   drop now counts it, and does not count as stopped until it has stopped. A task that drops
+//!   the handles its future holds (because it is cancelled, or simply returns) so waits for
+//!   them; a handle that left in the output, or over a channel, is handed over where it is
+//!   finally dropped. Dropped outside any tracked task, nobody counts it: awaiting
+//!   [`cancel`](crate::TaskHandle::cancel) is the way to wait there.
+//! * A [`TaskGroup`](crate::TaskGroup) is the same: counted by nobody while it lives, handed
+//!   over when it is dropped with tasks still running. Its own tasks count against its node
+//!   from their spawn, whatever becomes of their `GroupTask`s.
+//! * A detached task is handed over to nobody.
+//! * A task's output holds a count of the task's node until it is received (see
+//!   [`Delivered`]): an output that nobody receives (its handle was dropped as the task
+//!   finished) is dropped as part of the task, and what it holds is handed over to the task.
+//!
+//! So `cancel().await` on a handle, which waits until the task's node reaches zero, waits for
+//! everything the cancelled task dropped on its way out (the tasks of a group it ran, the tasks
+//! whose handles it held), at any depth; and a group task that returns a handle or a group it
+//! created does not make the group's `join` wait for it.
+//!
+//! # The enclosing group's token
+//!
+//! A node also carries the token of the nearest [`TaskGroup`](crate::TaskGroup) its task runs
+//! under (through any depth of `TaskHandle`s): a group created inside that task takes a child of
+//! that token, so the outer group's cancellation reaches the inner group's tasks at once.
 
 use std::cell::RefCell;
 use std::fmt;
@@ -24,6 +49,7 @@ use std::task::{Context, Poll, Waker};
 use pin_project::{pin_project, pinned_drop};
 
 use crate::sync::{Arc, AtomicUsize, AtomicWaker, Mutex, Ordering};
+use crate::CancelToken;
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -40,19 +66,28 @@ loom::thread_local! {
 
 /// One task (or task group) in the spawn tree.
 pub(crate) struct Node {
-    /// One for the node's own future (or group) while it is alive, plus one per live child.
+    /// One for the node's own future (or group) while it is alive, plus one per node it holds.
     live: AtomicUsize,
-    /// Taken once: by the last release, or by `unlink`.
+    /// The node that counts this one, if any: set at most once (at creation, or by a hand-over
+    /// while the count is not zero), taken once by the release that brings the count to zero.
     parent: Mutex<Option<Arc<Node>>>,
-    /// Woken when the count comes down to one (a group waiting for its tasks).
+    /// Woken when the count comes down to one (a group waiting for its tasks) and to zero (a
+    /// handle waiting for its task).
     idle: AtomicWaker,
+    /// The token of the nearest enclosing task group, for the groups created under this node.
+    scope: Option<CancelToken>,
 }
 
 // Groups, the only users of some of these, do not exist under loom.
-#[cfg_attr(loom, allow(dead_code))]
+#[cfg_attr(
+    any(loom, not(any(feature = "async-io", feature = "tokio"))),
+    allow(dead_code)
+)]
 impl Node {
-    /// A node counting one for its owner, child of `parent`.
+    /// A node counting one for its owner, counted by `parent` from the start (the task of a
+    /// group, counted by the group) and running under the same enclosing group's token.
     pub(crate) fn new(parent: Option<Arc<Node>>) -> Arc<Node> {
+        let scope = parent.as_ref().and_then(|parent| parent.scope.clone());
         if let Some(parent) = &parent {
             parent.live.fetch_add(1, Ordering::Relaxed);
         }
@@ -60,25 +95,89 @@ impl Node {
             live: AtomicUsize::new(1),
             parent: Mutex::new(parent),
             idle: AtomicWaker::new(),
+            scope,
         })
     }
 
-    /// A node counting one for its owner, child of the thread's current node.
-    pub(crate) fn new_child_of_current() -> Arc<Node> {
-        Node::new(current())
+    /// The node of a task spawned with a `TaskHandle`: counted by nobody until the handle lets
+    /// go of it (see [`hand_over`](Self::hand_over)); under the current task's enclosing group.
+    pub(crate) fn for_task() -> Arc<Node> {
+        Arc::new(Node {
+            live: AtomicUsize::new(1),
+            parent: Mutex::new(None),
+            idle: AtomicWaker::new(),
+            scope: current_scope(),
+        })
+    }
+
+    /// The node of a new task group, counting one for the group, and the group's token: a child
+    /// of the enclosing group's token when the group is created inside a task of another group
+    /// (at any depth of spawned tasks), a new token otherwise.
+    pub(crate) fn for_group() -> (Arc<Node>, CancelToken) {
+        let token = current_scope().map_or_else(CancelToken::new, |outer| outer.child_token());
+        let node = Arc::new(Node {
+            live: AtomicUsize::new(1),
+            parent: Mutex::new(None),
+            idle: AtomicWaker::new(),
+            scope: Some(token.clone()),
+        });
+        (node, token)
     }
 
     /// Gives up one count; at zero, gives up the node's count in its parent.
     pub(crate) fn release(&self) {
         match self.live.fetch_sub(1, Ordering::AcqRel) {
-            1 => self.unlink(),
+            1 => {
+                self.unlink();
+                self.idle.wake();
+            }
             2 => self.idle.wake(),
             _ => {}
         }
     }
 
-    /// Stops counting in the parent (at zero, or when the task is detached).
-    pub(crate) fn unlink(&self) {
+    /// The owner of a group lets go of it: the group's node is handed over to the current task
+    /// if tasks still run in it, then gives up the group's own count.
+    pub(crate) fn release_owner(&self) {
+        if self.live.load(Ordering::Acquire) > 1 {
+            self.hand_over();
+        }
+        self.release();
+    }
+
+    /// The holder lets go of this node: if it has not stopped yet, the task being polled (or
+    /// dropped) on this thread counts it from now on, so that task does not count as stopped
+    /// before this node has. Nothing happens outside any tracked task, or if this node is
+    /// already counted by someone.
+    pub(crate) fn hand_over(&self) {
+        if self.is_stopped() {
+            return;
+        }
+        let receiver = CURRENT.try_with(|current| current.borrow().clone());
+        if let Ok(Some(receiver)) = receiver {
+            self.count_in(receiver);
+        }
+    }
+
+    /// Makes `receiver` count this node, unless it is counted already or has reached zero.
+    ///
+    /// The count is read under the parent lock, and the release that brings it to zero takes
+    /// the parent under that lock after its decrement: either this sees zero and links nothing,
+    /// or the final release finds `receiver` and releases it. Never both, never neither.
+    fn count_in(&self, receiver: Arc<Node>) {
+        if std::ptr::eq(self, &*receiver) {
+            return;
+        }
+        let mut parent = self.parent.lock().unwrap_or_else(PoisonError::into_inner);
+        if parent.is_some() || self.live.load(Ordering::Acquire) == 0 {
+            return;
+        }
+        receiver.live.fetch_add(1, Ordering::Relaxed);
+        *parent = Some(receiver);
+    }
+
+    /// Stops counting in the parent (at zero).
+    fn unlink(&self) {
         let parent = self
             .parent
             .lock()
@@ -86,6 +185,26 @@ impl Node {
             .take();
         if let Some(parent) = parent {
             parent.release();
+        }
+    }
+
+    /// Whether the node has reached zero: its future is gone, and so is everything counted in
+    /// it.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.live.load(Ordering::Acquire) == 0
+    }
+
+    /// Ready once the node has reached zero. One waiter at a time (the task's handle).
+    pub(crate) fn poll_stopped(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.is_stopped() {
+            return Poll::Ready(());
+        }
+        self.idle.register(cx.waker());
+        // Read again: the last count may have gone before the waker was in place.
+        if self.is_stopped() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
         }
     }
 
@@ -129,13 +248,22 @@ impl fmt::Debug for Node {
     }
 }
 
-/// The node of the task being polled on this thread.
-pub(crate) fn current() -> Option<Arc<Node>> {
-    CURRENT.with(|current| current.borrow().clone())
+/// The token of the enclosing group of the task being polled on this thread, if any.
+fn current_scope() -> Option<CancelToken> {
+    CURRENT
+        .try_with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .and_then(|node| node.scope.clone())
+        })
+        .ok()
+        .flatten()
 }
 
-/// A spawned task's future with its node: the node is current while the future is polled, and
-/// gives up its own count once the future has been dropped.
+/// A spawned task's future with its node: the node is current while the future is polled or
+/// dropped, and gives up its own count once the future has been dropped, also when a destructor
+/// of the future panics.
 #[pin_project(PinnedDrop)]
 pub(crate) struct Tracked<F> {
     #[pin]
@@ -151,15 +279,76 @@ impl<F> Tracked<F> {
             node,
         }
     }
+}
 
-    /// Wraps `future` in a new child of the thread's current node; also returns the node.
-    ///
-    /// Outside any tracked task there is no node: nothing waits for such a task, so nothing
-    /// needs to count it, and its spawn costs no allocation. (It is still polled with no node
-    /// current, so what it spawns is untracked too.)
-    pub(crate) fn child_of_current(future: F) -> (Self, Option<Arc<Node>>) {
-        let node = current().map(|parent| Node::new(Some(parent)));
-        (Tracked::new(node.clone(), future), node)
+impl<F: Future> Tracked<F> {
+    /// Wraps `future` in the node of a task spawned with a `TaskHandle`, its output delivered
+    /// with a count of the node; also returns the node, for the handle.
+    pub(crate) fn for_task(future: F) -> (Delivering<F>, Arc<Node>) {
+        let node = Node::for_task();
+        let tracked = Tracked::new(Some(Arc::clone(&node)), future);
+        let delivering = Delivering {
+            tracked,
+            node: Arc::clone(&node),
+        };
+        (delivering, node)
+    }
+}
+
+/// A task's [`Tracked`] future whose output comes out as a [`Delivered`]: the output holds a
+/// count of the task's node until it is received, so an output that nobody receives (its
+/// handle was dropped while the task completed, or the runtime drops it) is dropped as part of
+/// the task, with the task's node current, and the node does not reach zero before that.
+#[pin_project]
+pub(crate) struct Delivering<F> {
+    #[pin]
+    tracked: Tracked<F>,
+    node: Arc<Node>,
+}
+
+impl<F: Future> Future for Delivering<F> {
+    type Output = Delivered<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let value = std::task::ready!(this.tracked.poll(cx));
+        // An output without drop glue holds no handle to hand over: it needs no count.
+        let node = std::mem::needs_drop::<F::Output>().then(|| {
+            // The future's own count is still held (it goes when the future is dropped, after
+            // this returns), so the node cannot be at zero here.
+            this.node.live.fetch_add(1, Ordering::Relaxed);
+            Arc::clone(this.node)
+        });
+        Poll::Ready(Delivered {
+            value: Some(value),
+            node,
+        })
+    }
+}
+
+/// A task's output on its way to the handle, holding a count of the task's node.
+pub(crate) struct Delivered<T> {
+    value: Option<T>,
+    node: Option<Arc<Node>>,
+}
+
+impl<T> Delivered<T> {
+    /// The output, now the receiver's; the node's count goes.
+    pub(crate) fn receive(mut self) -> T {
+        self.value
+            .take()
+            .expect("a delivered output is received once")
+    }
+}
+
+impl<T> Drop for Delivered<T> {
+    fn drop(&mut self) {
+        let mut release = ReleaseOnDrop(self.node.take());
+        if self.value.is_some() {
+            // Not received: what the output holds is let go of by the task itself.
+            let _current = Current::enter(&mut release.0);
+            self.value = None;
+        }
     }
 }
 
@@ -183,30 +372,53 @@ impl<F: Future> Future for Tracked<F> {
 impl<F> PinnedDrop for Tracked<F> {
     fn drop(self: Pin<&mut Self>) {
         let mut this = self.project();
-        // The future first: its destructors (and the handles they drop) belong to this task.
+        // Dropped after `_current` (locals go in reverse order), on unwind too: a destructor
+        // that panics must not keep the node, and every node above it, alive for good.
+        let mut release = ReleaseOnDrop(this.node.take());
+        // The node is current while the future is dropped: the handles and groups that its
+        // destructors let go of are handed over to this task.
+        let _current = Current::enter(&mut release.0);
         this.future.set(None);
-        if let Some(node) = this.node.take() {
+    }
+}
+
+/// Gives up the node's own count when dropped.
+struct ReleaseOnDrop(Option<Arc<Node>>);
+
+impl Drop for ReleaseOnDrop {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
             node.release();
         }
     }
 }
 
 /// Makes a node current for the lifetime of the guard, then hands it back.
+///
+/// A task may be dropped while the thread's locals are being torn down (a runtime kept in one
+/// of them): then the node is not made current, rather than panic in a destructor.
 struct Current<'a> {
     slot: &'a mut Option<Arc<Node>>,
-    previous: Option<Arc<Node>>,
+    /// The node that was current before, if the thread-local could be reached.
+    previous: Option<Option<Arc<Node>>>,
 }
 
 impl<'a> Current<'a> {
     fn enter(slot: &'a mut Option<Arc<Node>>) -> Self {
-        let previous = CURRENT.with(|current| current.replace(slot.take()));
+        let previous = CURRENT
+            .try_with(|current| current.replace(slot.take()))
+            .ok();
         Current { slot, previous }
     }
 }
 
 impl Drop for Current<'_> {
     fn drop(&mut self) {
-        *self.slot = CURRENT.with(|current| current.replace(self.previous.take()));
+        if let Some(previous) = self.previous.take() {
+            if let Ok(node) = CURRENT.try_with(|current| current.replace(previous)) {
+                *self.slot = node;
+            }
+        }
     }
 }
 
@@ -238,9 +450,27 @@ pub mod loom_access {
             self.0.release();
         }
 
-        /// See the crate's `Node::unlink`.
-        pub fn unlink(&self) {
-            self.0.unlink();
+        /// The node's holder lets go of it while `receiver`'s task is current: see the crate's
+        /// `Node::hand_over`.
+        pub fn hand_over_to(&self, receiver: &Node) {
+            self.0.count_in(Arc::clone(&receiver.0));
+        }
+
+        /// Drops a task future whose destructor panics, in a tracked task of `node` (which
+        /// counts one for it); the panic passes through, as it does to a runtime.
+        pub fn drop_task_whose_destructor_panics(node: &Node) {
+            struct PanicOnDrop;
+            impl Drop for PanicOnDrop {
+                fn drop(&mut self) {
+                    panic!("a task's destructor panics");
+                }
+            }
+            drop(super::Tracked::new(Some(Arc::clone(&node.0)), PanicOnDrop));
+        }
+
+        /// See the crate's `Node::poll_stopped`.
+        pub fn poll_stopped(&self, cx: &mut Context<'_>) -> Poll<()> {
+            self.0.poll_stopped(cx)
         }
 
         /// See the crate's `Node::poll_only_owner_left`.
@@ -260,6 +490,15 @@ mod tests {
     use super::*;
     use futures_util::task::noop_waker_ref;
     use std::boxed::Box;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+
+    fn current() -> Option<Arc<Node>> {
+        CURRENT.with(|current| current.borrow().clone())
+    }
+
+    fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+        future.poll(&mut Context::from_waker(noop_waker_ref()))
+    }
 
     #[test]
     fn a_node_reaches_zero_only_after_its_children() {
@@ -274,38 +513,116 @@ mod tests {
     }
 
     #[test]
-    fn a_task_spawned_while_polling_is_a_child_of_the_polled_task() {
-        let root = Node::new(None);
-        let mut spawned = None;
-        let mut parent = Box::pin(Tracked::new(
-            Some(Node::new(Some(Arc::clone(&root)))),
+    fn a_handle_dropped_while_its_holder_is_polled_is_counted_by_the_holder() {
+        let holder = Node::for_task();
+        let held = Node::for_task();
+        let mut task = Box::pin(Tracked::new(
+            Some(Arc::clone(&holder)),
             std::future::poll_fn(|_| {
-                spawned = Some(Node::new_child_of_current());
+                held.hand_over();
                 Poll::Ready(())
             }),
         ));
-        let mut cx = Context::from_waker(noop_waker_ref());
-        assert!(parent.as_mut().poll(&mut cx).is_ready());
+        assert!(poll_once(task.as_mut()).is_ready());
         assert!(
             current().is_none(),
             "the node is handed back after the poll"
         );
-        drop(parent);
-        assert!(
-            !root.only_owner_left(),
-            "the spawned child keeps its parent alive"
-        );
-        spawned.unwrap().release();
-        assert!(root.only_owner_left());
+        drop(task);
+        assert!(!holder.is_stopped(), "the dropped task still runs");
+        held.release();
+        assert!(holder.is_stopped());
     }
 
     #[test]
-    fn an_unlinked_child_no_longer_counts() {
-        let root = Node::new(None);
-        let child = Node::new(Some(Arc::clone(&root)));
-        child.unlink();
-        assert!(root.only_owner_left());
-        child.release();
-        assert!(root.only_owner_left());
+    fn a_handle_dropped_with_its_holders_future_is_counted_by_the_holder() {
+        struct HandOverOnDrop(Arc<Node>);
+        impl Drop for HandOverOnDrop {
+            fn drop(&mut self) {
+                self.0.hand_over();
+            }
+        }
+        let holder = Node::for_task();
+        let held = Node::for_task();
+        drop(Tracked::new(
+            Some(Arc::clone(&holder)),
+            HandOverOnDrop(Arc::clone(&held)),
+        ));
+        assert!(!holder.is_stopped());
+        held.release();
+        assert!(holder.is_stopped());
+    }
+
+    #[test]
+    fn a_node_that_stopped_or_is_counted_already_is_not_handed_over_again() {
+        let first = Node::for_task();
+        let second = Node::for_task();
+        let held = Node::for_task();
+        held.count_in(Arc::clone(&first));
+        held.count_in(Arc::clone(&second));
+        first.release();
+        second.release();
+        assert!(second.is_stopped(), "counted once, by the first receiver");
+        assert!(!first.is_stopped());
+        held.release();
+        assert!(first.is_stopped());
+        let stopped = Node::for_task();
+        stopped.release();
+        let receiver = Node::for_task();
+        stopped.count_in(Arc::clone(&receiver));
+        receiver.release();
+        assert!(receiver.is_stopped());
+    }
+
+    #[test]
+    fn a_destructor_that_panics_still_releases_the_node() {
+        struct PanicOnDrop;
+        impl Drop for PanicOnDrop {
+            fn drop(&mut self) {
+                panic!("destructor panics on purpose");
+            }
+        }
+        let group = Node::new(None);
+        let task = Node::new(Some(Arc::clone(&group)));
+        let tracked = Tracked::new(Some(task), PanicOnDrop);
+        assert!(catch_unwind(AssertUnwindSafe(|| drop(tracked))).is_err());
+        assert!(group.only_owner_left(), "the task gave back its place");
+        assert!(
+            current().is_none(),
+            "the current node is restored on unwind"
+        );
+    }
+
+    #[test]
+    fn a_group_inside_a_group_task_takes_a_child_of_the_outer_token() {
+        let (outer, outer_token) = Node::for_group();
+        let member = Node::new(Some(Arc::clone(&outer)));
+        let mut inner = None;
+        let mut task = Box::pin(Tracked::new(
+            Some(member),
+            std::future::poll_fn(|_| {
+                // Through a spawned task too: the scope is inherited.
+                let spawned = Node::for_task();
+                let mut nested = Tracked::new(
+                    Some(spawned),
+                    std::future::poll_fn(|_| {
+                        inner = Some(Node::for_group().1);
+                        Poll::Ready(())
+                    }),
+                );
+                assert!(poll_once(Pin::new(&mut nested)).is_ready());
+                Poll::Ready(())
+            }),
+        ));
+        assert!(poll_once(task.as_mut()).is_ready());
+        drop(task);
+        let inner = inner.unwrap();
+        assert!(!inner.is_cancelled());
+        outer_token.cancel();
+        assert!(inner.is_cancelled());
+        assert!(
+            !Node::for_group().1.is_cancelled(),
+            "outside any task: a new token"
+        );
     }
 }

@@ -12,7 +12,7 @@ use futures_core::future::FusedFuture;
 
 pub(crate) use shared::Supervised;
 
-use crate::live::{Node, Tracked};
+use crate::live::{Delivered, Delivering, Node, Tracked};
 use crate::sync::Arc;
 
 /// A task spawned through this crate: awaiting it gives the task's output, dropping it cancels
@@ -36,7 +36,19 @@ use crate::sync::Arc;
 ///
 /// The runtime drops the future on one of its own threads, soon after the request. Await
 /// [`cancel`](Self::cancel) to know when that has happened: it resolves only once the task's
-/// future has been dropped and its destructors have run.
+/// future has been dropped and its destructors have run, and so has everything the future let
+/// go of on its way out: the tasks whose handles it held, the tasks of a
+/// [`TaskGroup`](crate::TaskGroup) it ran, at any depth.
+///
+/// # Who waits for a dropped handle
+///
+/// A task's children count against it while its future is alive; what leaves in its output, or
+/// is sent away, belongs to whoever receives it. Dropping a handle inside a task spawned through
+/// this crate (or a group's task) makes that task wait for the cancelled one before it counts
+/// as stopped, so a [`TaskGroup`](crate::TaskGroup)'s `join` and an enclosing `cancel().await`
+/// wait for it too. A handle returned as a task's output, or sent over a channel, is not waited
+/// for by the task that created it: it is answered for where it is finally dropped or awaited.
+/// A handle dropped outside any such task is waited for by nobody.
 ///
 /// # Examples
 ///
@@ -81,32 +93,34 @@ pub struct TaskHandle<T> {
     // `None` once the handle gave its output, or `detach`/`cancel` took the task away: then
     // there is nothing left to cancel on drop.
     task: Option<Task<T>>,
-    /// The task's node in the spawn tree (see [`TaskGroup`](crate::TaskGroup)), unlinked from
-    /// its spawner's node on `detach`.
+    /// The task's node in the spawn tree (see [`live`](crate::live)): what `cancel` waits on,
+    /// handed over to the current task when the handle is dropped; `None` once detached.
     node: Option<Arc<Node>>,
 }
 
 /// The runtime's own handle, where it can cancel without waiting and tell when the future is
 /// gone; the shared mechanism otherwise.
+///
+/// Each carries the output as a [`Delivered`], which counts in the task's node until received.
 enum Task<T> {
-    Supervised(shared::Handle<T>),
+    Supervised(shared::Handle<Delivered<T>>),
     #[cfg(feature = "tokio")]
-    Tokio(::tokio::task::JoinHandle<T>),
+    Tokio(::tokio::task::JoinHandle<Delivered<T>>),
     #[cfg(feature = "smol")]
-    Smol(::async_executor::FallibleTask<T>),
+    Smol(::async_executor::FallibleTask<Delivered<T>>),
 }
 
 impl<T> TaskHandle<T> {
     /// A supervised task, for an executor that can only run a future detached: the executor
     /// runs the first half, the caller keeps the handle.
     ///
-    /// Like every task spawned through the crate, it becomes a child of the task being polled
-    /// on this thread, if any (see [`live`](crate::live)).
-    pub(crate) fn supervise<F>(future: F) -> (Supervised<Tracked<F>>, Self)
+    /// Like every task spawned through the crate, it gets a node of the spawn tree (see
+    /// [`live`](crate::live)).
+    pub(crate) fn supervise<F>(future: F) -> (Supervised<Delivering<F>>, Self)
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         let (task, handle) = shared::supervise(future);
         (task, TaskHandle::new(Task::Supervised(handle), node))
     }
@@ -115,33 +129,37 @@ impl<T> TaskHandle<T> {
     #[cfg(feature = "tokio")]
     pub(crate) fn from_tokio<F>(
         future: F,
-        spawn: impl FnOnce(Tracked<F>) -> ::tokio::task::JoinHandle<T>,
+        spawn: impl FnOnce(Delivering<F>) -> ::tokio::task::JoinHandle<Delivered<T>>,
     ) -> Self
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         TaskHandle::new(Task::Tokio(spawn(future)), node)
     }
 
     /// A smol task, spawned by `spawn`.
     #[cfg(feature = "smol")]
-    pub(crate) fn from_smol<F>(future: F, spawn: impl FnOnce(Tracked<F>) -> ::smol::Task<T>) -> Self
+    pub(crate) fn from_smol<F>(
+        future: F,
+        spawn: impl FnOnce(Delivering<F>) -> ::smol::Task<Delivered<T>>,
+    ) -> Self
     where
         F: Future<Output = T>,
     {
-        let (future, node) = Tracked::child_of_current(future);
+        let (future, node) = Tracked::for_task(future);
         TaskHandle::new(Task::Smol(spawn(future).fallible()), node)
     }
 
-    fn new(task: Task<T>, node: Option<Arc<Node>>) -> Self {
+    fn new(task: Task<T>, node: Arc<Node>) -> Self {
         TaskHandle {
             task: Some(task),
-            node,
+            node: Some(node),
         }
     }
 
-    /// Cancels the task and waits until its future has been dropped.
+    /// Cancels the task and waits until its future has been dropped, and with it everything
+    /// that future let go of (transitively: see [`TaskHandle`]'s `# Cancellation`).
     ///
     /// Gives `Some(output)` if the task had already finished (so no output is lost), `None` if
     /// its future was dropped before it finished.
@@ -212,8 +230,13 @@ impl<T> TaskHandle<T> {
                 tokio_outcome(handle.await)
             }
             #[cfg(feature = "smol")]
-            Task::Smol(task) => return task.cancel().await,
+            Task::Smol(task) => task.cancel().await.map(Ok),
         };
+        let outcome = receive(outcome);
+        // The future is gone; what it let go of on its way out may still be stopping.
+        if let Some(node) = &self.node {
+            poll_fn(|cx| node.poll_stopped(cx)).await;
+        }
         match outcome? {
             Ok(output) => Some(output),
             Err(panic) => resume_unwind(panic),
@@ -243,10 +266,9 @@ impl<T> TaskHandle<T> {
     /// assert_eq!(receiver.recv().unwrap(), "done");
     /// ```
     pub fn detach(mut self) {
+        // Nobody answers for a detached task: its node is handed over to no one.
+        self.node = None;
         if let Some(task) = self.task.take() {
-            if let Some(node) = &self.node {
-                node.unlink();
-            }
             task.detach();
         }
     }
@@ -303,6 +325,11 @@ impl<T> Task<T> {
     }
 }
 
+/// Takes the output out of its [`Delivered`] wrapper: it is the receiver's now.
+fn receive<T>(outcome: shared::Outcome<Delivered<T>>) -> shared::Outcome<T> {
+    outcome.map(|result| result.map(Delivered::receive))
+}
+
 /// tokio tells a task it aborted from one its runtime shut down only by who called `abort`;
 /// either way the future has been dropped without an output.
 #[cfg(feature = "tokio")]
@@ -317,6 +344,11 @@ impl<T> Drop for TaskHandle<T> {
     fn drop(&mut self) {
         if let Some(task) = self.task.take() {
             task.cancel_soon();
+        }
+        // Cancelled just now, or finished with something still stopping: the task that drops
+        // the handle answers for it from now on.
+        if let Some(node) = self.node.take() {
+            node.hand_over();
         }
     }
 }
@@ -335,7 +367,7 @@ impl<T> Future for TaskHandle<T> {
         };
         // Spent: a later drop has nothing to cancel.
         self.task = None;
-        match outcome {
+        match receive(outcome) {
             Some(Ok(output)) => Poll::Ready(output),
             Some(Err(panic)) => resume_unwind(panic),
             None => panic!(

@@ -1,5 +1,9 @@
-//! Timeouts that work under any runtime: the timer is `async-io`'s, driven by its own thread
-//! when no `async-io` reactor runs, so nothing here needs tokio, smol or async-std.
+//! Timeouts that follow the runtime: inside a tokio runtime (with the `tokio` feature) the timer
+//! is tokio's, so tokio's paused test clock applies to it; anywhere else it is `async-io`'s,
+//! driven by its own thread when no `async-io` reactor runs (feature `async-io`, on by default).
+//!
+//! The task group's grace period uses the timer of the group's spawner instead: see
+//! [`Spawn::sleep_until`].
 
 use std::error::Error;
 use std::fmt;
@@ -8,10 +12,20 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
 use pin_project::pin_project;
 
+#[cfg(feature = "async-io")]
+use async_io::Timer;
+#[cfg(feature = "tokio")]
+use std::boxed::Box;
+
+use crate::rt::Spawn;
+
 /// Runs `future` for at most `duration`; past that, drops it and returns `Err(Elapsed)`.
+///
+/// The timer is tokio's inside a tokio runtime (feature `tokio`; the runtime needs its timer
+/// enabled, as `#[tokio::main]` and `#[tokio::test]` do), `async-io`'s elsewhere. It is picked
+/// when `timeout` is called.
 ///
 /// # Cancellation
 ///
@@ -36,17 +50,25 @@ use pin_project::pin_project;
 ///
 /// # Panics
 ///
-/// Polling the returned future again after it returned `Ready` panics.
+/// Polling the returned future again after it returned `Ready` panics. Without the `async-io`
+/// feature, calling `timeout` outside a tokio runtime panics (there is no timer to use), and so
+/// does calling it inside a tokio runtime whose timer is not enabled.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
-        future: Some(future),
-        timer: Timer::after(duration),
+        race: Race::new(future, Sleep::after(duration)),
     }
 }
 
 /// Runs `future` until `deadline` at most; past that, drops it and returns `Err(Elapsed)`.
 ///
-/// The deadline form of [`timeout`], for several steps that share one deadline.
+/// The deadline form of [`timeout`], for several steps that share one deadline. On tokio's
+/// timer, the time left until `deadline` when `timeout_at` is called is measured on tokio's
+/// clock from then on (so a paused clock applies to it).
+///
+/// # Cancellation
+///
+/// As for [`timeout`]: `future` is dropped in the `poll` that sees the deadline pass, before
+/// `Err(Elapsed)` is returned, or when the `Timeout` is dropped.
 ///
 /// # Examples
 ///
@@ -64,12 +86,28 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 ///
 /// # Panics
 ///
-/// Polling the returned future again after it returned `Ready` panics.
+/// As for [`timeout`].
 pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     Timeout {
-        future: Some(future),
-        timer: Timer::at(deadline),
+        race: Race::new(future, Sleep::until(deadline)),
     }
+}
+
+/// [`timeout_at`] on the timer of `spawner` (see [`Spawn::sleep_until`]): what the crate's own
+/// deadlines (a task group's grace period) use, so that they follow the group's runtime.
+///
+/// The result borrows `spawner` only because the timer's type may name its lifetime; the timer
+/// itself is `'static`.
+pub(crate) fn timeout_at_on<'a, S, F>(
+    spawner: &'a S,
+    deadline: Instant,
+    future: F,
+) -> impl Future<Output = Result<F::Output, Elapsed>> + Send + 'a
+where
+    S: Spawn,
+    F: Future + Send + 'a,
+{
+    Race::new(future, spawner.sleep_until(deadline))
 }
 
 /// The error of a [`timeout`] whose time ran out; the future it ran has been dropped.
@@ -89,19 +127,44 @@ impl Error for Elapsed {}
 #[pin_project]
 pub struct Timeout<F> {
     #[pin]
-    future: Option<F>,
-    timer: Timer,
+    race: Race<F, Sleep>,
 }
 
 impl<F> fmt::Debug for Timeout<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Timeout")
-            .field("finished", &self.future.is_none())
+            .field("finished", &self.race.future.is_none())
             .finish_non_exhaustive()
     }
 }
 
 impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        self.project().race.poll(cx)
+    }
+}
+
+/// A future against a timer: the mechanism of every timeout of the crate.
+#[pin_project]
+struct Race<F, T> {
+    #[pin]
+    future: Option<F>,
+    #[pin]
+    timer: T,
+}
+
+impl<F, T> Race<F, T> {
+    fn new(future: F, timer: T) -> Self {
+        Race {
+            future: Some(future),
+            timer,
+        }
+    }
+}
+
+impl<F: Future, T: Future<Output = ()>> Future for Race<F, T> {
     type Output = Result<F::Output, Elapsed>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
@@ -115,10 +178,101 @@ impl<F: Future> Future for Timeout<F> {
             this.future.set(None);
             return Poll::Ready(Ok(output));
         }
-        if Pin::new(this.timer).poll(cx).is_ready() {
+        if this.timer.poll(cx).is_ready() {
             this.future.set(None);
             return Poll::Ready(Err(Elapsed));
         }
         Poll::Pending
+    }
+}
+
+/// A timer of the runtime it was made for: tokio's or `async-io`'s.
+pub(crate) struct Sleep(Kind);
+
+enum Kind {
+    #[cfg(feature = "async-io")]
+    AsyncIo(Timer),
+    // Boxed: tokio's `Sleep` is `!Unpin`, and `Timeout` has always been `Unpin` for an `Unpin`
+    // inner future.
+    #[cfg(feature = "tokio")]
+    Tokio(Pin<Box<::tokio::time::Sleep>>),
+}
+
+impl Sleep {
+    /// Completes once `duration` has passed, on the timer of the runtime the caller runs in.
+    fn after(duration: Duration) -> Sleep {
+        #[cfg(feature = "tokio")]
+        if ::tokio::runtime::Handle::try_current().is_ok() {
+            return Sleep(Kind::Tokio(Box::pin(::tokio::time::sleep(duration))));
+        }
+        #[cfg(feature = "async-io")]
+        return Sleep(Kind::AsyncIo(Timer::after(duration)));
+        #[cfg(not(feature = "async-io"))]
+        no_timer()
+    }
+
+    /// Completes at `deadline`, on the timer of the runtime the caller runs in.
+    pub(crate) fn until(deadline: Instant) -> Sleep {
+        #[cfg(feature = "tokio")]
+        if ::tokio::runtime::Handle::try_current().is_ok() {
+            return Sleep::tokio_until(deadline);
+        }
+        #[cfg(feature = "async-io")]
+        return Sleep::async_io_until(deadline);
+        #[cfg(not(feature = "async-io"))]
+        no_timer()
+    }
+
+    /// Completes at `deadline` on `async-io`'s timer.
+    #[cfg(feature = "async-io")]
+    pub(crate) fn async_io_until(deadline: Instant) -> Sleep {
+        Sleep(Kind::AsyncIo(Timer::at(deadline)))
+    }
+
+    /// Completes at `deadline` on the timer of the tokio runtime the caller runs in. The time
+    /// left is measured on tokio's clock from now on, so that a paused clock applies to it.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, or in one whose timer is not enabled, as tokio's `sleep`.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn tokio_until(deadline: Instant) -> Sleep {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let sleep = ::tokio::time::sleep_until(::tokio::time::Instant::now() + left);
+        Sleep(Kind::Tokio(Box::pin(sleep)))
+    }
+}
+
+#[cfg(not(feature = "async-io"))]
+#[track_caller]
+fn no_timer() -> ! {
+    panic!(
+        "cancel_cascade: a timer was asked for outside a tokio runtime, and the `async-io` \
+         feature (on by default) is off: there is no timer to use"
+    )
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        match &mut self.0 {
+            #[cfg(feature = "async-io")]
+            Kind::AsyncIo(timer) => Pin::new(timer).poll(cx).map(drop),
+            #[cfg(feature = "tokio")]
+            Kind::Tokio(sleep) => sleep.as_mut().poll(cx),
+        }
+    }
+}
+
+impl fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.0 {
+            #[cfg(feature = "async-io")]
+            Kind::AsyncIo(_) => "async-io",
+            #[cfg(feature = "tokio")]
+            Kind::Tokio(_) => "tokio",
+        };
+        f.debug_tuple("Sleep").field(&kind).finish()
     }
 }

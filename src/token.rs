@@ -2,11 +2,16 @@
 
 use std::fmt;
 use std::future::Future;
+use std::mem;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::vec::Vec;
+
+use futures_core::future::FusedFuture;
+use pin_project::pin_project;
 
 /// A cancellation signal that tasks check or await, for cleanup that must run before they stop.
 ///
@@ -38,6 +43,8 @@ pub struct CancelToken {
     inner: Arc<Inner>,
 }
 
+// Foreign code (a waker's clone, drop or wake) never runs while a token's lock is held: a
+// waker may call back into the token (cancel it, poll it, make a child), or panic.
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
@@ -50,27 +57,66 @@ struct Waiting {
     /// Wakers of pending `Cancelled` futures, by key; `None` marks a free key.
     wakers: Vec<Option<Waker>>,
     free: Vec<usize>,
+    /// Child tokens, dropped ones included until a sweep removes them.
     children: Vec<Weak<Inner>>,
+    /// Entries looked at by sweeps, for the unit test of the amortised cost.
+    #[cfg(test)]
+    swept: usize,
+}
+
+impl Waiting {
+    /// Adds a child, sweeping the dropped ones when the list is full. After a sweep the list
+    /// keeps at least as much free room as it holds entries, so the next sweep is at least that
+    /// many additions away: each addition costs O(1) amortised, however many children live.
+    fn add_child(&mut self, child: Weak<Inner>) {
+        if self.children.len() == self.children.capacity() {
+            #[cfg(test)]
+            {
+                self.swept += self.children.len();
+            }
+            self.children.retain(|child| child.strong_count() > 0);
+            let live = self.children.len();
+            self.children.reserve(live.max(4));
+        }
+        self.children.push(child);
+    }
 }
 
 impl Inner {
     fn waiting(&self) -> MutexGuard<'_, Waiting> {
-        // The lists stay consistent even if a waker panicked while the lock was held.
+        // The lists stay consistent even if a thread panicked while the lock was held.
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn cancel(&self) {
+    /// Marks this token cancelled; hands over its wakers and its live children.
+    fn mark_cancelled(&self, wakers: &mut Vec<Waker>, children: &mut Vec<Arc<Inner>>) {
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
-        let Waiting {
-            wakers, children, ..
-        } = std::mem::take(&mut *self.waiting());
-        for waker in wakers.into_iter().flatten() {
-            waker.wake();
+        let waiting = mem::take(&mut *self.waiting());
+        wakers.extend(waiting.wakers.into_iter().flatten());
+        children.extend(waiting.children.iter().filter_map(Weak::upgrade));
+    }
+
+    /// Cancels the whole subtree, then wakes its waiters. The walk keeps its own stack, so a
+    /// chain of child tokens of any depth is cancelled without recursion. Every token is marked
+    /// before the first waker runs, and a waker that panics does not keep the others from being
+    /// woken: its panic resumes once they all have been.
+    fn cancel(&self) {
+        let mut wakers = Vec::new();
+        let mut children = Vec::new();
+        self.mark_cancelled(&mut wakers, &mut children);
+        while let Some(child) = children.pop() {
+            child.mark_cancelled(&mut wakers, &mut children);
         }
-        for child in children.iter().filter_map(Weak::upgrade) {
-            child.cancel();
+        let mut first_panic = None;
+        for waker in wakers {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                first_panic.get_or_insert(panic);
+            }
+        }
+        if let Some(panic) = first_panic {
+            resume_unwind(panic);
         }
     }
 }
@@ -83,6 +129,14 @@ impl CancelToken {
 
     /// Cancels this token and every child token, at any depth, and wakes every
     /// [`cancelled`](Self::cancelled) future waiting on them. Calling it again does nothing.
+    ///
+    /// Every token of the subtree reads cancelled before the first waker is woken. Wakers are
+    /// woken outside the token's lock, so a waker may call back into the token.
+    ///
+    /// # Panics
+    ///
+    /// If a waker panics when woken: the other waiters are woken first, then the (first) panic
+    /// resumes here.
     pub fn cancel(&self) {
         self.inner.cancel();
     }
@@ -94,20 +148,61 @@ impl CancelToken {
 
     /// A token cancelled when this one is (or at once, if this one already is), and that can
     /// also be cancelled on its own without affecting this one.
+    ///
+    /// O(1) amortised, however many children are alive: dropped children are swept out of the
+    /// parent's list only when it is full, and a sweep leaves room for as many new children as
+    /// it kept.
     pub fn child_token(&self) -> CancelToken {
         let child = CancelToken::new();
-        let mut waiting = self.inner.waiting();
-        if self.is_cancelled() {
-            drop(waiting);
-            child.cancel();
-            return child;
+        {
+            let mut waiting = self.inner.waiting();
+            // Read under the lock: `cancel` sets the flag before it takes the list.
+            if !self.is_cancelled() {
+                waiting.add_child(Arc::downgrade(&child.inner));
+                return child;
+            }
         }
-        // Dropped children leave dead entries; sweep them before the list doubles.
-        if waiting.children.len() == waiting.children.capacity() {
-            waiting.children.retain(|child| child.strong_count() > 0);
-        }
-        waiting.children.push(Arc::downgrade(&child.inner));
+        child.cancel();
         child
+    }
+
+    /// Runs `future` until this token is cancelled: `Some(output)` if it completes first,
+    /// `None` once the token is cancelled.
+    ///
+    /// The returned future owns a clone of the token, so it is `'static` when `future` is.
+    /// The token is looked at before `future` on each poll: a token cancelled before the first
+    /// poll gives `None` without polling `future` at all.
+    ///
+    /// # Cancellation
+    ///
+    /// When the poll sees the token cancelled, `future` is dropped inside that poll, before it
+    /// returns `Ready(None)`; `future` is never polled after that. A `future` that completes is
+    /// dropped in the poll that returns its output. Dropping the returned future drops
+    /// `future` too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cancel_cascade::CancelToken;
+    /// use futures::executor::block_on;
+    /// use std::future::pending;
+    ///
+    /// let token = CancelToken::new();
+    /// assert_eq!(block_on(token.run_until_cancelled(async { 7 })), Some(7));
+    ///
+    /// let stuck = token.run_until_cancelled(pending::<()>());
+    /// token.cancel();
+    /// assert_eq!(block_on(stuck), None); // the pending future has been dropped
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Polling the returned future again after it returned `Ready` panics.
+    pub fn run_until_cancelled<F: Future>(&self, future: F) -> RunUntilCancelled<F> {
+        RunUntilCancelled {
+            future: Some(future),
+            cancelled: Some(self.cancelled()),
+        }
     }
 
     /// A future that resolves once the token is cancelled. It owns a clone of the token, so it
@@ -153,28 +248,43 @@ impl Future for Cancelled {
             return Poll::Ready(());
         }
         let inner = Arc::clone(&self.token.inner);
-        let mut waiting = inner.waiting();
-        // Checked again under the lock: `cancel` sets the flag before it takes the wakers.
-        if self.token.is_cancelled() {
-            return Poll::Ready(());
-        }
-        let waker = Some(cx.waker().clone());
-        match self.key {
-            Some(key) => waiting.wakers[key] = waker,
-            None => {
-                let key = match waiting.free.pop() {
-                    Some(key) => {
-                        waiting.wakers[key] = waker;
-                        key
-                    }
-                    None => {
-                        waiting.wakers.push(waker);
-                        waiting.wakers.len() - 1
-                    }
-                };
-                self.key = Some(key);
+        // The usual case, polled again by the same task: nothing to clone or replace.
+        if let Some(key) = self.key {
+            let waiting = inner.waiting();
+            let same =
+                matches!(&waiting.wakers.get(key), Some(Some(kept)) if kept.will_wake(cx.waker()));
+            if same && !self.token.is_cancelled() {
+                return Poll::Pending;
             }
         }
+        // Cloned before the lock is taken, and the replaced waker dropped after it is released.
+        let waker = cx.waker().clone();
+        let replaced = {
+            let mut waiting = inner.waiting();
+            // Checked again under the lock: `cancel` sets the flag before it takes the wakers.
+            if self.token.is_cancelled() {
+                drop(waiting);
+                return Poll::Ready(());
+            }
+            match self.key {
+                Some(key) => waiting.wakers[key].replace(waker),
+                None => {
+                    let key = match waiting.free.pop() {
+                        Some(key) => {
+                            waiting.wakers[key] = Some(waker);
+                            key
+                        }
+                        None => {
+                            waiting.wakers.push(Some(waker));
+                            waiting.wakers.len() - 1
+                        }
+                    };
+                    self.key = Some(key);
+                    None
+                }
+            }
+        };
+        drop(replaced);
         Poll::Pending
     }
 }
@@ -182,12 +292,66 @@ impl Future for Cancelled {
 impl Drop for Cancelled {
     fn drop(&mut self) {
         let Some(key) = self.key else { return };
-        let mut waiting = self.token.inner.waiting();
-        // After a cancellation the lists were emptied: the key is gone already.
-        if key < waiting.wakers.len() {
-            waiting.wakers[key] = None;
-            waiting.free.push(key);
-        }
+        let unregistered = {
+            let mut waiting = self.token.inner.waiting();
+            // After a cancellation the lists were emptied: the key is gone already.
+            if key < waiting.wakers.len() {
+                waiting.free.push(key);
+                waiting.wakers[key].take()
+            } else {
+                None
+            }
+        };
+        // The waker's drop runs outside the lock.
+        drop(unregistered);
+    }
+}
+
+/// Future of [`CancelToken::run_until_cancelled`]: `Some(output)` if the inner future completes
+/// first, `None` (with the inner future dropped) once the token is cancelled.
+#[must_use = "futures do nothing unless polled; dropping this one drops the inner future"]
+#[pin_project]
+pub struct RunUntilCancelled<F> {
+    #[pin]
+    future: Option<F>,
+    cancelled: Option<Cancelled>,
+}
+
+impl<F> fmt::Debug for RunUntilCancelled<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RunUntilCancelled")
+            .field("finished", &self.future.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for RunUntilCancelled<F> {
+    type Output = Option<F::Output>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        let cancelled = this
+            .cancelled
+            .as_mut()
+            .expect("`run_until_cancelled` polled after completion: it already returned `Ready`");
+        let outcome = if Pin::new(cancelled).poll(cx).is_ready() {
+            None
+        } else {
+            let future = this.future.as_mut().as_pin_mut();
+            match future.expect("present until completion").poll(cx) {
+                Poll::Ready(output) => Some(output),
+                Poll::Pending => return Poll::Pending,
+            }
+        };
+        this.future.set(None);
+        *this.cancelled = None;
+        Poll::Ready(outcome)
+    }
+}
+
+impl<F: Future> FusedFuture for RunUntilCancelled<F> {
+    fn is_terminated(&self) -> bool {
+        self.cancelled.is_none()
     }
 }
 
@@ -227,5 +391,29 @@ mod tests {
         token.cancel();
         assert!(poll(&mut second).is_ready());
         assert!(poll(&mut token.cancelled()).is_ready());
+    }
+
+    #[test]
+    fn child_token_is_amortised_constant_with_many_live_children() {
+        // Smaller under miri, where every call costs thousands of times more.
+        const LIVE: usize = if cfg!(miri) {
+            (1 << 9) - 1
+        } else {
+            (1 << 14) - 1
+        };
+        const CALLS: usize = if cfg!(miri) { 1_000 } else { 20_000 };
+        let parent = CancelToken::new();
+        let kept: Vec<CancelToken> = (0..LIVE).map(|_| parent.child_token()).collect();
+        let swept_before = parent.inner.waiting().swept;
+        for _ in 0..CALLS {
+            drop(parent.child_token());
+        }
+        let swept = parent.inner.waiting().swept - swept_before;
+        // Sweeping on every call would look at all LIVE entries each time.
+        assert!(
+            swept <= 4 * (LIVE + CALLS),
+            "{swept} entries swept for {CALLS} calls with {LIVE} live children"
+        );
+        drop(kept);
     }
 }

@@ -1,6 +1,7 @@
-//! Loom models of the spawn tree's liveness count, what a `TaskGroup`'s `join` waits on: the
-//! crate's real `Node` (reached through a hidden loom-only module, since groups need timers
-//! and loom builds have none), whose count, parent mutex and waker come from loom.
+//! Loom models of the spawn tree's liveness count, what a `TaskGroup`'s `join` and a
+//! `TaskHandle`'s `cancel` wait on: the crate's real `Node` (reached through a hidden loom-only
+//! module, since groups need timers and loom builds have none), whose count, parent mutex and
+//! waker come from loom.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test --release --test
 //! loom_live`. A lost wake-up leaves `block_on` parked for good, which loom reports as a
@@ -89,22 +90,57 @@ fn two_children_stopping_together_wake_the_owner_once_both_are_gone() {
     });
 }
 
-/// A task is detached while its future is dropped on the runtime's thread, so the node's final
-/// release races with its unlink: the owner's count goes down exactly once, whichever of the
-/// two takes the parent link.
+/// A handle is dropped inside a task (handing its node over to that task) while the handle's
+/// task stops on the runtime's thread, so the hand-over races with the final release: the
+/// receiver's count goes up and down exactly once, or not at all, and the receiver is woken
+/// only after the handed-over task's destructors have run.
 #[test]
-fn a_detach_racing_with_the_final_release_releases_the_parent_once() {
+fn a_hand_over_racing_with_the_final_release_counts_once() {
     model(|| {
-        let owner = Arc::new(Node::root());
-        let child = Arc::new(Node::child_of(&owner));
+        let receiver = Arc::new(Node::root());
+        let handed = Arc::new(Node::root());
+        let destructors = Arc::new(Destructors::default());
         let stopping = {
-            let child = Arc::clone(&child);
-            thread::spawn(move || child.release())
+            let (handed, destructors) = (Arc::clone(&handed), Arc::clone(&destructors));
+            thread::spawn(move || {
+                destructors.run();
+                handed.release();
+            })
         };
-        child.unlink();
+        handed.hand_over_to(&receiver);
+        // The receiver's own future is gone: only the handed-over task can keep it alive.
+        receiver.release();
+        block_on(poll_fn(|cx| receiver.poll_stopped(cx)));
+        assert!(
+            destructors.have_run(),
+            "the receiver stopped before the handed-over task"
+        );
         stopping.join().unwrap();
-        assert_eq!(owner.live(), 1, "the owner was released twice, or never");
-        assert_eq!(child.live(), 0);
+        assert_eq!(
+            receiver.live(),
+            0,
+            "the receiver was released twice, or never"
+        );
+        assert_eq!(handed.live(), 0);
+    });
+}
+
+/// A group task's future panics in its destructor on another thread (the runtime catches the
+/// panic): the task still gives back its place, and the group waiting on it is woken.
+#[test]
+fn a_destructor_that_panics_still_releases_the_task() {
+    model(|| {
+        let group = Arc::new(Node::root());
+        let task = Node::child_of(&group);
+        let stopping = thread::spawn(move || {
+            let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                Node::drop_task_whose_destructor_panics(&task)
+            }));
+            assert!(panicked.is_err());
+        });
+        block_on(poll_fn(|cx| group.poll_only_owner_left(cx)));
+        stopping.join().unwrap();
+        assert_eq!(group.live(), 1);
     });
 }
 

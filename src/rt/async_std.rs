@@ -22,8 +22,10 @@
 //! ```
 
 use std::future::Future;
+use std::time::Instant;
 
 use crate::rt::Spawn;
+use crate::time::Sleep;
 use crate::TaskHandle;
 
 /// Spawns `future` on async-std's global executor and returns its handle: awaiting it gives
@@ -54,5 +56,10 @@ impl Spawn for AsyncStd {
     {
         // Dropping async-std's `JoinHandle` detaches the task.
         drop(::async_std::task::spawn(future));
+    }
+
+    /// `async-io`'s timer, which async-std's reactor drives.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::async_io_until(deadline)
     }
 }

@@ -40,6 +40,8 @@ pub mod tokio;
 
 use std::future::Future;
 use std::sync::Arc;
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+use std::time::Instant;
 
 use crate::TaskHandle;
 
@@ -105,6 +107,29 @@ pub trait Spawn {
         self.spawn_detached(task);
         handle
     }
+
+    /// A future that completes at `deadline`, on this executor's timer: what the crate's own
+    /// deadlines use for tasks spawned here (a [`TaskGroup`](crate::TaskGroup)'s grace period).
+    ///
+    /// The default takes the timer of the runtime the caller runs in, like
+    /// [`time::timeout`](crate::time::timeout): tokio's inside a tokio runtime (feature
+    /// `tokio`), `async-io`'s elsewhere. The adapters of this crate use their runtime's own:
+    /// tokio's for `Tokio` and `tokio::runtime::Handle` (so tokio's paused test clock applies),
+    /// `async-io`'s for smol and async-std. Override it to put the deadlines of tasks spawned
+    /// on another executor on that executor's timer.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the returned future cancels the timer.
+    ///
+    /// # Panics
+    ///
+    /// The default, without the `async-io` feature, outside a tokio runtime: there is no timer
+    /// to use.
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        crate::time::Sleep::until(deadline)
+    }
 }
 
 impl<S: Spawn> Spawn for &S {
@@ -122,6 +147,11 @@ impl<S: Spawn> Spawn for &S {
     {
         (**self).spawn_task(future)
     }
+
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        (**self).sleep_until(deadline)
+    }
 }
 
 impl<S: Spawn> Spawn for Arc<S> {
@@ -138,5 +168,10 @@ impl<S: Spawn> Spawn for Arc<S> {
         F::Output: Send + 'static,
     {
         (**self).spawn_task(future)
+    }
+
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        (**self).sleep_until(deadline)
     }
 }

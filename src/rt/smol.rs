@@ -35,11 +35,13 @@ use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
 use ::smol::Executor;
 use pin_project::{pin_project, pinned_drop};
 
 use crate::rt::Spawn;
+use crate::time::Sleep;
 use crate::TaskHandle;
 
 /// Spawns `future` on smol's global executor and returns its handle: awaiting it gives the
@@ -78,6 +80,11 @@ impl Spawn for Smol {
     {
         spawn(future)
     }
+
+    /// `async-io`'s timer, which smol's reactor drives.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::async_io_until(deadline)
+    }
 }
 
 /// Spawns on this executor; its tasks run where it is run (`Executor::run`).
@@ -98,6 +105,11 @@ impl Spawn for Executor<'static> {
         F::Output: Send + 'static,
     {
         TaskHandle::from_smol(DropUnwound::new(future), |future| self.spawn(future))
+    }
+
+    /// `async-io`'s timer, which smol's reactor drives.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::async_io_until(deadline)
     }
 }
 

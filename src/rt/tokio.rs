@@ -33,10 +33,12 @@
 //! ```
 
 use std::future::Future;
+use std::time::Instant;
 
 use ::tokio::runtime::Handle;
 
 use crate::rt::Spawn;
+use crate::time::Sleep;
 use crate::TaskHandle;
 
 /// Spawns `future` on the current tokio runtime and returns its handle: awaiting it gives the
@@ -87,6 +89,16 @@ impl Spawn for Tokio {
     {
         spawn(future)
     }
+
+    /// tokio's timer, inside a tokio runtime (tokio's paused test clock applies to it); outside
+    /// one, the default of [`Spawn::sleep_until`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a tokio runtime whose timer is not enabled, as tokio's `sleep`.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::until(deadline)
+    }
 }
 
 /// Spawns on the runtime of this handle, from any thread.
@@ -106,5 +118,15 @@ impl Spawn for Handle {
         F::Output: Send + 'static,
     {
         TaskHandle::from_tokio(future, |future| self.spawn(future))
+    }
+
+    /// The timer of this handle's runtime, from any thread.
+    ///
+    /// # Panics
+    ///
+    /// If the runtime's timer is not enabled, as tokio's `sleep`.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        let _inside = self.enter();
+        Sleep::tokio_until(deadline)
     }
 }
