@@ -76,8 +76,10 @@ impl Echo {
     fn new() -> (impl Future<Output = ()> + Send + 'static, Echo) {
         let (pings, mut inbox) = mpsc::channel::<oneshot::Sender<()>>(1);
         let (on_drop, dropped) = oneshot::channel();
+        // Made outside the future, so that it reports a drop even before the first poll.
+        let guard = SendOnDrop(Some(on_drop));
         let task = async move {
-            let _guard = SendOnDrop(Some(on_drop));
+            let _guard = guard;
             while let Some(reply) = inbox.recv().await {
                 let _ = reply.send(());
             }
