@@ -9,13 +9,16 @@
 //! waker that panics.
 
 #[allow(dead_code)]
+#[path = "support/inline.rs"]
+mod inline;
+#[allow(dead_code)]
 mod support;
 
 use std::convert::Infallible;
 use std::future::{pending, ready, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
@@ -29,6 +32,7 @@ use cancel_cascade::{
 use futures::executor::block_on;
 use futures::future::{err, ok, Either, FusedFuture};
 use futures::FutureExt;
+use inline::InlineExecutor;
 use support::{panic_message, quiet_panics_containing, watchdog, Log, WakeCounter};
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -386,68 +390,6 @@ impl Future for YieldTimes {
     }
 }
 
-/// An executor that polls its future inside `wake`, on whichever thread wakes it. A wake that
-/// arrives while a poll runs (a child waking itself, re-entrantly) is noted, and the running
-/// poll loop polls again once it returns.
-struct InlineExecutor<F: Future> {
-    future: Mutex<Option<F>>,
-    output: Mutex<Option<F::Output>>,
-    notified: AtomicBool,
-    polls: AtomicUsize,
-}
-
-impl<F> InlineExecutor<F>
-where
-    F: Future + Unpin + Send + 'static,
-    F::Output: Send,
-{
-    fn start(future: F) -> Arc<Self> {
-        let executor = Arc::new(InlineExecutor {
-            future: Mutex::new(Some(future)),
-            output: Mutex::new(None),
-            notified: AtomicBool::new(false),
-            polls: AtomicUsize::new(0),
-        });
-        Waker::from(Arc::clone(&executor)).wake();
-        executor
-    }
-
-    fn take_output(&self) -> Option<F::Output> {
-        self.output.lock().unwrap().take()
-    }
-}
-
-impl<F> Wake for InlineExecutor<F>
-where
-    F: Future + Unpin + Send + 'static,
-    F::Output: Send,
-{
-    fn wake(self: Arc<Self>) {
-        self.notified.store(true, Ordering::SeqCst);
-        loop {
-            // Someone else is polling (maybe us, further up the stack): they will see the flag.
-            let Ok(mut slot) = self.future.try_lock() else {
-                return;
-            };
-            let waker = Waker::from(Arc::clone(&self));
-            while self.notified.swap(false, Ordering::SeqCst) {
-                let Some(future) = slot.as_mut() else { break };
-                self.polls.fetch_add(1, Ordering::SeqCst);
-                if let Poll::Ready(output) = Pin::new(future).poll(&mut Context::from_waker(&waker))
-                {
-                    *slot = None;
-                    *self.output.lock().unwrap() = Some(output);
-                }
-            }
-            drop(slot);
-            // A wake between the last check and the unlock found the lock taken: look again.
-            if !self.notified.load(Ordering::SeqCst) {
-                return;
-            }
-        }
-    }
-}
-
 /// A child that wakes itself inside `poll` makes the parent poll again (through the parent's
 /// waker, re-entrantly); the child is polled once per parent poll, no wake-up is lost.
 #[test]
@@ -463,7 +405,7 @@ fn children_that_wake_themselves_inside_poll() {
         let parent = InlineExecutor::start(try_join_all_cancel(children));
         assert_eq!(parent.take_output(), Some(Ok(vec![4, 5, 6])));
         // The longest child needs 6 polls; the parent polls no more often than that.
-        assert_eq!(parent.polls.load(Ordering::SeqCst), 6);
+        assert_eq!(parent.polls(), 6);
     });
 }
 
@@ -475,11 +417,11 @@ fn an_executor_that_polls_inside_wake_on_the_waking_thread() {
         let log = Log::new();
         let (gates, openers) = log.gates([10, 11, 12, 13]);
         let parent = InlineExecutor::start(select_first(gates));
-        assert_eq!(parent.polls.load(Ordering::SeqCst), 1);
+        assert_eq!(parent.polls(), 1);
         let opener = openers[2].clone();
         thread::spawn(move || opener.open()).join().unwrap();
         assert_eq!(parent.take_output(), Some((12, 2)));
-        assert_eq!(parent.polls.load(Ordering::SeqCst), 2);
+        assert_eq!(parent.polls(), 2);
         assert_eq!(
             log.poll_order(),
             [0, 1, 2, 3, 2],
@@ -489,7 +431,7 @@ fn an_executor_that_polls_inside_wake_on_the_waking_thread() {
         // Late wakes of the dropped children reach a finished executor: harmless.
         openers[0].open();
         openers[3].wake();
-        assert_eq!(parent.polls.load(Ordering::SeqCst), 2);
+        assert_eq!(parent.polls(), 2);
     });
 }
 
