@@ -469,3 +469,18 @@ fn a_parent_waker_that_panics_loses_no_wake_up() {
     );
     assert_eq!(log.poll_order(), [0, 1, 0, 1]);
 }
+
+/// futures `auto_traits`: its combinators are `Sync` when their children are. Ours are too
+/// (a port of that suite checks it), though only `Send` and `Unpin` are in our contract.
+#[test]
+fn sync_when_the_children_are() {
+    fn assert_sync<T: Sync>() {}
+    type Value = futures::future::Ready<u8>;
+    type Fallible = futures::future::Ready<Result<u8, u8>>;
+    assert_sync::<TryJoinAllCancel<Fallible>>();
+    assert_sync::<cancel_cascade::TryJoinCancel<(Fallible, Fallible)>>();
+    assert_sync::<SelectFirst<Value>>();
+    assert_sync::<cancel_cascade::WaitAny<Value>>();
+    assert_sync::<cancel_cascade::SelectFirstOk<Fallible>>();
+    assert_sync::<cancel_cascade::SelectCancel<(Value, futures::future::Ready<u16>)>>();
+}
