@@ -239,6 +239,43 @@ async fn a_race_of_handles_decided_inside_the_runtimes_wake<S: Spawn>(spawner: &
     alive.reaches(0).await;
 }
 
+/// An executor that polls from inside `wake`, awaiting a `cancel`: the runtime drops the
+/// future and wakes the awaiter, which polls the cancel to its end right there.
+async fn a_cancel_awaited_inside_the_runtimes_wake<S: Spawn>(spawner: &S) {
+    let alive = Alive::new();
+    let guard = alive.guard();
+    let (started, has_started) = mpsc::channel();
+    let task = spawner.spawn_task(async move {
+        let _guard = guard;
+        started.send(()).unwrap();
+        pending::<u8>().await
+    });
+    eventually("the task to start", || has_started.try_recv().is_ok()).await;
+    let awaiter = InlineExecutor::start(Box::pin(task.cancel()));
+    let mut output = None;
+    eventually("the cancel to end", || {
+        output = output.or_else(|| awaiter.take_output());
+        output.is_some()
+    })
+    .await;
+    assert_eq!(output, Some(None));
+    assert_eq!(alive.count(), 0);
+}
+
+/// A handle polled by one executor, then moved to another and awaited there: the wake-up
+/// reaches the waker of the latest poll, not the first one.
+async fn a_handle_moved_between_executors_mid_await<S: Spawn>(spawner: &S) {
+    let (release, released) = oneshot::channel();
+    let mut task = spawner.spawn_task(async move { released.await.unwrap() });
+    let first = support::WakeCounter::new();
+    assert!(Pin::new(&mut task)
+        .poll(&mut Context::from_waker(&first.waker()))
+        .is_pending());
+    let second = thread::spawn(move || futures::executor::block_on(task));
+    release.send(11).unwrap();
+    assert_eq!(second.join().unwrap(), 11);
+}
+
 /// A handle that leaves the task that made it: returned as that task's output (or sent out of
 /// it), it still awaits, cancels and detaches as any other, after its maker is gone.
 async fn a_handle_returned_by_the_task_that_made_it<S>(spawner: &S)
@@ -463,6 +500,8 @@ macro_rules! peer_scenarios {
             a_destructor_panic_on_drop_is_contained,
             a_race_of_handles_decided_inside_the_runtimes_wake,
             a_handle_returned_by_the_task_that_made_it,
+            a_cancel_awaited_inside_the_runtimes_wake,
+            a_handle_moved_between_executors_mid_await,
         );
     };
 }
@@ -563,6 +602,34 @@ mod on_tokio {
         });
     }
 
+    /// A cancel awaited on another thread while the runtime shuts down: it ends with `None`
+    /// (the future is gone), it does not hang.
+    #[test]
+    fn a_cancel_awaited_while_the_runtime_shuts_down() {
+        support::watchdog("cancel during shutdown", LIMIT, || {
+            let doomed = Builder::new_current_thread().build().unwrap();
+            let alive = Alive::new();
+            let guard = alive.guard();
+            let task = doomed.handle().spawn_task(async move {
+                let _guard = guard;
+                pending::<()>().await
+            });
+            let (polled, was_polled) = mpsc::channel();
+            let canceller = thread::spawn(move || {
+                futures::executor::block_on(async move {
+                    let mut cancel = pin!(task.cancel());
+                    assert!(poll!(cancel.as_mut()).is_pending());
+                    polled.send(()).unwrap();
+                    cancel.await
+                })
+            });
+            was_polled.recv().unwrap();
+            drop(doomed);
+            assert_eq!(canceller.join().unwrap(), None);
+            assert_eq!(alive.count(), 0);
+        });
+    }
+
     /// async-task `cancel::cancel_and_run`: a task cancelled before its first poll never
     /// runs. A current-thread runtime that is not driven holds the task still.
     #[test]
@@ -657,6 +724,62 @@ mod on_smol {
     fn a_panicking_awaiter_waker_loses_no_output() {
         run("panicking awaiter waker", |spawner| async move {
             super::a_panicking_awaiter_waker_loses_no_output(&spawner).await;
+        });
+    }
+
+    /// A cancel awaited on another thread while nobody runs the executor, which is then
+    /// dropped: the cancel ends with `None`, it does not hang.
+    #[test]
+    fn a_cancel_awaited_while_the_executor_is_dropped() {
+        support::watchdog("cancel during executor drop", LIMIT, || {
+            let executor = Executor::new();
+            let alive = Alive::new();
+            let guard = alive.guard();
+            let task = executor.spawn_task(async move {
+                let _guard = guard;
+                pending::<()>().await
+            });
+            assert!(executor.try_tick());
+            let (polled, was_polled) = mpsc::channel();
+            let canceller = thread::spawn(move || {
+                futures::executor::block_on(async move {
+                    let mut cancel = pin!(task.cancel());
+                    assert!(poll!(cancel.as_mut()).is_pending());
+                    polled.send(()).unwrap();
+                    cancel.await
+                })
+            });
+            was_polled.recv().unwrap();
+            drop(executor);
+            assert_eq!(canceller.join().unwrap(), None);
+            assert_eq!(alive.count(), 0);
+        });
+    }
+
+    /// tokio `rt_common::wake_while_rt_is_dropping`, on an executor of one's own: a task that
+    /// holds the handle of another task on the same executor, both dropped with it, cancels
+    /// the other on the way out without a panic or a hang.
+    #[test]
+    fn handles_dropped_with_their_executor_cancel_quietly() {
+        support::watchdog("executor drop with nested handles", LIMIT, || {
+            let executor = Executor::new();
+            let alive = Alive::new();
+            let (outer_guard, inner_guard) = (alive.guard(), alive.guard());
+            let inner = executor.spawn_task(async move {
+                let _guard = inner_guard;
+                pending::<()>().await
+            });
+            executor
+                .spawn_task(async move {
+                    let _guard = outer_guard;
+                    let _inner = inner;
+                    pending::<()>().await
+                })
+                .detach();
+            while executor.try_tick() {}
+            assert_eq!(alive.count(), 2);
+            drop(executor);
+            assert_eq!(alive.count(), 0);
         });
     }
 
