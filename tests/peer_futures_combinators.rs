@@ -484,3 +484,34 @@ fn sync_when_the_children_are() {
     assert_sync::<cancel_cascade::SelectFirstOk<Fallible>>();
     assert_sync::<cancel_cascade::SelectCancel<(Value, futures::future::Ready<u16>)>>();
 }
+
+/// A loser whose destructor wakes a sibling, as a channel's sender wakes its receiver when
+/// dropped: the wake arrives while the deciding poll drops the losers, for a sibling not
+/// dropped yet. The outcome stands, every child is dropped, nothing panics.
+#[test]
+fn a_loser_whose_destructor_wakes_a_sibling() {
+    type Child = futures::future::BoxFuture<'static, Result<u8, u8>>;
+    // Child 0 holds a sender, child 1 awaits its receiver, child 2 completes with `winner`.
+    let children = |winner: Result<u8, u8>| -> Vec<Child> {
+        let (sender, receiver) = futures::channel::oneshot::channel::<()>();
+        vec![
+            async move {
+                let _sender = sender;
+                pending().await
+            }
+            .boxed(),
+            async move {
+                let _ = receiver.await;
+                Ok(0)
+            }
+            .boxed(),
+            async move { winner }.boxed(),
+        ]
+    };
+    watchdog("sibling woken by a destructor", LIMIT, move || {
+        assert_eq!(block_on(select_first(children(Err(3)))), (Err(3), 2));
+        assert_eq!(block_on(try_join_all_cancel(children(Err(3)))), Err(3));
+        assert_eq!(block_on(wait_any(children(Err(3)))), vec![(2, Err(3))]);
+        assert_eq!(block_on(select_first_ok(children(Ok(4)))), Ok((4, 2)));
+    });
+}

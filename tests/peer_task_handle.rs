@@ -276,6 +276,31 @@ async fn a_handle_moved_between_executors_mid_await<S: Spawn>(spawner: &S) {
     assert_eq!(second.join().unwrap(), 11);
 }
 
+/// tokio `task_join_set::task_panics`, for a race of handles: a task that panics makes the
+/// race panic with its payload, and the race, dropped as the panic unwinds, cancels the
+/// other tasks.
+async fn a_panicking_task_cancels_its_race<S: Spawn>(spawner: &S) {
+    quiet_panics_containing("peer test");
+    let alive = Alive::new();
+    let stuck = |alive: &Arc<Alive>| {
+        let guard = alive.guard();
+        spawner.spawn_task(async move {
+            let _guard = guard;
+            pending::<u8>().await
+        })
+    };
+    let (release, released) = oneshot::channel::<()>();
+    let panicking = spawner.spawn_task(async move {
+        released.await.unwrap();
+        panic!("peer test: a task in the race panics");
+    });
+    let race = select_first(vec![stuck(&alive), panicking, stuck(&alive)]);
+    release.send(()).unwrap();
+    let panic = AssertUnwindSafe(race).catch_unwind().await.unwrap_err();
+    assert_eq!(panic_message(panic), "peer test: a task in the race panics");
+    alive.reaches(0).await;
+}
+
 /// A handle that leaves the task that made it: returned as that task's output (or sent out of
 /// it), it still awaits, cancels and detaches as any other, after its maker is gone.
 async fn a_handle_returned_by_the_task_that_made_it<S>(spawner: &S)
@@ -502,6 +527,7 @@ macro_rules! peer_scenarios {
             a_handle_returned_by_the_task_that_made_it,
             a_cancel_awaited_inside_the_runtimes_wake,
             a_handle_moved_between_executors_mid_await,
+            a_panicking_task_cancels_its_race,
         );
     };
 }
