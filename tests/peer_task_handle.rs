@@ -301,6 +301,45 @@ async fn a_panicking_task_cancels_its_race<S: Spawn>(spawner: &S) {
     alive.reaches(0).await;
 }
 
+/// `cancel` is a future: dropped unpolled, or dropped while it waits, it still cancels the
+/// task (it only stops waiting).
+async fn a_dropped_cancel_still_cancels<S: Spawn>(spawner: &S) {
+    let alive = Alive::new();
+    let stuck = |alive: &Arc<Alive>| {
+        let guard = alive.guard();
+        spawner.spawn_task(async move {
+            let _guard = guard;
+            pending::<u8>().await
+        })
+    };
+    drop(stuck(&alive).cancel());
+    alive.reaches(0).await;
+
+    let (started, has_started) = mpsc::channel();
+    // A slow destructor keeps `cancel` waiting for a while.
+    let guard = alive.slow_guard(Duration::from_millis(20));
+    let task = spawner.spawn_task(async move {
+        let _guard = guard;
+        started.send(()).unwrap();
+        pending::<u8>().await
+    });
+    eventually("the task to start", || has_started.try_recv().is_ok()).await;
+    let mut cancel = Box::pin(task.cancel());
+    let _ = poll!(cancel.as_mut());
+    drop(cancel);
+    alive.reaches(0).await;
+}
+
+/// A task's output whose destructor panics, dropped with the handle of the finished task:
+/// the panic, wherever it surfaces, takes nothing else down; the runtime goes on.
+async fn an_output_that_panics_when_dropped_with_its_handle<S: Spawn>(spawner: &S) {
+    quiet_panics_containing("peer test");
+    let task = spawner.spawn_task(async { PanicsOnDrop });
+    eventually("the task to finish", || task.is_finished()).await;
+    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| drop(task)));
+    assert_eq!(spawner.spawn_task(async { 1 }).await, 1);
+}
+
 /// A handle that leaves the task that made it: returned as that task's output (or sent out of
 /// it), it still awaits, cancels and detaches as any other, after its maker is gone.
 async fn a_handle_returned_by_the_task_that_made_it<S>(spawner: &S)
@@ -528,6 +567,8 @@ macro_rules! peer_scenarios {
             a_cancel_awaited_inside_the_runtimes_wake,
             a_handle_moved_between_executors_mid_await,
             a_panicking_task_cancels_its_race,
+            a_dropped_cancel_still_cancels,
+            an_output_that_panics_when_dropped_with_its_handle,
         );
     };
 }
