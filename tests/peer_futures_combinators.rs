@@ -304,9 +304,10 @@ fn bombs<T>(winner: T, drops: &Arc<Mutex<Vec<usize>>>) -> Vec<Bomb<T>> {
 }
 
 /// Polls a combinator whose deciding poll hits a panicking destructor; checks the documented
-/// outcome: the panic comes out of `poll`, every child is dropped exactly once, the combinator
-/// is terminated and its own drop drops nothing more.
-fn assert_destructor_panic_terminates<F>(
+/// outcome: the panic comes out of `poll`, every child is dropped exactly once, the decided
+/// outcome is kept and the next poll returns it (only then is the combinator terminated), and
+/// its own drop drops nothing more.
+fn assert_destructor_panic_keeps_the_outcome<F>(
     what: &str,
     mut combinator: F,
     drops: &Arc<Mutex<Vec<usize>>>,
@@ -329,27 +330,43 @@ fn assert_destructor_panic_terminates<F>(
     let mut dropped = drops.lock().unwrap().clone();
     dropped.sort_unstable();
     assert_eq!(dropped, [0, 1, 2, 3], "{what}: each child dropped once");
-    assert!(combinator.is_terminated(), "{what}: terminated");
-    let again = catch_unwind(AssertUnwindSafe(|| {
+    assert!(
+        !combinator.is_terminated(),
+        "{what}: the outcome is still to come"
+    );
+    let again = Pin::new(&mut combinator).poll(&mut Context::from_waker(&waker));
+    assert!(
+        again.is_ready(),
+        "{what}: the next poll returns the outcome"
+    );
+    assert!(
+        combinator.is_terminated(),
+        "{what}: terminated once returned"
+    );
+    let third = catch_unwind(AssertUnwindSafe(|| {
         Pin::new(&mut combinator).poll(&mut Context::from_waker(&waker))
     }));
-    assert!(again.is_err(), "{what}: polling again panics");
+    assert!(third.is_err(), "{what}: polling after the outcome panics");
     drop(combinator);
     assert_eq!(drops.lock().unwrap().len(), 4, "{what}: no second drop");
 }
 
 #[test]
-fn a_loser_destructor_that_panics_terminates_the_inline_combinators() {
+fn a_loser_destructor_that_panics_leaves_the_outcome_to_the_next_poll() {
     quiet_panics_containing("peer test");
     let drops = Arc::new(Mutex::new(Vec::new()));
     let join = try_join_all_cancel(bombs(Err::<u8, _>("failed"), &drops));
-    assert_destructor_panic_terminates("try_join_all_cancel", join, &drops);
+    assert_destructor_panic_keeps_the_outcome("try_join_all_cancel", join, &drops);
 
     let drops = Arc::new(Mutex::new(Vec::new()));
-    assert_destructor_panic_terminates("select_first", select_first(bombs(5, &drops)), &drops);
+    assert_destructor_panic_keeps_the_outcome(
+        "select_first",
+        select_first(bombs(5, &drops)),
+        &drops,
+    );
 
     let drops = Arc::new(Mutex::new(Vec::new()));
-    assert_destructor_panic_terminates("wait_any", wait_any(bombs(5, &drops)), &drops);
+    assert_destructor_panic_keeps_the_outcome("wait_any", wait_any(bombs(5, &drops)), &drops);
 }
 
 /// `select_first_ok` keeps the decided winner in itself: the poll that hits the panicking

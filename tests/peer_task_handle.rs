@@ -35,7 +35,7 @@ use cancel_cascade::rt::Spawn;
 use cancel_cascade::select_first;
 use futures::channel::oneshot;
 use futures::future::FusedFuture;
-use futures::{poll, FutureExt};
+use futures::FutureExt;
 use inline::InlineExecutor;
 use support::{panic_message, quiet_panics_containing};
 use tasks::{eventually, Alive};
@@ -116,14 +116,14 @@ async fn polled_once_then_cancelled_or_finished<S: Spawn>(spawner: &S) {
         let _guard = guard;
         pending::<u8>().await
     });
-    assert!(poll!(&mut task).is_pending());
+    assert!(poll_once(&mut task).await.is_pending());
     assert!(!task.is_terminated());
     assert_eq!(task.cancel().await, None);
     assert_eq!(alive.count(), 0, "the future is gone when `cancel` returns");
 
     let (release, released) = oneshot::channel();
     let mut task = spawner.spawn_task(async move { released.await.unwrap() });
-    assert!(poll!(&mut task).is_pending());
+    assert!(poll_once(&mut task).await.is_pending());
     release.send(9).unwrap();
     assert_eq!(task.await, 9);
 }
@@ -148,7 +148,7 @@ async fn cancel_during_a_running_poll_waits_for_it<S: Spawn>(spawner: &S) {
     .await;
     let mut cancel = pin!(task.cancel());
     assert!(
-        poll!(cancel.as_mut()).is_pending(),
+        poll_once(cancel.as_mut()).await.is_pending(),
         "`cancel` cannot be done while the future is being polled"
     );
     assert_eq!(alive.count(), 1);
@@ -175,7 +175,7 @@ async fn cancel_during_the_last_poll_hands_the_output_over<S: Spawn>(spawner: &S
     })
     .await;
     let mut cancel = pin!(task.cancel());
-    assert!(poll!(cancel.as_mut()).is_pending());
+    assert!(poll_once(cancel.as_mut()).await.is_pending());
     release.send(()).unwrap();
     let outcome = cancel.await;
     assert!(
@@ -325,7 +325,7 @@ async fn a_dropped_cancel_still_cancels<S: Spawn>(spawner: &S) {
     });
     eventually("the task to start", || has_started.try_recv().is_ok()).await;
     let mut cancel = Box::pin(task.cancel());
-    let _ = poll!(cancel.as_mut());
+    let _ = poll_once(cancel.as_mut()).await;
     drop(cancel);
     alive.reaches(0).await;
 }
@@ -655,7 +655,7 @@ mod on_tokio {
             let (awaiting, is_awaiting) = mpsc::channel();
             let awaiter = other.spawn(async move {
                 let mut task = task;
-                assert!(poll!(&mut task).is_pending());
+                assert!(poll_once(&mut task).await.is_pending());
                 awaiting.send(()).unwrap();
                 task.await
             });
@@ -685,7 +685,7 @@ mod on_tokio {
             let canceller = thread::spawn(move || {
                 futures::executor::block_on(async move {
                     let mut cancel = pin!(task.cancel());
-                    assert!(poll!(cancel.as_mut()).is_pending());
+                    assert!(poll_once(cancel.as_mut()).await.is_pending());
                     polled.send(()).unwrap();
                     cancel.await
                 })
@@ -811,7 +811,7 @@ mod on_smol {
             let canceller = thread::spawn(move || {
                 futures::executor::block_on(async move {
                     let mut cancel = pin!(task.cancel());
-                    assert!(poll!(cancel.as_mut()).is_pending());
+                    assert!(poll_once(cancel.as_mut()).await.is_pending());
                     polled.send(()).unwrap();
                     cancel.await
                 })
@@ -924,4 +924,9 @@ mod on_async_std {
             assert_eq!(spawner.spawn_task(async { 1 }).await, 1);
         });
     }
+}
+
+/// Polls `future` once, with the waker of the task that awaits this.
+async fn poll_once<F: Future + Unpin>(mut future: F) -> Poll<F::Output> {
+    poll_fn(|cx| Poll::Ready(Pin::new(&mut future).poll(cx))).await
 }
