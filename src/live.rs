@@ -71,7 +71,11 @@ impl Node {
     /// Gives up one count; at zero, gives up the node's count in its parent.
     pub(crate) fn release(&self) {
         match self.live.fetch_sub(1, Ordering::AcqRel) {
-            1 => self.unlink(),
+            1 => {
+                self.unlink();
+                // Whoever waits for this whole subtree to stop (a group task's `cancel`).
+                self.idle.wake();
+            }
             2 => self.idle.wake(),
             _ => {}
         }
@@ -102,6 +106,19 @@ impl Node {
         self.idle.register(cx.waker());
         // Read again: the last child may have stopped before the waker was in place.
         if self.only_owner_left() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Ready once the count is zero: the owner and every descendant have stopped.
+    pub(crate) fn poll_stopped(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.live.load(Ordering::Acquire) == 0 {
+            return Poll::Ready(());
+        }
+        self.idle.register(cx.waker());
+        if self.live.load(Ordering::Acquire) == 0 {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -11,7 +11,8 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -246,7 +247,7 @@ pub(crate) async fn shutdown_cancels_and_waits<S: Spawn + Send + Sync + 'static>
     while ran.load(Ordering::SeqCst) == 0 {
         Timer::after(Duration::from_millis(1)).await;
     }
-    group.shutdown().await;
+    group.shutdown().await.unwrap();
     assert_eq!(census.dropped(), 10);
     assert_eq!(finished.await, Some(7));
 }
@@ -397,6 +398,101 @@ pub(crate) async fn timeouts_fire_and_do_not() {
     assert_eq!(quick.await, Ok("in time"));
 }
 
+/// A future that counts its polls and never completes, holding a guard.
+pub(crate) fn counted_pending<T>(
+    polls: &Arc<AtomicUsize>,
+    guard: Guard,
+) -> impl Future<Output = Result<T, &'static str>> + Send + 'static {
+    let polls = Arc::clone(polls);
+    std::future::poll_fn(move |_| {
+        let _keep = &guard;
+        polls.fetch_add(1, Ordering::SeqCst);
+        Poll::Pending
+    })
+}
+
+/// A waker that runs `on_wake` (once) on the thread that wakes it: code that re-enters the
+/// group from inside the token's cancellation.
+struct ReenteringWaker(Mutex<Option<Box<dyn FnOnce() + Send>>>);
+
+impl Wake for ReenteringWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let on_wake = self.0.lock().unwrap().take();
+        if let Some(on_wake) = on_wake {
+            on_wake();
+        }
+    }
+}
+
+/// Issue 9, point 2: a task spawned when the group's token wakes its waiters after a failure
+/// (no grace period) is never polled. The spawn happens inside the token's wake-up, on the
+/// failing task's thread, and the waker then lingers, so a task admitted there would have all
+/// the time it needs to run before the group stops it.
+pub(crate) async fn a_task_spawned_after_a_failure_is_never_polled<S>(spawner: S)
+where
+    S: Spawn + Send + Sync + 'static,
+{
+    const LATE_TASKS: usize = 3;
+    let group = Arc::new(Mutex::new(Some(TaskGroup::<S, &str>::new(spawner))));
+    let token = group.lock().unwrap().as_ref().unwrap().token();
+    let census = Census::new();
+    let late_polls = Arc::new(AtomicUsize::new(0));
+    let late_output = Arc::new(Mutex::new(Vec::new()));
+    let on_wake = {
+        let (group, census) = (Arc::clone(&group), Arc::clone(&census));
+        let (late_polls, late_output) = (Arc::clone(&late_polls), Arc::clone(&late_output));
+        move || {
+            // Several: a runtime may keep the latest spawn in a slot other workers cannot
+            // steal from, while this thread is busy here.
+            for _ in 0..LATE_TASKS {
+                let late = counted_pending::<()>(&late_polls, census.guard(Duration::ZERO));
+                let output = group.lock().unwrap().as_mut().unwrap().spawn(late);
+                late_output.lock().unwrap().push(output);
+            }
+            // Time for another worker to poll a late task, were it admitted.
+            thread::sleep(Duration::from_millis(30));
+        }
+    };
+    let reentering = Waker::from(Arc::new(ReenteringWaker(Mutex::new(Some(Box::new(
+        on_wake,
+    ))))));
+    let mut first_waiter = Box::pin(token.cancelled());
+    assert!(first_waiter
+        .as_mut()
+        .poll(&mut Context::from_waker(&reentering))
+        .is_pending());
+    group
+        .lock()
+        .unwrap()
+        .as_mut()
+        .unwrap()
+        .spawn(async { fail_soon("boom").await.map(|_| ()) });
+    // Woken after the re-entering waker, which registered first.
+    token.cancelled().await;
+    let group = group.lock().unwrap().take().unwrap();
+    assert_eq!(group.join().await, Err("boom"));
+    assert_eq!(
+        late_polls.load(Ordering::SeqCst),
+        0,
+        "the late task was polled"
+    );
+    assert_eq!(
+        census.dropped(),
+        LATE_TASKS,
+        "a late future was not dropped"
+    );
+    let outputs = std::mem::take(&mut *late_output.lock().unwrap());
+    assert_eq!(outputs.len(), LATE_TASKS, "the late spawns ran");
+    for output in outputs {
+        assert_eq!(output.await, None);
+    }
+    drop(first_waiter);
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -411,6 +507,7 @@ macro_rules! group_tests {
             nested_groups_where_the_inner_one_fails,
             no_task_outlives_a_group_that_returned,
             a_panic_resumes_in_join_after_the_others_stopped,
+            a_task_spawned_after_a_failure_is_never_polled,
         );
 
         #[test]

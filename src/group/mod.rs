@@ -1,0 +1,312 @@
+//! `TaskGroup`: spawn tasks, and on the first failure cancel the rest and wait until they, and
+//! everything they spawned, have stopped.
+
+mod errors;
+mod member;
+mod shared;
+mod spawner;
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::resume_unwind;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+pub use self::errors::GroupErrors;
+pub use self::member::GroupTask;
+use self::shared::{Core, FailureKind, Progress, Report, LOST_TASK};
+use self::spawner::spawn_into;
+pub use self::spawner::GroupSpawner;
+use crate::rt::Spawn;
+use crate::token::CancelToken;
+
+/// Tasks that succeed together or stop together: on the first error (or panic), every other
+/// task is cancelled, and [`join`](Self::join) returns only once all of them, and every task
+/// they spawned through this crate, have stopped.
+///
+/// This is Python's `asyncio.TaskGroup` and trio's nursery, on any runtime: `S` is the
+/// runtime's unit struct (`rt::tokio::Tokio`, `rt::smol::Smol`,
+/// `rt::async_std::AsyncStd`) or any other [`Spawn`] implementor, and `E`
+/// is the one error type of the group's tasks (each task's `Ok` type is its own).
+///
+/// # Cancellation
+///
+/// * On the first `Err` (or panic) of a task, the group cancels every other task at once:
+///   it cancels its [token](Self::token) and, without a grace period, drops every task's future
+///   right away (each on its own thread, at its next poll).
+/// * With a [grace period](Self::with_grace_period), tasks get that long to finish on their own
+///   after the token is cancelled (to run async cleanup after `token.cancelled().await`);
+///   whatever still runs when it is over is dropped.
+/// * A task spawned once the group is cancelling (or has finished) is dropped unpolled: its
+///   [`GroupTask`] resolves to `None`.
+/// * [`join`](Self::join) and [`shutdown`](Self::shutdown) return only once every task has
+///   stopped: its future has been dropped, its destructors have finished, and so has every task
+///   it spawned through this crate (a [`TaskHandle`](crate::TaskHandle) it held, a nested
+///   `TaskGroup`), at any depth. A detached task is not waited for.
+/// * Dropping the group, or a `join()`/`shutdown()` future before it finished, cancels every
+///   task at once, without a grace period and without waiting.
+/// * A task its runtime drops before it finished (the runtime shut down, or a [`Spawn`] that
+///   refused it) is a failure of the group: the others are cancelled, and `join` panics once
+///   they have stopped, rather than report a success for work that never ended.
+///
+/// # How "stopped" is known
+///
+/// Every task spawned through this crate carries a node of a spawn tree: the node counts one
+/// while the task's future is alive and one per live child node, and tells its parent when its
+/// count reaches zero. A task spawned (or a group created) while another task is being polled
+/// becomes that task's child. The group has a node too; `join` waits until only the group's own
+/// count is left. No polling, no timers: the last destructor to finish wakes the group.
+///
+/// # Compared with
+///
+/// asyncio's `TaskGroup`, trio's nurseries and tokio's `JoinSet`, point by point: see the
+/// [crate docs](crate#structured-concurrency).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::TaskGroup;
+///
+/// let mut group = TaskGroup::new(Tokio);
+/// let sum = group.spawn(async { Ok((1..=10).sum::<u32>()) });
+/// group.spawn(async { Ok(()) });
+/// group.join().await?;
+/// assert_eq!(sum.await, Some(55));
+///
+/// let mut group = TaskGroup::new(Tokio);
+/// group.spawn(async { Err::<(), _>("disk full") });
+/// group.spawn(std::future::pending::<Result<(), &str>>()); // cancelled, then waited for
+/// assert_eq!(group.join().await, Err("disk full"));
+/// # Ok::<(), &str>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "dropping a `TaskGroup` cancels its tasks; call `.join().await` to wait for them"]
+pub struct TaskGroup<S, E> {
+    spawner: Arc<S>,
+    core: Arc<Core<E>>,
+}
+
+/// Every timer of the group (grace period, deadline): `future`'s output, or `None` once
+/// `deadline` has passed (then `future` has been dropped).
+async fn until_deadline<F: Future>(deadline: Instant, future: F) -> Option<F::Output> {
+    crate::time::timeout_at(deadline, future).await.ok()
+}
+
+impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
+    /// An empty group whose tasks run on `spawner`; cancellation drops them at once.
+    ///
+    /// A group created inside a task spawned through this crate belongs to that task: the task
+    /// counts as stopped only once the group's tasks have stopped.
+    pub fn new(spawner: S) -> Self {
+        TaskGroup {
+            spawner: Arc::new(spawner),
+            core: Arc::new(Core::new()),
+        }
+    }
+
+    /// Gives the tasks `grace_period` to finish on their own once the group's
+    /// [token](Self::token) is cancelled; the tasks still running after that are dropped.
+    ///
+    /// The grace period in force when the cancellation starts is the one that counts.
+    pub fn with_grace_period(self, grace_period: Duration) -> Self {
+        self.core.set_grace_period(Some(grace_period));
+        self
+    }
+
+    /// The group's token: cancelled when the group starts cancelling its tasks (first failure,
+    /// [`cancel`](Self::cancel), `shutdown`, drop). A task awaits `token.cancelled()` to clean
+    /// up within the grace period.
+    pub fn token(&self) -> CancelToken {
+        self.core.token.clone()
+    }
+
+    /// Spawns `future` as a task of the group.
+    ///
+    /// The returned [`GroupTask`] yields the task's `Ok` output; dropping it does *not* cancel
+    /// the task, which belongs to the group. If the task returns `Err` or panics, the group
+    /// cancels every other task and [`join`](Self::join) returns that error (or resumes that
+    /// panic) once they have all stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Once the group is cancelling, `future` is dropped here without being polled, and the
+    /// returned `GroupTask` resolves to `None`: nothing spawned after a failure ever runs.
+    pub fn spawn<F, T>(&mut self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_into(&*self.spawner, &self.core, future)
+    }
+
+    /// A handle that spawns into this group from anywhere, the group's own tasks included;
+    /// `join` waits for the tasks it spawns too. See [`GroupSpawner`].
+    pub fn spawner(&self) -> GroupSpawner<S, E> {
+        GroupSpawner::new(&self.spawner, &self.core)
+    }
+
+    /// Starts the group's cancellation and returns at once: the [token](Self::token) is
+    /// cancelled, the tasks get the grace period (if one is set), then whatever still runs is
+    /// dropped. No error is recorded: [`join`](Self::join) afterwards returns `Ok(())` once
+    /// every task has stopped, unless a task had failed already or fails during the grace
+    /// period. Calling it again, or after a failure, does nothing.
+    ///
+    /// This is how a service races its group against a shutdown signal and still joins it.
+    ///
+    /// # Cancellation
+    ///
+    /// Without a grace period every task is dropped at its next poll. With one, the grace
+    /// period ends while [`join`](Self::join) (or [`shutdown`](Self::shutdown)) is awaited:
+    /// that is where the stragglers are dropped. From now on, `spawn` drops its future unpolled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::time::Duration;
+    ///
+    /// let mut group = TaskGroup::<_, &str>::new(Tokio).with_grace_period(Duration::from_secs(5));
+    /// let token = group.token();
+    /// let worker = group.spawn(async move {
+    ///     token.cancelled().await; // the shutdown signal
+    ///     Ok("drained")
+    /// });
+    /// group.cancel();
+    /// assert_eq!(group.join().await, Ok(()));
+    /// assert_eq!(worker.await, Some("drained"));
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        self.core.cancel();
+    }
+
+    /// Waits for every task; on the first failure, cancels the others and returns the error
+    /// once every task has stopped (transitively, see [`TaskGroup`]).
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic of a task that panicked (the first failure), once every task has
+    /// stopped. Panics if the first failure was a task that its runtime dropped before it
+    /// finished (see [`TaskGroup`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the group: every task is cancelled, and not waited
+    /// for.
+    pub async fn join(self) -> Result<(), E> {
+        self.wait().await.first_failure("join")
+    }
+
+    /// [`join`](Self::join), reporting every error instead of the first: the first error first,
+    /// then those the tasks returned while the group was cancelling (during the grace period).
+    ///
+    /// # Panics
+    ///
+    /// Once every task has stopped: resumes the first panic of a task if any task panicked
+    /// (before or after the first error); panics if a task was dropped unfinished by its
+    /// runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for `join`: dropping the returned future drops the group.
+    pub async fn join_all_errors(self) -> Result<(), GroupErrors<E>> {
+        self.wait().await.every_error("join_all_errors")
+    }
+
+    /// Cancels every task (after the grace period, if one is set), waits until all have
+    /// stopped, and returns the first error a task returned, before or during the shutdown.
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic of a task that panicked before or during the shutdown, if that was
+    /// the first failure; panics if that was a task dropped unfinished by its runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the group: the tasks still running are dropped at
+    /// their next poll, and not waited for.
+    pub async fn shutdown(self) -> Result<(), E> {
+        self.core.cancel();
+        self.wait().await.first_failure("shutdown")
+    }
+
+    /// Waits until the group is finished or cancelling, stops every task (at the end of the
+    /// grace period, if one is set) and waits until all have stopped; then reports.
+    async fn wait(self) -> Report<E> {
+        let core = &self.core;
+        let progress = poll_fn(|cx| {
+            core.node.register_owner(cx.waker());
+            match core.progress() {
+                Progress::Running => Poll::Pending,
+                progress => Poll::Ready(progress),
+            }
+        })
+        .await;
+        if let Progress::Cancelling {
+            since,
+            grace_period: Some(grace_period),
+        } = progress
+        {
+            let all_stopped = poll_fn(|cx| core.node.poll_only_owner_left(cx));
+            // The tasks still running when the grace period is over are dropped below.
+            let _ = until_deadline(since + grace_period, all_stopped).await;
+        }
+        core.hard_stop.cancel();
+        poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
+        core.take_report()
+    }
+}
+
+impl<E> Report<E> {
+    /// What `join` and `shutdown` report: the first failure.
+    fn first_failure(self, method: &str) -> Result<(), E> {
+        match self.first {
+            None => Ok(()),
+            Some(FailureKind::Error) => {
+                Err(self.errors.into_iter().next().expect("a recorded error"))
+            }
+            Some(FailureKind::Panic) => resume_unwind(self.panic.expect("a recorded panic")),
+            Some(FailureKind::Lost) => panic!("`TaskGroup::{method}`: {LOST_TASK}"),
+        }
+    }
+
+    /// What `join_all_errors` reports: every error, unless a task panicked or was lost.
+    fn every_error(self, method: &str) -> Result<(), GroupErrors<E>> {
+        if let Some(panic) = self.panic {
+            resume_unwind(panic);
+        }
+        if self.lost {
+            panic!("`TaskGroup::{method}`: {LOST_TASK}");
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(GroupErrors::new(self.errors))
+        }
+    }
+}
+
+impl<S, E> Drop for TaskGroup<S, E> {
+    fn drop(&mut self) {
+        self.core.abandon();
+        self.core.node.release();
+    }
+}
+
+impl<S: fmt::Debug, E> fmt::Debug for TaskGroup<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("spawner", &self.spawner)
+            .field("grace_period", &self.core.grace_period())
+            .field("all_stopped", &self.core.node.only_owner_left())
+            .field("cancelled", &self.core.token.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,233 @@
+//! What a group, its spawners and its tasks share: the spawn-tree node, the two tokens, and the
+//! state that says whether the group still admits tasks and what went wrong.
+
+use std::any::Any;
+use std::boxed::Box;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use crate::live::Node;
+use crate::token::CancelToken;
+
+/// The message of the panic that reports a task its runtime dropped before it finished.
+pub(super) const LOST_TASK: &str = "a task of the `TaskGroup` was dropped unfinished by its \
+     runtime (did the runtime shut down?): the group cannot report its outcome";
+
+pub(super) struct Core<E> {
+    /// The group's own count plus one per live task (transitively).
+    pub(super) node: Arc<Node>,
+    /// Cancelled first, for cooperative cleanup; handed out by `token()`.
+    pub(super) token: CancelToken,
+    /// Cancelled when the tasks must stop now: every task drops its future.
+    pub(super) hard_stop: CancelToken,
+    state: Mutex<State<E>>,
+}
+
+struct State<E> {
+    phase: Phase,
+    grace_period: Option<Duration>,
+    /// Which failure came first (a panic or a lost task is not an `E`).
+    first: Option<FailureKind>,
+    /// Every error, in the order the tasks returned them.
+    errors: Vec<E>,
+    /// The first panic of a task.
+    panic: Option<Box<dyn Any + Send + 'static>>,
+    /// Whether a runtime dropped a task before it finished.
+    lost: bool,
+}
+
+/// Where the group is in its life: admitting tasks, stopping them, or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop) at `since`.
+    Cancelling {
+        since: Instant,
+    },
+    /// Every task stopped while the group was open; nothing more is admitted.
+    Finished,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FailureKind {
+    Error,
+    Panic,
+    Lost,
+}
+
+/// How a task failed.
+pub(super) enum Cause<E> {
+    Error(E),
+    Panic(Box<dyn Any + Send + 'static>),
+    /// Its runtime dropped it before it finished.
+    Lost,
+}
+
+/// What the waiting side should do next.
+pub(super) enum Progress {
+    /// Tasks still run and nothing asked them to stop.
+    Running,
+    /// Every task stopped while the group was open: the group is finished.
+    Idle,
+    /// The cancellation started at `since`; the tasks get `grace_period` from there.
+    Cancelling {
+        since: Instant,
+        grace_period: Option<Duration>,
+    },
+}
+
+/// Everything that went wrong, taken once every task has stopped.
+pub(super) struct Report<E> {
+    pub(super) first: Option<FailureKind>,
+    pub(super) errors: Vec<E>,
+    pub(super) panic: Option<Box<dyn Any + Send + 'static>>,
+    pub(super) lost: bool,
+}
+
+impl<E> Core<E> {
+    pub(super) fn new() -> Self {
+        Core {
+            node: Node::new_child_of_current(),
+            token: CancelToken::new(),
+            hard_stop: CancelToken::new(),
+            state: Mutex::new(State {
+                phase: Phase::Open,
+                grace_period: None,
+                first: None,
+                errors: Vec::new(),
+                panic: None,
+                lost: false,
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<E>> {
+        // No user code runs under the lock; a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn set_grace_period(&self, grace_period: Option<Duration>) {
+        self.state().grace_period = grace_period;
+    }
+
+    pub(super) fn grace_period(&self) -> Option<Duration> {
+        self.state().grace_period
+    }
+
+    /// A node for a new task, counted in the group's, if the group still admits tasks.
+    ///
+    /// Checked and counted under the state's lock, so that a task is either admitted before
+    /// the group is cancelled or finished, and then waited for, or refused.
+    pub(super) fn admit(&self) -> Option<Arc<Node>> {
+        let state = self.state();
+        match state.phase {
+            Phase::Open => Some(Node::new(Some(Arc::clone(&self.node)))),
+            Phase::Cancelling { .. } | Phase::Finished => None,
+        }
+    }
+
+    /// Whether the group no longer admits tasks.
+    pub(super) fn is_closed(&self) -> bool {
+        self.state().phase != Phase::Open
+    }
+
+    /// Records a task's failure and, if it is the first thing to stop the group, starts the
+    /// cancellation.
+    pub(super) fn fail(&self, cause: Cause<E>) {
+        let mut state = self.state();
+        let mut later_panic = None;
+        let kind = match cause {
+            Cause::Error(error) => {
+                state.errors.push(error);
+                FailureKind::Error
+            }
+            Cause::Panic(panic) => {
+                if state.panic.is_none() {
+                    state.panic = Some(panic);
+                } else {
+                    later_panic = Some(panic);
+                }
+                FailureKind::Panic
+            }
+            Cause::Lost => {
+                state.lost = true;
+                FailureKind::Lost
+            }
+        };
+        state.first.get_or_insert(kind);
+        self.start_cancelling(state);
+        // A payload's destructor is foreign code: never under the lock.
+        drop(later_panic);
+    }
+
+    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
+    pub(super) fn cancel(&self) {
+        self.start_cancelling(self.state());
+    }
+
+    /// Moves an open group to cancelling and tells the tasks: at once without a grace period.
+    fn start_cancelling(&self, mut state: MutexGuard<'_, State<E>>) {
+        if state.phase != Phase::Open {
+            return;
+        }
+        state.phase = Phase::Cancelling {
+            since: Instant::now(),
+        };
+        let grace_period = state.grace_period;
+        drop(state);
+        // Without a grace period the tasks are stopped before the token tells anyone, so
+        // nothing the token wakes can run a task that should already be gone.
+        if grace_period.is_none() {
+            self.hard_stop.cancel();
+        }
+        self.token.cancel();
+        self.node.wake_owner();
+    }
+
+    /// Where the group stands; marks an open group whose tasks have all stopped as finished.
+    pub(super) fn progress(&self) -> Progress {
+        let mut state = self.state();
+        match state.phase {
+            Phase::Cancelling { since } => Progress::Cancelling {
+                since,
+                grace_period: state.grace_period,
+            },
+            Phase::Finished => Progress::Idle,
+            Phase::Open if self.node.only_owner_left() => {
+                state.phase = Phase::Finished;
+                Progress::Idle
+            }
+            Phase::Open => Progress::Running,
+        }
+    }
+
+    /// Closes the group for good (every task has stopped) and takes what went wrong.
+    pub(super) fn take_report(&self) -> Report<E> {
+        let mut state = self.state();
+        state.phase = match state.phase {
+            Phase::Open => Phase::Finished,
+            phase => phase,
+        };
+        Report {
+            first: state.first,
+            errors: std::mem::take(&mut state.errors),
+            panic: state.panic.take(),
+            lost: std::mem::replace(&mut state.lost, false),
+        }
+    }
+
+    /// Cancels everything at once (the group was dropped): nothing more is admitted.
+    pub(super) fn abandon(&self) {
+        {
+            let mut state = self.state();
+            if state.phase == Phase::Open {
+                state.phase = Phase::Cancelling {
+                    since: Instant::now(),
+                };
+            }
+        }
+        self.hard_stop.cancel();
+        self.token.cancel();
+    }
+}
