@@ -87,9 +87,10 @@ impl<F, T, E> PinnedDrop for Member<F, T, E> {
         if self.future.is_none() {
             return;
         }
-        // Dropped unfinished, and neither the group nor its `GroupTask` stopped it: its runtime
-        // did (it shut down, or refused the spawn). The group must not report success.
-        if !self.core.hard_stop.is_cancelled() && !self.output.stop.load(Ordering::Acquire) {
+        // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
+        // its runtime did (it shut down, or refused the spawn). The group must not report
+        // success. (Once the group is cancelling, every task is on its way out anyway.)
+        if !self.output.stop.load(Ordering::Acquire) && !self.core.is_closed() {
             self.core.fail(Cause::Lost);
         }
         self.output.finish(Slot::Gone);

@@ -493,6 +493,277 @@ where
     drop(first_waiter);
 }
 
+/// A crawler: each task spawns more tasks into its own group through a `GroupSpawner`, three
+/// levels deep, and returns before they do; `join` waits for every one of them.
+pub(crate) async fn tasks_spawned_from_inside_are_waited_for<S>(spawner: S)
+where
+    S: Spawn + Send + Sync + 'static,
+{
+    fn crawl<S: Spawn + Send + Sync + 'static>(
+        spawner: cancel_cascade::GroupSpawner<S, &'static str>,
+        census: Arc<Census>,
+        depth: u32,
+    ) -> impl Future<Output = Result<(), &'static str>> + Send + 'static {
+        async move {
+            let guard = census.guard(SLOW_DROP);
+            if depth < 3 {
+                for _ in 0..2 {
+                    spawner.spawn(crawl(spawner.clone(), Arc::clone(&census), depth + 1));
+                }
+            }
+            Timer::after(Duration::from_millis(5)).await;
+            drop(guard);
+            Ok(())
+        }
+    }
+    let census = Census::new();
+    let mut group = TaskGroup::new(spawner);
+    let root = crawl(group.spawner(), Arc::clone(&census), 0);
+    group.spawn(root);
+    assert_eq!(group.join().await, Ok(()));
+    // 1 + 2 + 4 + 8 tasks.
+    assert_eq!(
+        census.dropped(),
+        15,
+        "join returned before a spawned task stopped"
+    );
+    assert_eq!(census.live(), 0);
+}
+
+/// A `GroupSpawner` into a group that is cancelling, or that has finished, drops the future
+/// unpolled, and its `GroupTask` gives `None`.
+pub(crate) async fn spawning_into_a_closed_group_drops_the_future_unpolled<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let polls = Arc::new(AtomicUsize::new(0));
+
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let inside = group.spawner();
+    assert!(inside.is_open());
+    group.spawn(async { Ok(()) });
+    assert_eq!(group.join().await, Ok(()));
+    assert!(!inside.is_open());
+    let late = inside.spawn(counted_pending::<()>(&polls, census.guard(Duration::ZERO)));
+    assert_eq!(census.dropped(), 1, "dropped at once, by spawn");
+    assert_eq!(late.await, None);
+
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(10));
+    let inside = group.spawner();
+    group.spawn(async { Err::<(), _>("boom") });
+    group.token().cancelled().await;
+    let late = inside.spawn(counted_pending::<()>(&polls, census.guard(Duration::ZERO)));
+    assert_eq!(
+        census.dropped(),
+        2,
+        "dropped at once, even during the grace period"
+    );
+    assert_eq!(late.await, None);
+    assert_eq!(group.join().await, Err("boom"));
+    assert_eq!(polls.load(Ordering::SeqCst), 0);
+}
+
+/// Issue 9, point 2, through a `GroupSpawner`, over many rounds: tasks woken by the token
+/// after a failure spawn into the group; none of those late tasks is ever polled.
+pub(crate) async fn tasks_woken_by_the_failure_never_get_a_late_task_polled<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let rounds = if cfg!(miri) { 2 } else { 100 };
+    let late_polls = Arc::new(AtomicUsize::new(0));
+    for _ in 0..rounds {
+        let census = Census::new();
+        let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+        for _ in 0..4 {
+            let (token, inside) = (group.token(), group.spawner());
+            let (late_polls, census) = (Arc::clone(&late_polls), Arc::clone(&census));
+            group.spawn(async move {
+                token.cancelled().await;
+                inside.spawn(counted_pending::<()>(
+                    &late_polls,
+                    census.guard(Duration::ZERO),
+                ));
+                Ok(())
+            });
+        }
+        group.spawn(async { Err::<(), _>("boom") });
+        assert_eq!(group.join().await, Err("boom"));
+        assert_eq!(census.live(), 0);
+    }
+    assert_eq!(
+        late_polls.load(Ordering::SeqCst),
+        0,
+        "a late task was polled"
+    );
+}
+
+/// `cancel()` starts the cancellation without waiting and without an error: tasks clean up
+/// within the grace period and `join` returns `Ok(())`, unless a task fails while cancelling.
+pub(crate) async fn cancel_then_join_reports_no_error<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let cleaned = Arc::new(AtomicUsize::new(0));
+    let mut group =
+        TaskGroup::<S, &str>::new(spawner.clone()).with_grace_period(Duration::from_secs(10));
+    for _ in 0..5 {
+        let (token, cleaned, guard) =
+            (group.token(), Arc::clone(&cleaned), census.guard(SLOW_DROP));
+        group.spawn(async move {
+            let _guard = guard;
+            token.cancelled().await;
+            Timer::after(Duration::from_millis(5)).await;
+            cleaned.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+    }
+    group.cancel();
+    group.cancel();
+    assert!(group.token().is_cancelled(), "cancel starts at once");
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(cleaned.load(Ordering::SeqCst), 5);
+    assert_eq!(census.dropped(), 5);
+
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(10));
+    let token = group.token();
+    group.spawn(async move {
+        token.cancelled().await;
+        Err::<(), _>("rollback failed")
+    });
+    group.cancel();
+    assert_eq!(group.join().await, Err("rollback failed"));
+}
+
+/// `shutdown()` returns the first error, whether a task returned it before the shutdown or
+/// during its grace period.
+pub(crate) async fn shutdown_returns_the_first_error<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let failed = group.token();
+    group.spawn(async { Err::<(), _>("before") });
+    failed.cancelled().await;
+    assert_eq!(group.shutdown().await, Err("before"));
+
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(10));
+    let token = group.token();
+    group.spawn(async move {
+        token.cancelled().await;
+        Err::<(), _>("during")
+    });
+    group.spawn(async { Ok(()) });
+    assert_eq!(group.shutdown().await, Err("during"));
+}
+
+/// `join_all_errors` gives every error: the first one first, then those returned during the
+/// grace period; a panic still resumes.
+pub(crate) async fn every_error_first_one_first<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut group =
+        TaskGroup::<S, String>::new(spawner.clone()).with_grace_period(Duration::from_secs(10));
+    for i in 0..3 {
+        let token = group.token();
+        group.spawn(async move {
+            token.cancelled().await;
+            Timer::after(Duration::from_millis(10 * (i + 1))).await;
+            Err::<(), _>(format!("cleanup {i}"))
+        });
+    }
+    group.spawn(async { Ok(()) });
+    group.spawn(async {
+        Timer::after(SOON).await;
+        Err::<(), _>("first".to_string())
+    });
+    let errors = group.join_all_errors().await.unwrap_err();
+    assert_eq!(errors.first(), "first");
+    assert_eq!(errors.len(), 4);
+    assert_eq!(
+        errors.into_vec(),
+        ["first", "cleanup 0", "cleanup 1", "cleanup 2"]
+    );
+
+    let mut group = TaskGroup::<S, String>::new(spawner.clone());
+    group.spawn(async { Ok(()) });
+    assert_eq!(group.join_all_errors().await, Ok(()));
+
+    let mut group = TaskGroup::<S, String>::new(spawner);
+    group.spawn(async { Err::<(), _>("an error".to_string()) });
+    group.spawn(async {
+        Timer::after(SOON).await;
+        panic!("a panic after the error");
+        #[allow(unreachable_code)]
+        Ok(())
+    });
+    // Without a grace period the panicking task may be dropped before it panics: only check
+    // that whatever comes back is one of the two.
+    match futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join_all_errors())).await {
+        Ok(errors) => assert_eq!(errors.unwrap_err().into_vec(), ["an error"]),
+        Err(panic) => assert_eq!(
+            panic.downcast_ref::<&str>(),
+            Some(&"a panic after the error")
+        ),
+    }
+}
+
+/// `GroupTask::cancel` stops one task and everything it spawned, without failing the group,
+/// and resolves only once they have stopped; dropping a `GroupTask` cancels nothing.
+pub(crate) async fn cancelling_one_task_waits_for_it_and_spares_the_group<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let (task_census, task_spawner) = (Arc::clone(&census), spawner.clone());
+    let started = Arc::new(AtomicUsize::new(0));
+    let task_started = Arc::clone(&started);
+    let victim = group.spawn(async move {
+        let guard = task_census.guard(SLOW_DROP);
+        let child_guard = task_census.guard(SLOW_DROP);
+        let _child = task_spawner.spawn_task(async move {
+            let _guard = child_guard;
+            pending::<()>().await
+        });
+        task_started.store(1, Ordering::SeqCst);
+        let _keep = guard;
+        pending::<Result<u32, &str>>().await
+    });
+    let survivor = group.spawn(async move {
+        Timer::after(Duration::from_millis(50)).await;
+        Ok(2)
+    });
+    // Dropped: the task runs on.
+    let finished_early = group.spawn(async { Ok(3) });
+    let dropped_handle = group.spawn(async {
+        Timer::after(Duration::from_millis(20)).await;
+        Ok(4)
+    });
+    drop(dropped_handle);
+    while started.load(Ordering::SeqCst) == 0 {
+        Timer::after(Duration::from_millis(1)).await;
+    }
+    assert_eq!(victim.cancel().await, None);
+    assert_eq!(
+        census.dropped(),
+        2,
+        "cancel returned before the task and its child stopped"
+    );
+    Timer::after(Duration::from_millis(30)).await;
+    assert_eq!(
+        finished_early.cancel().await,
+        Some(3),
+        "an output already there is kept"
+    );
+    assert!(!group.token().is_cancelled(), "the group goes on");
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(survivor.await, Some(2));
+    assert_eq!(census.live(), 0);
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -508,6 +779,13 @@ macro_rules! group_tests {
             no_task_outlives_a_group_that_returned,
             a_panic_resumes_in_join_after_the_others_stopped,
             a_task_spawned_after_a_failure_is_never_polled,
+            tasks_spawned_from_inside_are_waited_for,
+            spawning_into_a_closed_group_drops_the_future_unpolled,
+            tasks_woken_by_the_failure_never_get_a_late_task_polled,
+            cancel_then_join_reports_no_error,
+            shutdown_returns_the_first_error,
+            every_error_first_one_first,
+            cancelling_one_task_waits_for_it_and_spares_the_group,
         );
 
         #[test]
