@@ -499,6 +499,8 @@ pub(crate) async fn tasks_spawned_from_inside_are_waited_for<S>(spawner: S)
 where
     S: Spawn + Send + Sync + 'static,
 {
+    // Not an `async fn`: a recursive spawn needs the future's `Send` spelled out.
+    #[allow(clippy::manual_async_fn)]
     fn crawl<S: Spawn + Send + Sync + 'static>(
         spawner: cancel_cascade::GroupSpawner<S, &'static str>,
         census: Arc<Census>,
