@@ -153,7 +153,7 @@ mod wait_any;
 
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use group::{GroupErrors, GroupSpawner, GroupTask, TaskGroup};
+pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, TaskGroup};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;

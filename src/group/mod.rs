@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
 pub use self::member::GroupTask;
-use self::shared::{Core, FailureKind, Progress, Report, LOST_TASK};
+use self::shared::{Core, FailureKind, Progress, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
 use crate::rt::Spawn;
@@ -117,6 +117,46 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         self
     }
 
+    /// A deadline for the whole group (trio's `move_on_after`): when it passes, the group
+    /// cancels its tasks (token, grace period, then drop), waits until every one of them has
+    /// stopped, transitively, and reports that the deadline passed:
+    /// [`join_outcome`](Self::join_outcome) gives [`GroupOutcome::DeadlinePassed`], and
+    /// [`join`](Self::join) gives `Ok(())`, as for any cancellation without an error. A task
+    /// that fails before the deadline, or during the grace period, makes them return its error.
+    ///
+    /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
+    /// `join_all_errors`): a `join` that starts after the deadline cancels at once. This is
+    /// not a `timeout(join())`, which would return while the tasks still run.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`cancel`](Self::cancel), from the moment the deadline passes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{GroupOutcome, TaskGroup};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio)
+    ///     .with_deadline(Instant::now() + Duration::from_millis(20));
+    /// group.spawn(std::future::pending()); // too slow: cancelled at the deadline
+    /// assert_eq!(group.join_outcome().await, Ok(GroupOutcome::DeadlinePassed));
+    /// # });
+    /// ```
+    pub fn with_deadline(self, deadline: Instant) -> Self {
+        self.core.set_deadline(Some(deadline));
+        self
+    }
+
+    /// [`with_deadline`](Self::with_deadline)`(Instant::now() + timeout)`.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
     /// The group's token: cancelled when the group starts cancelling its tasks (first failure,
     /// [`cancel`](Self::cancel), `shutdown`, drop). A task awaits `token.cancelled()` to clean
     /// up within the grace period.
@@ -184,7 +224,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// # });
     /// ```
     pub fn cancel(&self) {
-        self.core.cancel();
+        self.core.cancel(StopReason::Cancel);
     }
 
     /// Waits for every task; on the first failure, cancels the others and returns the error
@@ -202,6 +242,27 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// for.
     pub async fn join(self) -> Result<(), E> {
         self.wait().await.first_failure("join")
+    }
+
+    /// [`join`](Self::join), also telling how a group without a failure ended: every task
+    /// finished, it was [cancelled](Self::cancel), or its [deadline](Self::with_deadline)
+    /// passed.
+    ///
+    /// # Panics
+    ///
+    /// As [`join`](Self::join).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for `join`: dropping the returned future drops the group.
+    pub async fn join_outcome(self) -> Result<GroupOutcome, E> {
+        let report = self.wait().await;
+        let outcome = match report.stopped_by {
+            None | Some(StopReason::Failure) => GroupOutcome::Finished,
+            Some(StopReason::Cancel) => GroupOutcome::Cancelled,
+            Some(StopReason::Deadline) => GroupOutcome::DeadlinePassed,
+        };
+        report.first_failure("join_outcome").map(|()| outcome)
     }
 
     /// [`join`](Self::join), reporting every error instead of the first: the first error first,
@@ -233,7 +294,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Dropping the returned future drops the group: the tasks still running are dropped at
     /// their next poll, and not waited for.
     pub async fn shutdown(self) -> Result<(), E> {
-        self.core.cancel();
+        self.core.cancel(StopReason::Cancel);
         self.wait().await.first_failure("shutdown")
     }
 
@@ -241,14 +302,23 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// grace period, if one is set) and waits until all have stopped; then reports.
     async fn wait(self) -> Report<E> {
         let core = &self.core;
-        let progress = poll_fn(|cx| {
+        let finished_or_cancelling = poll_fn(|cx| {
             core.node.register_owner(cx.waker());
             match core.progress() {
                 Progress::Running => Poll::Pending,
                 progress => Poll::Ready(progress),
             }
-        })
-        .await;
+        });
+        let progress = match core.deadline() {
+            None => finished_or_cancelling.await,
+            Some(deadline) => match until_deadline(deadline, finished_or_cancelling).await {
+                Some(progress) => progress,
+                None => {
+                    core.cancel(StopReason::Deadline);
+                    core.progress()
+                }
+            },
+        };
         if let Progress::Cancelling {
             since,
             grace_period: Some(grace_period),
@@ -262,6 +332,18 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
         core.take_report()
     }
+}
+
+/// How a group ended when no task failed, from [`TaskGroup::join_outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupOutcome {
+    /// Every task finished on its own.
+    Finished,
+    /// [`TaskGroup::cancel`] (or `shutdown`) stopped the tasks.
+    Cancelled,
+    /// The group's [deadline](TaskGroup::with_deadline) passed; the tasks still running then
+    /// were cancelled and have stopped.
+    DeadlinePassed,
 }
 
 impl<E> Report<E> {

@@ -27,6 +27,9 @@ pub(super) struct Core<E> {
 struct State<E> {
     phase: Phase,
     grace_period: Option<Duration>,
+    deadline: Option<Instant>,
+    /// What started the cancellation, if anything did.
+    stopped_by: Option<StopReason>,
     /// Which failure came first (a panic or a lost task is not an `E`).
     first: Option<FailureKind>,
     /// Every error, in the order the tasks returned them.
@@ -47,6 +50,17 @@ enum Phase {
     },
     /// Every task stopped while the group was open; nothing more is admitted.
     Finished,
+}
+
+/// What started a group's cancellation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StopReason {
+    /// A task failed.
+    Failure,
+    /// `cancel`, `shutdown`, or the group was dropped.
+    Cancel,
+    /// The group's deadline passed.
+    Deadline,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +93,7 @@ pub(super) enum Progress {
 
 /// Everything that went wrong, taken once every task has stopped.
 pub(super) struct Report<E> {
+    pub(super) stopped_by: Option<StopReason>,
     pub(super) first: Option<FailureKind>,
     pub(super) errors: Vec<E>,
     pub(super) panic: Option<Box<dyn Any + Send + 'static>>,
@@ -94,6 +109,8 @@ impl<E> Core<E> {
             state: Mutex::new(State {
                 phase: Phase::Open,
                 grace_period: None,
+                deadline: None,
+                stopped_by: None,
                 first: None,
                 errors: Vec::new(),
                 panic: None,
@@ -113,6 +130,14 @@ impl<E> Core<E> {
 
     pub(super) fn grace_period(&self) -> Option<Duration> {
         self.state().grace_period
+    }
+
+    pub(super) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.state().deadline = deadline;
+    }
+
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.state().deadline
     }
 
     /// A node for a new task, counted in the group's, if the group still admits tasks.
@@ -156,24 +181,25 @@ impl<E> Core<E> {
             }
         };
         state.first.get_or_insert(kind);
-        self.start_cancelling(state);
+        self.start_cancelling(state, StopReason::Failure);
         // A payload's destructor is foreign code: never under the lock.
         drop(later_panic);
     }
 
     /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
-    pub(super) fn cancel(&self) {
-        self.start_cancelling(self.state());
+    pub(super) fn cancel(&self, reason: StopReason) {
+        self.start_cancelling(self.state(), reason);
     }
 
     /// Moves an open group to cancelling and tells the tasks: at once without a grace period.
-    fn start_cancelling(&self, mut state: MutexGuard<'_, State<E>>) {
+    fn start_cancelling(&self, mut state: MutexGuard<'_, State<E>>, reason: StopReason) {
         if state.phase != Phase::Open {
             return;
         }
         state.phase = Phase::Cancelling {
             since: Instant::now(),
         };
+        state.stopped_by = Some(reason);
         let grace_period = state.grace_period;
         drop(state);
         // Without a grace period the tasks are stopped before the token tells anyone, so
@@ -210,6 +236,7 @@ impl<E> Core<E> {
             phase => phase,
         };
         Report {
+            stopped_by: state.stopped_by,
             first: state.first,
             errors: std::mem::take(&mut state.errors),
             panic: state.panic.take(),
@@ -225,6 +252,7 @@ impl<E> Core<E> {
                 state.phase = Phase::Cancelling {
                     since: Instant::now(),
                 };
+                state.stopped_by = Some(StopReason::Cancel);
             }
         }
         self.hard_stop.cancel();

@@ -766,6 +766,84 @@ where
     assert_eq!(census.live(), 0);
 }
 
+/// A deadline for the whole group: when it passes the group cancels (grace period included),
+/// waits until every task and what it spawned has stopped, and says the deadline passed.
+pub(crate) async fn a_deadline_cancels_waits_and_says_so<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let cleaned = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_millis(50);
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone())
+        .with_deadline(deadline)
+        .with_grace_period(Duration::from_secs(10));
+    for _ in 0..3 {
+        let (token, cleaned) = (group.token(), Arc::clone(&cleaned));
+        let (guard, child_guard) = (census.guard(SLOW_DROP), census.guard(SLOW_DROP));
+        let child_spawner = spawner.clone();
+        group.spawn(async move {
+            let _guard = guard;
+            let _child = child_spawner.spawn_task(async move {
+                let _guard = child_guard;
+                pending::<()>().await
+            });
+            token.cancelled().await;
+            Timer::after(Duration::from_millis(5)).await;
+            cleaned.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        });
+    }
+    let quick = group.spawn(async { Ok(1) });
+    assert_eq!(
+        group.join_outcome().await,
+        Ok(cancel_cascade::GroupOutcome::DeadlinePassed)
+    );
+    assert!(Instant::now() >= deadline, "cancelled before the deadline");
+    assert_eq!(
+        cleaned.load(Ordering::SeqCst),
+        3,
+        "the grace period was skipped"
+    );
+    assert_eq!(
+        census.dropped(),
+        6,
+        "a task or its child outlived the group"
+    );
+    assert_eq!(quick.await, Some(1));
+
+    // A deadline that does not pass changes nothing; `cancel` is told apart.
+    let mut group =
+        TaskGroup::<S, &str>::new(spawner.clone()).with_timeout(Duration::from_secs(60));
+    group.spawn(async { Ok(()) });
+    assert_eq!(
+        group.join_outcome().await,
+        Ok(cancel_cascade::GroupOutcome::Finished)
+    );
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    group.spawn(pending::<Result<(), &str>>());
+    group.cancel();
+    assert_eq!(
+        group.join_outcome().await,
+        Ok(cancel_cascade::GroupOutcome::Cancelled)
+    );
+
+    // An error during the grace period that the deadline started wins; `join` says `Ok` for a
+    // deadline without an error.
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone())
+        .with_timeout(Duration::from_millis(20))
+        .with_grace_period(Duration::from_secs(10));
+    let token = group.token();
+    group.spawn(async move {
+        token.cancelled().await;
+        Err::<(), _>("rollback failed")
+    });
+    assert_eq!(group.join_outcome().await, Err("rollback failed"));
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_timeout(Duration::from_millis(20));
+    group.spawn(pending::<Result<(), &str>>());
+    assert_eq!(group.join().await, Ok(()));
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -788,6 +866,7 @@ macro_rules! group_tests {
             shutdown_returns_the_first_error,
             every_error_first_one_first,
             cancelling_one_task_waits_for_it_and_spares_the_group,
+            a_deadline_cancels_waits_and_says_so,
         );
 
         #[test]
