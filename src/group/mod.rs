@@ -143,7 +143,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// let mut group = TaskGroup::<_, ()>::new(Tokio)
     ///     .with_deadline(Instant::now() + Duration::from_millis(20));
-    /// group.spawn(std::future::pending()); // too slow: cancelled at the deadline
+    /// group.spawn(std::future::pending::<Result<(), ()>>()); // cancelled at the deadline
     /// assert_eq!(group.join_outcome().await, Ok(GroupOutcome::DeadlinePassed));
     /// # });
     /// ```
