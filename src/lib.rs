@@ -132,6 +132,11 @@ extern crate std;
 mod children;
 #[cfg(all(feature = "std", not(loom)))]
 mod group;
+// The concurrency limit alone, for the loom models: groups need timers, which loom builds
+// leave out.
+#[cfg(all(feature = "std", loom))]
+#[path = "group/limit.rs"]
+mod group_limit;
 #[cfg(feature = "std")]
 mod live;
 mod readiness;
@@ -154,6 +159,9 @@ mod wait_any;
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, TaskGroup};
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use group_limit::loom_access as loom_limit;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;

@@ -25,6 +25,8 @@ pub(super) struct Member<F, T, E> {
     hard_stop: Cancelled,
     core: Arc<Core<E>>,
     output: Arc<OutputSlot<T>>,
+    /// Whether the group has a limit: the task then gives back its slot when it stops.
+    limited: bool,
 }
 
 impl<F, T, E> Member<F, T, E> {
@@ -34,6 +36,7 @@ impl<F, T, E> Member<F, T, E> {
             hard_stop: core.hard_stop.cancelled(),
             core: Arc::clone(core),
             output: Arc::clone(output),
+            limited: core.limit.get().is_some(),
         }
     }
 }
@@ -77,6 +80,10 @@ where
             None => Slot::Gone,
         };
         this.output.finish(slot);
+        // After the failure (if any) closed the limit: a failing task starts no queued one.
+        if *this.limited {
+            this.core.leave_limit();
+        }
         Poll::Ready(())
     }
 }
@@ -94,6 +101,9 @@ impl<F, T, E> PinnedDrop for Member<F, T, E> {
             self.core.fail(Cause::Lost);
         }
         self.output.finish(Slot::Gone);
+        if self.limited {
+            self.core.leave_limit();
+        }
     }
 }
 

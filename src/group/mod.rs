@@ -2,10 +2,12 @@
 //! everything they spawned, have stopped.
 
 mod errors;
+pub(crate) mod limit;
 mod member;
 mod shared;
 mod spawner;
 
+use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::resume_unwind;
@@ -14,8 +16,9 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
+use self::limit::Slots;
 pub use self::member::GroupTask;
-use self::shared::{Core, FailureKind, Progress, Report, StopReason, LOST_TASK};
+use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
 use crate::rt::Spawn;
@@ -155,6 +158,83 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// [`with_deadline`](Self::with_deadline)`(Instant::now() + timeout)`.
     pub fn with_timeout(self, timeout: Duration) -> Self {
         self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// At most `limit` of the group's tasks run at once (Go's `errgroup.SetLimit`): `spawn`
+    /// never blocks; a task spawned while `limit` run waits for a slot, and the waiting tasks
+    /// start in spawn order, each as soon as a running task stops. For a producer that must not
+    /// queue without bound, [`ready`](Self::ready) waits for a free slot.
+    ///
+    /// Tasks spawned before the limit was set do not count against it: set it first.
+    ///
+    /// # Cancellation
+    ///
+    /// When the group starts cancelling, the tasks still waiting for a slot are dropped at
+    /// once, never polled (their `GroupTask`s give `None`); the running ones are cancelled as
+    /// usual. A task that fails starts no waiting task.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is zero (no task could ever run), or the group already has a limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio).with_limit(2);
+    /// let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// for _ in 0..10 {
+    ///     group.ready().await; // at most 2 running, none queued, when this returns
+    ///     let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+    ///     group.spawn(async move {
+    ///         most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+    ///         tokio::task::yield_now().await;
+    ///         running.fetch_sub(1, SeqCst);
+    ///         Ok(())
+    ///     });
+    /// }
+    /// group.join().await.unwrap();
+    /// assert!(most.load(SeqCst) <= 2);
+    /// # });
+    /// ```
+    pub fn with_limit(self, limit: usize) -> Self
+    where
+        S: Send + Sync + 'static,
+    {
+        assert!(
+            limit > 0,
+            "`TaskGroup::with_limit`: a limit of zero tasks would never run any"
+        );
+        let spawner = Arc::clone(&self.spawner);
+        let launch = Box::new(move |task: QueuedTask| spawner.spawn_detached(task));
+        let limit = Limit {
+            slots: Slots::new(limit),
+            launch,
+        };
+        if self.core.limit.set(limit).is_err() {
+            panic!("`TaskGroup::with_limit`: the group already has a limit");
+        }
+        self
+    }
+
+    /// Waits until a task spawned now would start at once: fewer tasks than the
+    /// [limit](Self::with_limit) run and none waits for a slot. Returns at once in a group
+    /// without a limit, and in a group that is cancelling (where `spawn` drops its future).
+    ///
+    /// Another producer may take the slot first; `ready` only bounds the queue, it reserves
+    /// nothing.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the returned future gives up nothing.
+    pub async fn ready(&self) {
+        self.core.ready().await;
     }
 
     /// The group's token: cancelled when the group starts cancelling its tasks (first failure,

@@ -3,12 +3,24 @@
 
 use std::any::Any;
 use std::boxed::Box;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::limit::{Entry, Slots};
 use crate::live::Node;
 use crate::token::CancelToken;
+
+/// A task waiting for a slot, ready to hand to the runtime.
+pub(super) type QueuedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A group's concurrency limit, with the way to start a queued task on the group's runtime.
+pub(super) struct Limit {
+    pub(super) slots: Slots<QueuedTask>,
+    pub(super) launch: Box<dyn Fn(QueuedTask) + Send + Sync>,
+}
 
 /// The message of the panic that reports a task its runtime dropped before it finished.
 pub(super) const LOST_TASK: &str = "a task of the `TaskGroup` was dropped unfinished by its \
@@ -21,6 +33,8 @@ pub(super) struct Core<E> {
     pub(super) token: CancelToken,
     /// Cancelled when the tasks must stop now: every task drops its future.
     pub(super) hard_stop: CancelToken,
+    /// Set once, by `with_limit`.
+    pub(super) limit: OnceLock<Limit>,
     state: Mutex<State<E>>,
 }
 
@@ -106,6 +120,7 @@ impl<E> Core<E> {
             node: Node::new_child_of_current(),
             token: CancelToken::new(),
             hard_stop: CancelToken::new(),
+            limit: OnceLock::new(),
             state: Mutex::new(State {
                 phase: Phase::Open,
                 grace_period: None,
@@ -202,6 +217,7 @@ impl<E> Core<E> {
         state.stopped_by = Some(reason);
         let grace_period = state.grace_period;
         drop(state);
+        self.drop_queued();
         // Without a grace period the tasks are stopped before the token tells anyone, so
         // nothing the token wakes can run a task that should already be gone.
         if grace_period.is_none() {
@@ -209,6 +225,50 @@ impl<E> Core<E> {
         }
         self.token.cancel();
         self.node.wake_owner();
+    }
+
+    /// Closes the limit, if there is one, and drops the tasks still waiting for a slot,
+    /// unpolled.
+    fn drop_queued(&self) {
+        if let Some(limit) = self.limit.get() {
+            drop(limit.slots.close());
+        }
+    }
+
+    /// Starts `task`, or in a limited group takes a slot for it: `task` is started now,
+    /// queued, or dropped (the limit closed since the task was admitted).
+    pub(super) fn start_within_limit<F>(&self, task: F, start: impl FnOnce(F))
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Some(limit) = self.limit.get() else {
+            start(task);
+            return;
+        };
+        let mut task = Some(task);
+        let take = |task: &mut Option<F>| task.take().expect("the task is used once");
+        match limit.slots.enter(|| Box::pin(take(&mut task))) {
+            Entry::Start => start(take(&mut task)),
+            Entry::Queued => {}
+            // Closed since the task was admitted: dropped unpolled, as if it had been queued.
+            Entry::Refused => drop(task),
+        }
+    }
+
+    /// Ready once a task spawned now would start at once (or the group is cancelling).
+    pub(super) async fn ready(&self) {
+        if let Some(limit) = self.limit.get() {
+            std::future::poll_fn(|cx| limit.slots.poll_ready(cx)).await;
+        }
+    }
+
+    /// A task of a limited group stopped: its slot goes to the first queued task, if any.
+    pub(super) fn leave_limit(&self) {
+        if let Some(limit) = self.limit.get() {
+            if let Some(next) = limit.slots.leave() {
+                (limit.launch)(next);
+            }
+        }
     }
 
     /// Where the group stands; marks an open group whose tasks have all stopped as finished.
@@ -255,6 +315,7 @@ impl<E> Core<E> {
                 state.stopped_by = Some(StopReason::Cancel);
             }
         }
+        self.drop_queued();
         self.hard_stop.cancel();
         self.token.cancel();
     }

@@ -23,8 +23,8 @@ where
         return GroupTask::new(OutputSlot::gone(), None);
     };
     let output = OutputSlot::new();
-    let task = Member::new(future, core, &output);
-    spawner.spawn_detached(Tracked::new(Some(Arc::clone(&node)), task));
+    let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, &output));
+    core.start_within_limit(task, |task| spawner.spawn_detached(task));
     GroupTask::new(output, Some(node))
 }
 
@@ -96,6 +96,16 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
         T: Send + 'static,
     {
         spawn_into(&*self.spawner, &self.core, future)
+    }
+
+    /// Waits until a task spawned now would start at once, as
+    /// [`TaskGroup::ready`](super::TaskGroup::ready) does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the returned future gives up nothing.
+    pub async fn ready(&self) {
+        self.core.ready().await;
     }
 
     /// Whether the group still admits tasks: it is neither cancelling nor finished. A `true`

@@ -844,6 +844,154 @@ where
     assert_eq!(group.join().await, Ok(()));
 }
 
+/// Counts the tasks running at once and the most ever seen.
+#[derive(Default)]
+pub(crate) struct Concurrency {
+    running: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Concurrency {
+    pub(crate) fn enter(self: &Arc<Self>) -> impl Drop {
+        struct Leave(Arc<Concurrency>);
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                self.0.running.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        Leave(Arc::clone(self))
+    }
+
+    pub(crate) fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
+
+/// `with_limit(n)`: `spawn` never blocks, at most `n` tasks run at once, and with a limit of
+/// one they run in spawn order.
+pub(crate) async fn a_limit_bounds_the_tasks_running_at_once<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let concurrency = Arc::new(Concurrency::default());
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(3);
+    let outputs: Vec<_> = (0..30u32)
+        .map(|i| {
+            let concurrency = Arc::clone(&concurrency);
+            group.spawn(async move {
+                let _running = concurrency.enter();
+                Timer::after(Duration::from_millis(2)).await;
+                Ok(i)
+            })
+        })
+        .collect();
+    assert_eq!(group.join().await, Ok(()));
+    assert!(
+        concurrency.most() <= 3,
+        "{} ran at once",
+        concurrency.most()
+    );
+    for (i, output) in outputs.into_iter().enumerate() {
+        assert_eq!(output.await, Some(i as u32));
+    }
+
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_limit(1);
+    for i in 0..10 {
+        let order = Arc::clone(&order);
+        group.spawn(async move {
+            order.lock().unwrap().push(i);
+            Timer::after(Duration::from_millis(1)).await;
+            Ok(())
+        });
+    }
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+}
+
+/// Tasks waiting for a slot when the group cancels are dropped unpolled, at once (before the
+/// grace period ends); a failing task starts none of them.
+pub(crate) async fn tasks_waiting_for_a_slot_are_dropped_unpolled_on_cancel<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    for grace_period in [None, Some(Duration::from_secs(10))] {
+        let census = Census::new();
+        let polls = Arc::new(AtomicUsize::new(0));
+        let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(2);
+        if let Some(grace_period) = grace_period {
+            group = group.with_grace_period(grace_period);
+        }
+        let token = group.token();
+        let running_census = Census::new();
+        let running_guard = running_census.guard(Duration::ZERO);
+        group.spawn(async move {
+            let _guard = running_guard;
+            // Stops as soon as the group cancels, grace period or not.
+            token.cancelled().await;
+            Ok(())
+        });
+        group.spawn(async { fail_soon("boom").await.map(|_| ()) });
+        let queued: Vec<_> = (0..10)
+            .map(|_| group.spawn(counted_pending::<()>(&polls, census.guard(SLOW_DROP))))
+            .collect();
+        let token = group.token();
+        token.cancelled().await;
+        assert_eq!(
+            census.dropped(),
+            10,
+            "{grace_period:?}: dropped when the group cancelled"
+        );
+        assert_eq!(group.join().await, Err("boom"));
+        assert_eq!(polls.load(Ordering::SeqCst), 0, "{grace_period:?}");
+        assert_eq!(census.live() + running_census.live(), 0);
+        for output in queued {
+            assert_eq!(output.await, None);
+        }
+    }
+}
+
+/// A producer that awaits `ready()` before each spawn never queues: at most `n` run, and
+/// `ready` returns at once in a cancelled group.
+pub(crate) async fn a_producer_waits_for_a_free_slot<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let concurrency = Arc::new(Concurrency::default());
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(2);
+    let spawner_inside = group.spawner();
+    let produced = Arc::new(AtomicUsize::new(0));
+    let (producer_concurrency, producer_count) = (Arc::clone(&concurrency), Arc::clone(&produced));
+    // The producer is a task of the group, and takes a slot of its own.
+    group.spawn(async move {
+        for _ in 0..20 {
+            spawner_inside.ready().await;
+            let concurrency = Arc::clone(&producer_concurrency);
+            spawner_inside.spawn(async move {
+                let _running = concurrency.enter();
+                Timer::after(Duration::from_millis(1)).await;
+                Ok(())
+            });
+            producer_count.fetch_add(1, Ordering::SeqCst);
+        }
+        Ok(())
+    });
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(produced.load(Ordering::SeqCst), 20);
+    assert!(
+        concurrency.most() <= 1,
+        "the producer holds one of the two slots"
+    );
+
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_limit(1);
+    group.spawn(pending::<Result<(), &str>>());
+    group.cancel();
+    group.ready().await;
+    assert_eq!(group.join().await, Ok(()));
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -867,6 +1015,9 @@ macro_rules! group_tests {
             every_error_first_one_first,
             cancelling_one_task_waits_for_it_and_spares_the_group,
             a_deadline_cancels_waits_and_says_so,
+            a_limit_bounds_the_tasks_running_at_once,
+            tasks_waiting_for_a_slot_are_dropped_unpolled_on_cancel,
+            a_producer_waits_for_a_free_slot,
         );
 
         #[test]
