@@ -137,6 +137,9 @@ mod group;
 #[cfg(all(feature = "std", loom))]
 #[path = "group/limit.rs"]
 mod group_limit;
+#[cfg(all(feature = "std", loom))]
+#[path = "group/queue.rs"]
+mod group_queue;
 #[cfg(feature = "std")]
 mod live;
 mod readiness;
@@ -158,10 +161,13 @@ mod wait_any;
 
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, TaskGroup};
+pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, TaskGroup, TaskSet};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use group_limit::loom_access as loom_limit;
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use group_queue::loom_access as loom_queue;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;

@@ -16,21 +16,40 @@ use super::shared::{Cause, Core};
 use crate::live::Node;
 use crate::token::Cancelled;
 
+/// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
+/// task), or the queue of a [`TaskSet`](super::TaskSet).
+pub(super) trait Outlet {
+    /// The task stopped without an output (it failed, or was stopped).
+    fn no_output(&self);
+
+    /// Whether this task alone was asked to stop; registers the task's waker for that.
+    fn poll_stop(&self, cx: &mut Context<'_>) -> bool;
+
+    /// Whether this task alone was asked to stop.
+    fn stop_requested(&self) -> bool;
+}
+
+/// An [`Outlet`] for outputs of type `T`.
+pub(super) trait OutletOf<T>: Outlet {
+    /// The task returned `Ok(output)`.
+    fn output(&self, output: T);
+}
+
 /// The future a group hands to its runtime: the task's own future, stopped by the group (or by
 /// its [`GroupTask::cancel`]).
 #[pin_project(PinnedDrop)]
-pub(super) struct Member<F, T, E> {
+pub(super) struct Member<F, O: Outlet, E> {
     #[pin]
     future: Option<F>,
     hard_stop: Cancelled,
     core: Arc<Core<E>>,
-    output: Arc<OutputSlot<T>>,
+    output: Arc<O>,
     /// Whether the group has a limit: the task then gives back its slot when it stops.
     limited: bool,
 }
 
-impl<F, T, E> Member<F, T, E> {
-    pub(super) fn new(future: F, core: &Arc<Core<E>>, output: &Arc<OutputSlot<T>>) -> Self {
+impl<F, O: Outlet, E> Member<F, O, E> {
+    pub(super) fn new(future: F, core: &Arc<Core<E>>, output: &Arc<O>) -> Self {
         Member {
             future: Some(future),
             hard_stop: core.hard_stop.cancelled(),
@@ -41,9 +60,10 @@ impl<F, T, E> Member<F, T, E> {
     }
 }
 
-impl<F, T, E> Future for Member<F, T, E>
+impl<F, O, T, E> Future for Member<F, O, E>
 where
     F: Future<Output = Result<T, E>>,
+    O: OutletOf<T>,
 {
     type Output = ();
 
@@ -67,19 +87,22 @@ where
             Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
             _ => outcome,
         };
-        let slot = match outcome {
-            Some(Ok(Ok(value))) => Slot::Done(value),
+        let output = match outcome {
+            Some(Ok(Ok(value))) => Some(value),
             Some(Ok(Err(error))) => {
                 this.core.fail(Cause::Error(error));
-                Slot::Gone
+                None
             }
             Some(Err(panic)) => {
                 this.core.fail(Cause::Panic(panic));
-                Slot::Gone
+                None
             }
-            None => Slot::Gone,
+            None => None,
         };
-        this.output.finish(slot);
+        match output {
+            Some(output) => this.output.output(output),
+            None => this.output.no_output(),
+        }
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
             this.core.leave_limit();
@@ -89,7 +112,7 @@ where
 }
 
 #[pin_project::pinned_drop]
-impl<F, T, E> PinnedDrop for Member<F, T, E> {
+impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
     fn drop(self: Pin<&mut Self>) {
         if self.future.is_none() {
             return;
@@ -97,10 +120,10 @@ impl<F, T, E> PinnedDrop for Member<F, T, E> {
         // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
         // its runtime did (it shut down, or refused the spawn). The group must not report
         // success. (Once the group is cancelling, every task is on its way out anyway.)
-        if !self.output.stop.load(Ordering::Acquire) && !self.core.is_closed() {
+        if !self.output.stop_requested() && !self.core.is_closed() {
             self.core.fail(Cause::Lost);
         }
-        self.output.finish(Slot::Gone);
+        self.output.no_output();
         if self.limited {
             self.core.leave_limit();
         }
@@ -152,15 +175,6 @@ impl<T> OutputSlot<T> {
         self.waker.wake();
     }
 
-    /// Whether the task was asked to stop; registers the task's waker for that.
-    fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
-        if self.stop.load(Ordering::Acquire) {
-            return true;
-        }
-        self.task.register(cx.waker());
-        self.stop.load(Ordering::Acquire)
-    }
-
     fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
         self.waker.register(cx.waker());
         self.try_take()
@@ -176,6 +190,30 @@ impl<T> OutputSlot<T> {
             Slot::Done(output) => Poll::Ready(Some(output)),
             Slot::Gone => Poll::Ready(None),
         }
+    }
+}
+
+impl<T> Outlet for OutputSlot<T> {
+    fn no_output(&self) {
+        self.finish(Slot::Gone);
+    }
+
+    fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
+        if self.stop.load(Ordering::Acquire) {
+            return true;
+        }
+        self.task.register(cx.waker());
+        self.stop.load(Ordering::Acquire)
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+}
+
+impl<T> OutletOf<T> for OutputSlot<T> {
+    fn output(&self, output: T) {
+        self.finish(Slot::Done(output));
     }
 }
 

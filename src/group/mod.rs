@@ -4,6 +4,8 @@
 mod errors;
 pub(crate) mod limit;
 mod member;
+pub(crate) mod queue;
+mod set;
 mod shared;
 mod spawner;
 
@@ -18,6 +20,7 @@ use std::time::{Duration, Instant};
 pub use self::errors::GroupErrors;
 use self::limit::Slots;
 pub use self::member::GroupTask;
+pub use self::set::TaskSet;
 use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
@@ -321,7 +324,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Dropping the returned future drops the group: every task is cancelled, and not waited
     /// for.
     pub async fn join(self) -> Result<(), E> {
-        self.wait().await.first_failure("join")
+        self.wait().await.first_failure("TaskGroup::join")
     }
 
     /// [`join`](Self::join), also telling how a group without a failure ended: every task
@@ -342,7 +345,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             Some(StopReason::Cancel) => GroupOutcome::Cancelled,
             Some(StopReason::Deadline) => GroupOutcome::DeadlinePassed,
         };
-        report.first_failure("join_outcome").map(|()| outcome)
+        report
+            .first_failure("TaskGroup::join_outcome")
+            .map(|()| outcome)
     }
 
     /// [`join`](Self::join), reporting every error instead of the first: the first error first,
@@ -358,7 +363,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// As for `join`: dropping the returned future drops the group.
     pub async fn join_all_errors(self) -> Result<(), GroupErrors<E>> {
-        self.wait().await.every_error("join_all_errors")
+        self.wait().await.every_error("TaskGroup::join_all_errors")
     }
 
     /// Cancels every task (after the grace period, if one is set), waits until all have
@@ -375,7 +380,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// their next poll, and not waited for.
     pub async fn shutdown(self) -> Result<(), E> {
         self.core.cancel(StopReason::Cancel);
-        self.wait().await.first_failure("shutdown")
+        self.wait().await.first_failure("TaskGroup::shutdown")
     }
 
     /// Waits until the group is finished or cancelling, stops every task (at the end of the
@@ -435,7 +440,7 @@ impl<E> Report<E> {
                 Err(self.errors.into_iter().next().expect("a recorded error"))
             }
             Some(FailureKind::Panic) => resume_unwind(self.panic.expect("a recorded panic")),
-            Some(FailureKind::Lost) => panic!("`TaskGroup::{method}`: {LOST_TASK}"),
+            Some(FailureKind::Lost) => panic!("`{method}`: {LOST_TASK}"),
         }
     }
 
@@ -445,7 +450,7 @@ impl<E> Report<E> {
             resume_unwind(panic);
         }
         if self.lost {
-            panic!("`TaskGroup::{method}`: {LOST_TASK}");
+            panic!("`{method}`: {LOST_TASK}");
         }
         if self.errors.is_empty() {
             Ok(())

@@ -271,6 +271,15 @@ impl<E> Core<E> {
         }
     }
 
+    /// When the cancellation started and the grace period from there, if it has started.
+    pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
+        let state = self.state();
+        match state.phase {
+            Phase::Cancelling { since } => Some((since, state.grace_period)),
+            Phase::Open | Phase::Finished => None,
+        }
+    }
+
     /// Where the group stands; marks an open group whose tasks have all stopped as finished.
     pub(super) fn progress(&self) -> Progress {
         let mut state = self.state();
@@ -297,7 +306,7 @@ impl<E> Core<E> {
         };
         Report {
             stopped_by: state.stopped_by,
-            first: state.first,
+            first: state.first.take(),
             errors: std::mem::take(&mut state.errors),
             panic: state.panic.take(),
             lost: std::mem::replace(&mut state.lost, false),

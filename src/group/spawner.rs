@@ -4,13 +4,36 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use super::member::{GroupTask, Member, OutputSlot};
+use super::member::{GroupTask, Member, OutletOf, OutputSlot};
 use super::shared::Core;
-use crate::live::Tracked;
+use crate::live::{Node, Tracked};
 use crate::rt::Spawn;
 
-/// Admits `future` into the group and spawns it, or drops it unpolled if the group no longer
-/// admits tasks.
+/// Admits `future` into the group and spawns it, its output going to `outlet`, and returns
+/// its node; or drops it unpolled if the group no longer admits tasks.
+pub(super) fn spawn_with_outlet<S, E, F, T, O>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    future: F,
+    outlet: &Arc<O>,
+) -> Option<Arc<Node>>
+where
+    S: Spawn,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+    O: OutletOf<T> + Send + Sync + 'static,
+{
+    let Some(node) = core.admit() else {
+        drop(future);
+        return None;
+    };
+    let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, outlet));
+    core.start_within_limit(task, |task| spawner.spawn_detached(task));
+    Some(node)
+}
+
+/// Spawns `future` as a task of a [`TaskGroup`](super::TaskGroup), with a [`GroupTask`] of its own.
 pub(super) fn spawn_into<S, E, F, T>(spawner: &S, core: &Arc<Core<E>>, future: F) -> GroupTask<T>
 where
     S: Spawn,
@@ -18,14 +41,11 @@ where
     T: Send + 'static,
     E: Send + 'static,
 {
-    let Some(node) = core.admit() else {
-        drop(future);
-        return GroupTask::new(OutputSlot::gone(), None);
-    };
     let output = OutputSlot::new();
-    let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, &output));
-    core.start_within_limit(task, |task| spawner.spawn_detached(task));
-    GroupTask::new(output, Some(node))
+    match spawn_with_outlet(spawner, core, future, &output) {
+        Some(node) => GroupTask::new(output, Some(node)),
+        None => GroupTask::new(OutputSlot::gone(), None),
+    }
 }
 
 /// Spawns tasks into a [`TaskGroup`](super::TaskGroup) from anywhere, its own tasks included:

@@ -992,6 +992,145 @@ where
     assert_eq!(group.join().await, Ok(()));
 }
 
+/// A `TaskSet` gives outputs in the order the tasks completed, while tasks keep being added;
+/// `None` once nothing runs, and more spawns after that are read too. Nothing is lost.
+pub(crate) async fn a_set_gives_outputs_as_they_complete<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    use futures::channel::oneshot;
+    let mut set = cancel_cascade::TaskSet::<S, u32, &str>::new(spawner.clone());
+    let mut openers = Vec::new();
+    for i in 0..4u32 {
+        let (open, opened) = oneshot::channel::<()>();
+        openers.push(open);
+        set.spawn(async move {
+            opened.await.unwrap();
+            Ok(i)
+        });
+    }
+    for i in [2, 0, 3, 1] {
+        openers[i].take_ok_send();
+        assert_eq!(set.join_next().await, Some(Ok(i as u32)));
+        // Added while reading.
+        set.spawn(async move { Ok(100 + i as u32) });
+        assert_eq!(set.join_next().await, Some(Ok(100 + i as u32)));
+    }
+    assert_eq!(set.join_next().await, None);
+    set.spawn(async { Ok(7) });
+    assert_eq!(set.join_next().await, Some(Ok(7)));
+    assert_eq!(set.join_next().await, None);
+
+    // Many at once, from many threads: each output exactly once.
+    let mut set = cancel_cascade::TaskSet::<S, u32, &str>::new(spawner);
+    for i in 0..200 {
+        set.spawn(async move { Ok(i) });
+    }
+    let mut seen = Vec::new();
+    while let Some(output) = set.join_next().await {
+        seen.push(output.unwrap());
+    }
+    seen.sort_unstable();
+    assert_eq!(seen, (0..200).collect::<Vec<_>>());
+}
+
+trait TakeOkSend {
+    fn take_ok_send(&mut self);
+}
+
+impl TakeOkSend for futures::channel::oneshot::Sender<()> {
+    fn take_ok_send(&mut self) {
+        let (replacement, _) = futures::channel::oneshot::channel();
+        let sender = std::mem::replace(self, replacement);
+        sender.send(()).unwrap();
+    }
+}
+
+/// A failing task in a `TaskSet`: the others are cancelled, outputs read before stay read,
+/// outputs that completed before come first, the error comes once every task (and child) has
+/// stopped, then `None`; a spawn after that is dropped unpolled.
+pub(crate) async fn a_set_fails_fast_and_waits<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut set = cancel_cascade::TaskSet::<S, u32, &str>::new(spawner.clone());
+    set.spawn(async { Ok(1) });
+    assert_eq!(set.join_next().await, Some(Ok(1)));
+    for _ in 0..5 {
+        let (guard, child_guard) = (census.guard(SLOW_DROP), census.guard(SLOW_DROP));
+        let child_spawner = spawner.clone();
+        set.spawn(async move {
+            let _guard = guard;
+            let _child = child_spawner.spawn_task(async move {
+                let _guard = child_guard;
+                pending::<()>().await
+            });
+            pending().await
+        });
+    }
+    set.spawn(async { Ok(2) });
+    set.spawn(async {
+        Timer::after(Duration::from_millis(50)).await;
+        Err("boom")
+    });
+    assert_eq!(set.join_next().await, Some(Ok(2)));
+    assert_eq!(set.join_next().await, Some(Err("boom")));
+    assert_eq!(
+        census.dropped(),
+        10,
+        "the error came before every task stopped"
+    );
+    assert_eq!(set.join_next().await, None);
+    let polls = Arc::new(AtomicUsize::new(0));
+    set.spawn(counted_pending(&polls, census.guard(Duration::ZERO)));
+    assert_eq!(set.join_next().await, None);
+    assert_eq!(polls.load(Ordering::SeqCst), 0);
+    assert_eq!(census.live(), 0);
+}
+
+/// `TaskSet::cancel` with a grace period: the workers drain and their last outputs are read,
+/// then `None`; dropping a set cancels its tasks.
+pub(crate) async fn a_set_drains_on_cancel_and_cancels_on_drop<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut set = cancel_cascade::TaskSet::<S, &str, &str>::new(spawner.clone())
+        .with_grace_period(Duration::from_secs(10));
+    for _ in 0..3 {
+        let token = set.token();
+        set.spawn(async move {
+            token.cancelled().await;
+            Timer::after(Duration::from_millis(5)).await;
+            Ok("drained")
+        });
+    }
+    set.cancel();
+    for _ in 0..3 {
+        assert_eq!(set.join_next().await, Some(Ok("drained")));
+    }
+    assert_eq!(set.join_next().await, None);
+
+    let census = Census::new();
+    let mut set = cancel_cascade::TaskSet::<S, (), &str>::new(spawner);
+    for _ in 0..5 {
+        let guard = census.guard(Duration::ZERO);
+        set.spawn(async move {
+            let _guard = guard;
+            pending().await
+        });
+    }
+    drop(set);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while census.dropped() < 5 {
+        assert!(
+            Instant::now() < deadline,
+            "tasks alive after the set was dropped"
+        );
+        Timer::after(Duration::from_millis(5)).await;
+    }
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -1018,6 +1157,9 @@ macro_rules! group_tests {
             a_limit_bounds_the_tasks_running_at_once,
             tasks_waiting_for_a_slot_are_dropped_unpolled_on_cancel,
             a_producer_waits_for_a_free_slot,
+            a_set_gives_outputs_as_they_complete,
+            a_set_fails_fast_and_waits,
+            a_set_drains_on_cancel_and_cancels_on_drop,
         );
 
         #[test]
