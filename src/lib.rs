@@ -161,7 +161,7 @@ mod wait_any;
 
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, TaskGroup, TaskSet};
+pub use group::{GroupErrors, GroupOutcome, GroupSpawner, GroupTask, Started, TaskGroup, TaskSet};
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use group_limit::loom_access as loom_limit;

@@ -8,11 +8,13 @@ pub(crate) mod queue;
 mod set;
 mod shared;
 mod spawner;
+mod started;
 
 use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::resume_unwind;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -24,6 +26,8 @@ pub use self::set::TaskSet;
 use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
+use self::started::StartSlot;
+pub use self::started::Started;
 use crate::rt::Spawn;
 use crate::token::CancelToken;
 
@@ -163,6 +167,42 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         self.with_deadline(Instant::now() + timeout)
     }
 
+    /// Supervises instead of failing fast (Kotlin's `supervisorScope`, `JoinSet`'s default): a
+    /// task that fails or panics does not cancel the others. [`join`](Self::join) waits until
+    /// every task has stopped, then returns the first error;
+    /// [`join_all_errors`](Self::join_all_errors) returns every error, in the order the tasks
+    /// returned them. A panic is still resumed once every task has stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Only [`cancel`](Self::cancel), `shutdown`, the deadline or dropping the group cancel
+    /// the tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::new(Tokio).supervised();
+    /// group.spawn(async { Err::<(), _>("job 1 failed") });
+    /// let slow = group.spawn(async {
+    ///     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    ///     Ok("job 2 done") // not cancelled by job 1's failure
+    /// });
+    /// group.spawn(async { Err::<(), _>("job 3 failed") });
+    /// let errors = group.join_all_errors().await.unwrap_err();
+    /// assert_eq!(errors.len(), 2);
+    /// assert_eq!(slow.await, Some("job 2 done"));
+    /// # });
+    /// ```
+    pub fn supervised(self) -> Self {
+        self.core.set_supervised();
+        self
+    }
+
     /// At most `limit` of the group's tasks run at once (Go's `errgroup.SetLimit`): `spawn`
     /// never blocks; a task spawned while `limit` run waits for a slot, and the waiting tasks
     /// start in spawn order, each as soon as a running task stops. For a producer that must not
@@ -264,6 +304,67 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         T: Send + 'static,
     {
         spawn_into(&*self.spawner, &self.core, future)
+    }
+
+    /// Spawns a task and waits until it reports that it is ready (trio's `nursery.start`):
+    /// `task` receives a [`Started`], and `start` returns `Some(value)` as soon as the task
+    /// calls [`started`](Started::started)`(value)`, while the task runs on in the group.
+    /// If the task stops first (it failed, which fails the group as usual, or returned, or the
+    /// group cancelled it), `start` returns `None` once it has stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the returned future does not cancel the task, which belongs to the group; only
+    /// the value is given up. Into a group that is cancelling, the task is dropped unpolled and
+    /// `start` returns `None` at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, String>::new(Tokio);
+    /// let token = group.token();
+    /// let port = group
+    ///     .start(|started| async move {
+    ///         started.started(8080); // bound: the caller may connect now
+    ///         token.cancelled().await; // serve until the group stops
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    /// assert_eq!(port, Some(8080));
+    /// group.shutdown().await.unwrap();
+    ///
+    /// let mut group = TaskGroup::<_, String>::new(Tokio);
+    /// let port: Option<u16> = group
+    ///     .start(|_started| async { Err("address in use".to_string()) })
+    ///     .await;
+    /// assert_eq!(port, None);
+    /// assert_eq!(group.join().await, Err("address in use".to_string()));
+    /// # });
+    /// ```
+    pub async fn start<V, F, Fut>(&mut self, task: F) -> Option<V>
+    where
+        F: FnOnce(Started<V>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        V: Send + 'static,
+    {
+        let (slot, started) = StartSlot::new();
+        let mut stopped = self.spawn(task(started));
+        poll_fn(|cx| {
+            if let Poll::Ready(value) = slot.poll_take(cx) {
+                return Poll::Ready(Some(value));
+            }
+            match Pin::new(&mut stopped).poll(cx) {
+                // `started` may have been called just before the task stopped.
+                Poll::Ready(_) => Poll::Ready(slot.take()),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
     }
 
     /// A handle that spawns into this group from anywhere, the group's own tasks included;

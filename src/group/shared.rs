@@ -42,6 +42,8 @@ struct State<E> {
     phase: Phase,
     grace_period: Option<Duration>,
     deadline: Option<Instant>,
+    /// A failure does not cancel the other tasks.
+    supervised: bool,
     /// What started the cancellation, if anything did.
     stopped_by: Option<StopReason>,
     /// Which failure came first (a panic or a lost task is not an `E`).
@@ -125,6 +127,7 @@ impl<E> Core<E> {
                 phase: Phase::Open,
                 grace_period: None,
                 deadline: None,
+                supervised: false,
                 stopped_by: None,
                 first: None,
                 errors: Vec::new(),
@@ -151,6 +154,10 @@ impl<E> Core<E> {
         self.state().deadline = deadline;
     }
 
+    pub(super) fn set_supervised(&self) {
+        self.state().supervised = true;
+    }
+
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.state().deadline
     }
@@ -172,8 +179,8 @@ impl<E> Core<E> {
         self.state().phase != Phase::Open
     }
 
-    /// Records a task's failure and, if it is the first thing to stop the group, starts the
-    /// cancellation.
+    /// Records a task's failure and, if it is the first thing to stop the group (and the group
+    /// is not supervised), starts the cancellation.
     pub(super) fn fail(&self, cause: Cause<E>) {
         let mut state = self.state();
         let mut later_panic = None;
@@ -196,7 +203,9 @@ impl<E> Core<E> {
             }
         };
         state.first.get_or_insert(kind);
-        self.start_cancelling(state, StopReason::Failure);
+        if !state.supervised {
+            self.start_cancelling(state, StopReason::Failure);
+        }
         // A payload's destructor is foreign code: never under the lock.
         drop(later_panic);
     }

@@ -1131,6 +1131,140 @@ where
     }
 }
 
+/// A supervised group: failures cancel nothing, `join` waits for every task and gives the first
+/// error, `join_all_errors` every error in order; a panic still resumes at the end.
+pub(crate) async fn a_supervised_group_waits_for_all_and_reports_every_error<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group = TaskGroup::<S, String>::new(spawner.clone()).supervised();
+    let mut outputs = Vec::new();
+    for i in 0..6u64 {
+        let guard = census.guard(SLOW_DROP);
+        outputs.push(group.spawn(async move {
+            let _guard = guard;
+            Timer::after(Duration::from_millis(15 * i)).await;
+            if i % 2 == 1 {
+                Err(format!("task {i}"))
+            } else {
+                Ok(i)
+            }
+        }));
+    }
+    let token = group.token();
+    let errors = group.join_all_errors().await.unwrap_err();
+    assert_eq!(errors.into_vec(), ["task 1", "task 3", "task 5"]);
+    assert_eq!(
+        census.dropped(),
+        6,
+        "join returned before every task stopped"
+    );
+    let outputs: Vec<_> = futures::future::join_all(outputs).await;
+    assert_eq!(outputs, [Some(0), None, Some(2), None, Some(4), None]);
+    drop(token);
+
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).supervised();
+    group.spawn(async { Err::<(), _>("first") });
+    let survivor = group.spawn(async {
+        Timer::after(Duration::from_millis(30)).await;
+        Ok(1)
+    });
+    let token = group.token();
+    assert_eq!(group.join().await, Err("first"));
+    assert_eq!(survivor.await, Some(1), "the failure cancelled a sibling");
+    assert!(
+        token.is_cancelled(),
+        "a finished group's token is cancelled"
+    );
+
+    let mut group = TaskGroup::<S, &str>::new(spawner).supervised();
+    group.spawn(async {
+        panic!("supervised panic");
+        #[allow(unreachable_code)]
+        Ok(())
+    });
+    let survivor = group.spawn(async {
+        Timer::after(Duration::from_millis(30)).await;
+        Ok(2)
+    });
+    let panic = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join()))
+        .await
+        .expect_err("the panic resumes");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"supervised panic"));
+    assert_eq!(survivor.await, Some(2));
+}
+
+/// `start`: returns the value the task reports once ready while the task runs on; `None` once
+/// the task stopped first (it failed, and the group fails; it returned; the group cancelled it).
+pub(crate) async fn start_waits_until_the_task_is_ready_or_stopped<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let mut group =
+        TaskGroup::<S, &str>::new(spawner.clone()).with_grace_period(Duration::from_secs(10));
+    let (token, guard) = (group.token(), census.guard(SLOW_DROP));
+    let served = Arc::new(AtomicUsize::new(0));
+    let serving = Arc::clone(&served);
+    let port = group
+        .start(|started| async move {
+            let _guard = guard;
+            Timer::after(Duration::from_millis(10)).await;
+            started.started(8080u16);
+            token.cancelled().await;
+            serving.store(1, Ordering::SeqCst);
+            Ok(())
+        })
+        .await;
+    assert_eq!(port, Some(8080));
+    assert_eq!(census.dropped(), 0, "the started task runs on");
+    assert_eq!(group.shutdown().await, Ok(()));
+    assert_eq!(census.dropped(), 1);
+    assert_eq!(
+        served.load(Ordering::SeqCst),
+        1,
+        "served until the shutdown"
+    );
+
+    // Fails before it is ready: `None` once it stopped, and the group fails.
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let guard = census.guard(SLOW_DROP);
+    let port: Option<u16> = group
+        .start(|_started| async move {
+            let _guard = guard;
+            Timer::after(Duration::from_millis(10)).await;
+            Err("address in use")
+        })
+        .await;
+    assert_eq!(port, None);
+    assert_eq!(
+        census.dropped(),
+        2,
+        "start returned before the task stopped"
+    );
+    assert_eq!(group.join().await, Err("address in use"));
+
+    // Returns without reporting: `None`, not a failure.
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone());
+    let port: Option<u16> = group.start(|_started| async { Ok(()) }).await;
+    assert_eq!(port, None);
+    assert_eq!(group.join().await, Ok(()));
+
+    // Cancelled by a sibling's failure before it is ready.
+    let mut group = TaskGroup::<S, &str>::new(spawner);
+    group.spawn(async { fail_soon("sibling").await.map(|_| ()) });
+    let port: Option<u16> = group
+        .start(|started| async move {
+            pending::<()>().await;
+            started.started(1);
+            Ok(())
+        })
+        .await;
+    assert_eq!(port, None);
+    assert_eq!(group.join().await, Err("sibling"));
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -1160,6 +1294,8 @@ macro_rules! group_tests {
             a_set_gives_outputs_as_they_complete,
             a_set_fails_fast_and_waits,
             a_set_drains_on_cancel_and_cancels_on_drop,
+            a_supervised_group_waits_for_all_and_reports_every_error,
+            start_waits_until_the_task_is_ready_or_stopped,
         );
 
         #[test]
