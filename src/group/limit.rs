@@ -99,6 +99,16 @@ impl<T> Slots<T> {
         None
     }
 
+    /// Takes out of the queue the first task that `is_it` recognises, to be dropped unstarted
+    /// (the task was cancelled while waiting for a slot). Its drop must then `leave`, as any
+    /// task that entered does: until then it still counts as active, which only delays a
+    /// hand-over to that `leave`, never loses one.
+    pub(crate) fn withdraw(&self, is_it: impl Fn(&T) -> bool) -> Option<T> {
+        let mut inner = self.inner();
+        let position = inner.queue.iter().position(is_it)?;
+        inner.queue.remove(position)
+    }
+
     /// Refuses every new task from now on; returns the queued ones, to be dropped unstarted.
     pub(crate) fn close(&self) -> VecDeque<T> {
         let mut inner = self.inner();
@@ -163,6 +173,11 @@ pub mod loom_access {
             self.0.leave()
         }
 
+        /// See the crate's `Slots::withdraw`.
+        pub fn withdraw(&self, is_it: impl Fn(&T) -> bool) -> Option<T> {
+            self.0.withdraw(is_it)
+        }
+
         /// See the crate's `Slots::close`.
         pub fn close(&self) -> VecDeque<T> {
             self.0.close()
@@ -192,6 +207,11 @@ mod tests {
         // One still runs: one more starts, the next waits.
         assert_eq!(slots.enter(|| 4), Entry::Start);
         assert_eq!(slots.enter(|| 5), Entry::Queued);
+        assert_eq!(slots.enter(|| 7), Entry::Queued);
+        assert_eq!(slots.withdraw(|&task| task == 7), Some(7));
+        assert_eq!(slots.withdraw(|&task| task == 7), None);
+        // The withdrawn task's drop leaves: nothing to hand over, it held no slot.
+        assert_eq!(slots.leave(), None);
         assert_eq!(slots.close(), [5]);
         assert_eq!(slots.enter(|| 6), Entry::Refused);
         assert_eq!(slots.leave(), None);

@@ -12,7 +12,7 @@ use std::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
 
-use super::shared::{Cause, Core};
+use super::shared::{Cause, Core, Limit};
 use crate::live::Node;
 use crate::token::Cancelled;
 
@@ -232,11 +232,21 @@ pub struct GroupTask<T> {
     output: Arc<OutputSlot<T>>,
     /// The task's node in the spawn tree, to wait until it stopped; none if it was refused.
     node: Option<Arc<Node>>,
+    /// The group's limit, where the task may still wait for a slot.
+    limit: Option<Arc<Limit>>,
 }
 
 impl<T> GroupTask<T> {
-    pub(super) fn new(output: Arc<OutputSlot<T>>, node: Option<Arc<Node>>) -> Self {
-        GroupTask { output, node }
+    pub(super) fn new(
+        output: Arc<OutputSlot<T>>,
+        node: Option<Arc<Node>>,
+        limit: Option<Arc<Limit>>,
+    ) -> Self {
+        GroupTask {
+            output,
+            node,
+            limit,
+        }
     }
 
     /// Stops this task, without failing the group, and resolves once it has stopped: its
@@ -249,7 +259,8 @@ impl<T> GroupTask<T> {
     /// # Cancellation
     ///
     /// The task's future is dropped on its runtime, at its next poll (it is woken for it),
-    /// without a grace period. Dropping the returned future before it resolves still stops the
+    /// without a grace period; a task still waiting for a slot of a
+    /// [limited](super::TaskGroup::with_limit) group is dropped here, never polled. Dropping the returned future before it resolves still stops the
     /// task; only the wait and the output are given up.
     ///
     /// # Examples
@@ -271,6 +282,10 @@ impl<T> GroupTask<T> {
     pub async fn cancel(self) -> Option<T> {
         self.output.stop.store(true, Ordering::Release);
         self.output.task.wake();
+        if let (Some(limit), Some(node)) = (&self.limit, &self.node) {
+            // Still waiting for a slot: dropped here, never polled.
+            limit.withdraw(node);
+        }
         if let Some(node) = &self.node {
             poll_fn(|cx| node.poll_stopped(cx)).await;
         }

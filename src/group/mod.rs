@@ -20,9 +20,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
-use self::limit::Slots;
 pub use self::member::GroupTask;
-pub use self::set::TaskSet;
+pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
@@ -256,11 +255,12 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         );
         let spawner = Arc::clone(&self.spawner);
         let launch = Box::new(move |task: QueuedTask| spawner.spawn_detached(task));
-        let limit = Limit {
-            slots: Slots::new(limit),
-            launch,
-        };
-        if self.core.limit.set(limit).is_err() {
+        if self
+            .core
+            .limit
+            .set(Arc::new(Limit::new(limit, launch)))
+            .is_err()
+        {
             panic!("`TaskGroup::with_limit`: the group already has a limit");
         }
         self

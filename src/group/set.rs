@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::member::{Outlet, OutletOf};
 use super::queue::Completed;
-use super::shared::StopReason;
+use super::shared::{Core, StopReason};
 use super::spawner::spawn_with_outlet;
 use super::{until_deadline, TaskGroup};
 use crate::rt::Spawn;
@@ -168,6 +168,16 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
         self.group.ready().await;
     }
 
+    /// A handle that spawns into this set from anywhere (a producer task, the set's own tasks)
+    /// while [`join_next`](Self::join_next) reads: `Clone + Send + Sync`. See [`SetSpawner`].
+    pub fn spawner(&self) -> SetSpawner<S, T, E> {
+        SetSpawner {
+            spawner: Arc::clone(&self.group.spawner),
+            core: Arc::clone(&self.group.core),
+            completed: Arc::clone(&self.completed),
+        }
+    }
+
     /// Starts the cancellation without waiting and without an error, as
     /// [`TaskGroup::cancel`]; `join_next` then gives the outputs of tasks that still complete
     /// (during the grace period), then `None` once every task has stopped.
@@ -235,6 +245,67 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
                 }
             }
         }
+    }
+}
+
+/// Spawns tasks into a [`TaskSet`] from anywhere, as the set's own `spawn` does; made by
+/// [`TaskSet::spawner`]. Cheap to clone, `Send` and `Sync`.
+///
+/// # Cancellation
+///
+/// Once the set is cancelling, `spawn` drops its future unpolled. Holding a `SetSpawner` keeps
+/// no task alive and no `join_next` waiting.
+pub struct SetSpawner<S, T, E> {
+    spawner: Arc<S>,
+    core: Arc<Core<E>>,
+    completed: Arc<Completed<T>>,
+}
+
+impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
+    /// See [`TaskSet::spawn`].
+    ///
+    /// # Cancellation
+    ///
+    /// Once the set is cancelling, `future` is dropped here without being polled.
+    pub fn spawn<F>(&self, future: F)
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+    {
+        spawn_with_outlet(&*self.spawner, &self.core, future, &self.completed);
+    }
+
+    /// See [`TaskGroup::ready`].
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe.
+    pub async fn ready(&self) {
+        self.core.ready().await;
+    }
+
+    /// Whether the set still admits tasks (it is not cancelling). A `true` may be out of date
+    /// by the time it is read.
+    pub fn is_open(&self) -> bool {
+        !self.core.is_closed()
+    }
+}
+
+impl<S, T, E> Clone for SetSpawner<S, T, E> {
+    fn clone(&self) -> Self {
+        SetSpawner {
+            spawner: Arc::clone(&self.spawner),
+            core: Arc::clone(&self.core),
+            completed: Arc::clone(&self.completed),
+        }
+    }
+}
+
+impl<S: fmt::Debug, T, E> fmt::Debug for SetSpawner<S, T, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SetSpawner")
+            .field("spawner", &self.spawner)
+            .field("open", &!self.core.is_closed())
+            .finish()
     }
 }
 

@@ -16,10 +16,33 @@ use crate::token::CancelToken;
 /// A task waiting for a slot, ready to hand to the runtime.
 pub(super) type QueuedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
 
+/// A queued task and its node, by which `GroupTask::cancel` finds it.
+pub(super) struct Queued {
+    node: Arc<Node>,
+    task: QueuedTask,
+}
+
 /// A group's concurrency limit, with the way to start a queued task on the group's runtime.
 pub(super) struct Limit {
-    pub(super) slots: Slots<QueuedTask>,
-    pub(super) launch: Box<dyn Fn(QueuedTask) + Send + Sync>,
+    slots: Slots<Queued>,
+    launch: Box<dyn Fn(QueuedTask) + Send + Sync>,
+}
+
+impl Limit {
+    pub(super) fn new(limit: usize, launch: Box<dyn Fn(QueuedTask) + Send + Sync>) -> Self {
+        Limit {
+            slots: Slots::new(limit),
+            launch,
+        }
+    }
+
+    /// Drops, unstarted, the task of `node` if it is still waiting for a slot.
+    pub(super) fn withdraw(&self, node: &Arc<Node>) {
+        let queued = self
+            .slots
+            .withdraw(|queued| Arc::ptr_eq(&queued.node, node));
+        drop(queued);
+    }
 }
 
 /// The message of the panic that reports a task its runtime dropped before it finished.
@@ -34,7 +57,7 @@ pub(super) struct Core<E> {
     /// Cancelled when the tasks must stop now: every task drops its future.
     pub(super) hard_stop: CancelToken,
     /// Set once, by `with_limit`.
-    pub(super) limit: OnceLock<Limit>,
+    pub(super) limit: OnceLock<Arc<Limit>>,
     state: Mutex<State<E>>,
 }
 
@@ -246,7 +269,7 @@ impl<E> Core<E> {
 
     /// Starts `task`, or in a limited group takes a slot for it: `task` is started now,
     /// queued, or dropped (the limit closed since the task was admitted).
-    pub(super) fn start_within_limit<F>(&self, task: F, start: impl FnOnce(F))
+    pub(super) fn start_within_limit<F>(&self, node: &Arc<Node>, task: F, start: impl FnOnce(F))
     where
         F: Future<Output = ()> + Send + 'static,
     {
@@ -256,7 +279,11 @@ impl<E> Core<E> {
         };
         let mut task = Some(task);
         let take = |task: &mut Option<F>| task.take().expect("the task is used once");
-        match limit.slots.enter(|| Box::pin(take(&mut task))) {
+        let queued = || Queued {
+            node: Arc::clone(node),
+            task: Box::pin(take(&mut task)),
+        };
+        match limit.slots.enter(queued) {
             Entry::Start => start(take(&mut task)),
             Entry::Queued => {}
             // Closed since the task was admitted: dropped unpolled, as if it had been queued.
@@ -275,7 +302,7 @@ impl<E> Core<E> {
     pub(super) fn leave_limit(&self) {
         if let Some(limit) = self.limit.get() {
             if let Some(next) = limit.slots.leave() {
-                (limit.launch)(next);
+                (limit.launch)(next.task);
             }
         }
     }

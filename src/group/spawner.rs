@@ -29,7 +29,7 @@ where
         return None;
     };
     let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, outlet));
-    core.start_within_limit(task, |task| spawner.spawn_detached(task));
+    core.start_within_limit(&node, task, |task| spawner.spawn_detached(task));
     Some(node)
 }
 
@@ -43,8 +43,8 @@ where
 {
     let output = OutputSlot::new();
     match spawn_with_outlet(spawner, core, future, &output) {
-        Some(node) => GroupTask::new(output, Some(node)),
-        None => GroupTask::new(OutputSlot::gone(), None),
+        Some(node) => GroupTask::new(output, Some(node), core.limit.get().cloned()),
+        None => GroupTask::new(OutputSlot::gone(), None, None),
     }
 }
 

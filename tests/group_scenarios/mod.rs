@@ -1265,6 +1265,67 @@ where
     assert_eq!(group.join().await, Err("sibling"));
 }
 
+/// `GroupTask::cancel` on a task still waiting for a slot drops it at once, unpolled, and the
+/// slot accounting stays right: the tasks behind it still run.
+pub(crate) async fn cancelling_a_task_waiting_for_a_slot_drops_it_at_once<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let census = Census::new();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_limit(1);
+    let (open, opened) = futures::channel::oneshot::channel::<()>();
+    group.spawn(async move {
+        opened.await.unwrap();
+        Ok(0)
+    });
+    let waiting = group.spawn(counted_pending::<u32>(&polls, census.guard(SLOW_DROP)));
+    let behind = group.spawn(async { Ok(2) });
+    assert_eq!(waiting.cancel().await, None);
+    assert_eq!(census.dropped(), 1, "the waiting task was not dropped");
+    open.send(()).unwrap();
+    assert_eq!(group.join().await, Ok(()));
+    assert_eq!(behind.await, Some(2));
+    assert_eq!(polls.load(Ordering::SeqCst), 0);
+}
+
+/// A producer feeds a `TaskSet` through a `SetSpawner` while `join_next` reads; after `cancel`
+/// the spawner refuses and the set drains.
+pub(crate) async fn a_set_spawner_feeds_the_set_while_it_is_read<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut set = cancel_cascade::TaskSet::<S, u32, &str>::new(spawner.clone()).with_limit(2);
+    let submit = set.spawner();
+    // A task of the runtime under test, outside the set.
+    let producer = spawner.spawn_task(async move {
+        for i in 0..50 {
+            submit.ready().await;
+            submit.spawn(async move { Ok(i) });
+        }
+        submit
+    });
+    let mut seen = Vec::new();
+    while seen.len() < 50 {
+        match set.join_next().await {
+            Some(output) => seen.push(output.unwrap()),
+            None => {
+                Timer::after(Duration::from_millis(1)).await;
+            }
+        }
+    }
+    let submit = producer.await;
+    seen.sort_unstable();
+    assert_eq!(seen, (0..50).collect::<Vec<_>>());
+    set.cancel();
+    assert!(!submit.is_open());
+    let polls = Arc::new(AtomicUsize::new(0));
+    let census = Census::new();
+    submit.spawn(counted_pending(&polls, census.guard(Duration::ZERO)));
+    assert_eq!(census.dropped(), 1);
+    assert_eq!(set.join_next().await, None);
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -1296,6 +1357,8 @@ macro_rules! group_tests {
             a_set_drains_on_cancel_and_cancels_on_drop,
             a_supervised_group_waits_for_all_and_reports_every_error,
             start_waits_until_the_task_is_ready_or_stopped,
+            cancelling_a_task_waiting_for_a_slot_drops_it_at_once,
+            a_set_spawner_feeds_the_set_while_it_is_read,
         );
 
         #[test]
