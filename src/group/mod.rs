@@ -59,6 +59,21 @@ use crate::token::CancelToken;
 ///   refused it) is a failure of the group: the others are cancelled, and `join` panics once
 ///   they have stopped, rather than report a success for work that never ended.
 ///
+/// # Operations
+///
+/// | to | use |
+/// |---|---|
+/// | spawn from inside a task (a crawler) | [`spawner`](Self::spawner), a [`GroupSpawner`] |
+/// | read results as they complete | a [`TaskSet`] (tasks of one output type) |
+/// | cancel without leaving, then join | [`cancel`](Self::cancel), then [`join`](Self::join) |
+/// | cancel and wait, keeping the first error | [`shutdown`](Self::shutdown) |
+/// | every error, not just the first | [`join_all_errors`](Self::join_all_errors), a [`GroupErrors`] |
+/// | a deadline for the whole group | [`with_deadline`](Self::with_deadline), [`join_outcome`](Self::join_outcome) |
+/// | stop one task | [`GroupTask::cancel`] |
+/// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
+/// | failures that do not cancel the others | [`supervised`](Self::supervised) |
+/// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+///
 /// # How "stopped" is known
 ///
 /// Every task spawned through this crate carries a node of a spawn tree: the node counts one
