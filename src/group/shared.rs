@@ -277,17 +277,17 @@ impl<E> Core<E> {
             start(task);
             return;
         };
-        let mut task = Some(task);
-        let take = |task: &mut Option<F>| task.take().expect("the task is used once");
-        let queued = || Queued {
+        // Boxed before the lock is taken, so that the lock is held only to move it.
+        let mut queued = Some(Queued {
             node: Arc::clone(node),
-            task: Box::pin(take(&mut task)),
-        };
-        match limit.slots.enter(queued) {
-            Entry::Start => start(take(&mut task)),
+            task: Box::pin(task),
+        });
+        let take = |queued: &mut Option<Queued>| queued.take().expect("the task is used once");
+        match limit.slots.enter(|| take(&mut queued)) {
+            Entry::Start => (limit.launch)(take(&mut queued).task),
             Entry::Queued => {}
             // Closed since the task was admitted: dropped unpolled, as if it had been queued.
-            Entry::Refused => drop(task),
+            Entry::Refused => drop(queued),
         }
     }
 
