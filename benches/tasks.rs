@@ -669,7 +669,11 @@ fn main() {
         ("spawn_await_async_std", spawn_await_async_std),
     ];
     for (name, group) in groups {
-        if filter.as_deref().is_none_or(|filter| name.contains(filter)) {
+        // Alternatives as in criterion's regex filter: `a|b`.
+        if filter
+            .as_deref()
+            .is_none_or(|filter| filter.split('|').any(|part| name.contains(part)))
+        {
             group(&mut criterion);
         }
     }
