@@ -56,8 +56,10 @@ use crate::token::CancelToken;
 /// * Dropping the group, or a `join()`/`shutdown()` future before it finished, cancels every
 ///   task at once, without a grace period and without waiting.
 /// * A task its runtime drops before it finished (the runtime shut down, or a [`Spawn`] that
-///   refused it) is a failure of the group: the others are cancelled, and `join` panics once
-///   they have stopped, rather than report a success for work that never ended.
+///   refused it) while the group is running is a failure of the group: the others are
+///   cancelled, and `join` panics once they have stopped, rather than report a success for work
+///   that never ended. (Once the group is cancelling, every task is on its way out: a task
+///   dropped then is not reported.)
 ///
 /// # Operations
 ///
