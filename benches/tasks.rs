@@ -20,6 +20,13 @@
 //!   returns the error, which it does only once every other task has stopped; the peer is
 //!   tokio's `JoinSet` (`join_next` until the error, then `shutdown().await`, which, unlike the
 //!   group, does not wait for tasks spawned by the aborted ones).
+//! * `set_join_next_tokio`: spawn N tasks that each yield once and return their index, then read
+//!   every output in completion order. Ours: a `TaskSet` and `join_next`; the peer: tokio's
+//!   `JoinSet` and `join_next`.
+//! * `limited_group_tokio`: spawn N tasks that each yield once, at most 16 running at once,
+//!   and wait for all of them; `spawn` never blocks on either side. Ours: `TaskGroup` with
+//!   `with_limit(16)` and `join()`; the peer: `JoinSet` whose tasks first acquire a permit of
+//!   a tokio `Semaphore` of 16, drained with `join_next`.
 //! * `spawn_await_tokio`, `spawn_await_smol`, `spawn_await_async_std`: spawn one task that
 //!   returns at once and await it, in a loop. The peer is the runtime's own spawn and handle.
 //!   These run on one thread (a current-thread tokio runtime, a `smol::Executor` run by the
@@ -42,11 +49,12 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use cancel_cascade::rt::{self, Spawn};
-use cancel_cascade::{try_join_all_cancel, TaskGroup};
+use cancel_cascade::{try_join_all_cancel, TaskGroup, TaskSet};
 use criterion::{BenchmarkId, Criterion};
 use futures::task::AtomicWaker;
 use smol::Executor;
 use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 const SIZES: [usize; 2] = [1000, 10_000];
@@ -368,6 +376,116 @@ fn group_fail_fast_tokio(c: &mut Criterion) {
     }
 }
 
+/// Times `iters` runs of `run` on `runtime`.
+fn time_runs<F: Future<Output = ()>>(
+    runtime: &Runtime,
+    iters: u64,
+    mut run: impl FnMut() -> F,
+) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        runtime.block_on(run());
+    }
+    start.elapsed()
+}
+
+/// Results as they complete: a `TaskSet` against `JoinSet`, both read with `join_next`.
+fn set_join_next_tokio(c: &mut Criterion) {
+    let runtime = tokio_runtime();
+    for n in SIZES {
+        compare(
+            c,
+            "set_join_next_tokio",
+            Some(n),
+            FAIL_FAST_PAIRS,
+            1,
+            &mut [
+                ("cancel-cascade TaskSet::join_next", &mut |iters| {
+                    time_runs(&runtime, iters, || async {
+                        let mut set = TaskSet::<_, usize, Failed>::new(rt::tokio::Tokio);
+                        for i in 0..n {
+                            set.spawn(async move {
+                                tokio::task::yield_now().await;
+                                Ok(i)
+                            });
+                        }
+                        let mut sum = 0;
+                        while let Some(output) = set.join_next().await {
+                            sum += output.unwrap();
+                        }
+                        assert_eq!(sum, n * (n - 1) / 2);
+                    })
+                }),
+                ("tokio JoinSet::join_next", &mut |iters| {
+                    time_runs(&runtime, iters, || async {
+                        let mut set = JoinSet::new();
+                        for i in 0..n {
+                            set.spawn(async move {
+                                tokio::task::yield_now().await;
+                                Ok::<_, Failed>(i)
+                            });
+                        }
+                        let mut sum = 0;
+                        while let Some(output) = set.join_next().await {
+                            sum += output.unwrap().unwrap();
+                        }
+                        assert_eq!(sum, n * (n - 1) / 2);
+                    })
+                }),
+            ],
+        );
+    }
+}
+
+/// How many tasks of the limited groups run at once.
+const LIMIT: usize = 16;
+
+/// A limited group against `JoinSet` + `Semaphore`.
+fn limited_group_tokio(c: &mut Criterion) {
+    let runtime = tokio_runtime();
+    for n in SIZES {
+        compare(
+            c,
+            "limited_group_tokio",
+            Some(n),
+            FAIL_FAST_PAIRS,
+            1,
+            &mut [
+                ("cancel-cascade TaskGroup::with_limit", &mut |iters| {
+                    time_runs(&runtime, iters, || async {
+                        let mut group =
+                            TaskGroup::<_, Failed>::new(rt::tokio::Tokio).with_limit(LIMIT);
+                        for _ in 0..n {
+                            group.spawn(async {
+                                tokio::task::yield_now().await;
+                                Ok(())
+                            });
+                        }
+                        group.join().await.unwrap();
+                    })
+                }),
+                ("tokio JoinSet + Semaphore", &mut |iters| {
+                    time_runs(&runtime, iters, || async {
+                        let permits = Arc::new(Semaphore::new(LIMIT));
+                        let mut set = JoinSet::new();
+                        for _ in 0..n {
+                            let permits = Arc::clone(&permits);
+                            set.spawn(async move {
+                                let _permit = permits.acquire_owned().await.unwrap();
+                                tokio::task::yield_now().await;
+                                Ok::<(), Failed>(())
+                            });
+                        }
+                        while let Some(output) = set.join_next().await {
+                            output.unwrap().unwrap();
+                        }
+                    })
+                }),
+            ],
+        );
+    }
+}
+
 const SPAWN_AWAIT_PAIRS: usize = 101;
 const SPAWN_AWAIT_BATCH: u64 = 2000;
 
@@ -537,11 +655,27 @@ fn main() {
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
-    fail_fast_tokio(&mut criterion);
-    fail_fast_smol(&mut criterion);
-    group_fail_fast_tokio(&mut criterion);
-    spawn_await_tokio(&mut criterion);
-    spawn_await_smol(&mut criterion);
-    spawn_await_async_std(&mut criterion);
+    // The paired runs of `compare` ignore criterion's filter: run only the groups it names.
+    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    type Group = fn(&mut Criterion);
+    let groups: [(&str, Group); 8] = [
+        ("fail_fast_tokio", fail_fast_tokio),
+        ("fail_fast_smol", fail_fast_smol),
+        ("group_fail_fast_tokio", group_fail_fast_tokio),
+        ("set_join_next_tokio", set_join_next_tokio),
+        ("limited_group_tokio", limited_group_tokio),
+        ("spawn_await_tokio", spawn_await_tokio),
+        ("spawn_await_smol", spawn_await_smol),
+        ("spawn_await_async_std", spawn_await_async_std),
+    ];
+    for (name, group) in groups {
+        // Alternatives as in criterion's regex filter: `a|b`.
+        if filter
+            .as_deref()
+            .is_none_or(|filter| filter.split('|').any(|part| name.contains(part)))
+        {
+            group(&mut criterion);
+        }
+    }
     criterion.final_summary();
 }

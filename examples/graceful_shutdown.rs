@@ -59,6 +59,6 @@ async fn main() {
     group.spawn(straggler());
     sleep(Duration::from_millis(200)).await;
     println!("shutting down");
-    group.shutdown().await;
+    group.shutdown().await.unwrap();
     println!("every worker has stopped");
 }

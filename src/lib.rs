@@ -122,15 +122,23 @@
 //! all stopped, including every task they spawned through this crate, at any depth. Point by
 //! point:
 //!
-//! | | asyncio `TaskGroup` | trio nursery | tokio `JoinSet` | [`TaskGroup`] |
-//! |---|---|---|---|---|
-//! | first failure cancels the others | yes | yes | no: `join_next` hands the error over, the rest run on | yes, at once |
-//! | waits until the cancelled tasks have stopped | yes | yes | with `shutdown().await` | yes: futures dropped, destructors finished |
-//! | ... and the tasks *they* spawned | only those in nested groups | only nested nurseries | no: aborting a task does not abort the tasks it spawned | yes: `TaskHandle`s and nested groups, at any depth |
-//! | cleanup code after cancellation | `except CancelledError` | `except Cancelled`, shields | none (the future is dropped) | async code after `token.cancelled()`, within a grace period; then dropped |
-//! | leaving the scope early | cancels and waits | cancels and waits | dropping aborts, does not wait | dropping cancels, does not wait; `shutdown().await` cancels and waits |
-//! | error reported | `ExceptionGroup` of all errors | `MultiError`/`ExceptionGroup` | each `JoinError` in turn | the first error (later ones are dropped); a panic is resumed |
-//! | runtimes | asyncio | trio | tokio | tokio, smol, async-std, any [`rt::Spawn`] |
+//! | | asyncio `TaskGroup` | trio nursery | tokio `JoinSet` | Go `errgroup` | [`TaskGroup`] |
+//! |---|---|---|---|---|---|
+//! | first failure cancels the others | yes | yes | no: `join_next` hands the error over, the rest run on | cancels the `Context` (cooperative) | yes, at once |
+//! | waits until the cancelled tasks have stopped | yes | yes | with `shutdown().await` | `Wait` | yes: futures dropped, destructors finished |
+//! | ... and the tasks *they* spawned | only those in nested groups | only nested nurseries | no: aborting a task does not abort the tasks it spawned | only if they use the group | yes: `TaskHandle`s and nested groups, at any depth |
+//! | cleanup code after cancellation | `except CancelledError` | `except Cancelled`, shields | none (the future is dropped) | after `ctx.Done()` | async code after `token.cancelled()`, within a grace period; then dropped |
+//! | leaving the scope early | cancels and waits | cancels and waits | dropping aborts, does not wait | not possible | dropping cancels, does not wait; `shutdown().await` cancels and waits |
+//! | error reported | `ExceptionGroup` of all errors | `ExceptionGroup` | each `JoinError` in turn | the first | the first ([`join`](TaskGroup::join)); every error, first one first ([`join_all_errors`](TaskGroup::join_all_errors), a [`GroupErrors`]); a panic is resumed |
+//! | spawn from inside a task | pass `tg` along | pass the nursery along | wrap it in a mutex | pass `g` along | [`TaskGroup::spawner`]: a `GroupSpawner`, `Clone + Send + Sync`; `join` waits for those tasks too |
+//! | results as they complete | `as_completed` over the tasks | a channel | `join_next` | a channel | [`TaskSet::join_next`], fail-fast and transitive |
+//! | cancel without leaving the scope | `tg` has no `cancel`; cancel the enclosing task | `nursery.cancel_scope.cancel()` | `abort_all()` | cancel the parent `Context` | [`TaskGroup::cancel`]: token, grace period, drop; `join` still returns `Ok` |
+//! | a deadline for the whole group | `asyncio.timeout()` around the `async with` | `move_on_after` | `timeout` around `join_next`: tasks run on | `context.WithTimeout` | [`TaskGroup::with_deadline`]: cancels, waits, [`join_outcome`](TaskGroup::join_outcome) says `DeadlinePassed` |
+//! | cancel one task | `task.cancel()` | a cancel scope per task | `AbortHandle::abort()` | a context per task | [`GroupTask::cancel`]: waits until it (and what it spawned) stopped; the group goes on |
+//! | at most n at once | a `Semaphore` | a `CapacityLimiter` | a `Semaphore` | `SetLimit` (`Go` blocks) | [`TaskGroup::with_limit`]: `spawn` never blocks, spawn order; `ready()` for producers |
+//! | failures do not cancel the siblings | `gather(return_exceptions=True)` | not built in | the default | a plain `WaitGroup` | [`TaskGroup::supervised`]: waits for all, every error reported |
+//! | wait until a task is ready | an `Event` | `nursery.start()` | a oneshot channel | a channel | [`TaskGroup::start`] with [`Started`] |
+//! | runtimes | asyncio | trio | tokio | Go | tokio, smol, async-std, any [`rt::Spawn`] |
 //!
 //! Who waits for what: a task's children count against it while its future is alive; whatever
 //! leaves in its output, or is sent away, belongs to whoever receives it. A [`TaskHandle`] or
@@ -176,6 +184,14 @@ mod as_completed_limit;
 mod children;
 #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 mod group;
+// The concurrency limit alone, for the loom models: groups need timers, which loom builds
+// leave out.
+#[cfg(all(feature = "std", loom))]
+#[path = "group/limit.rs"]
+mod group_limit;
+#[cfg(all(feature = "std", loom))]
+#[path = "group/queue.rs"]
+mod group_queue;
 #[cfg(feature = "std")]
 mod live;
 mod readiness;
@@ -202,7 +218,15 @@ pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
 #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
-pub use group::{GroupTask, TaskGroup};
+pub use group::{
+    GroupErrors, GroupOutcome, GroupSpawner, GroupTask, SetSpawner, Started, TaskGroup, TaskSet,
+};
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use group_limit::loom_access as loom_limit;
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use group_queue::loom_access as loom_queue;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;

@@ -129,6 +129,7 @@ impl Node {
         match self.live.fetch_sub(1, Ordering::AcqRel) {
             1 => {
                 self.unlink();
+                // Whoever waits for this whole subtree to stop (a group task's `cancel`).
                 self.idle.wake();
             }
             2 => self.idle.wake(),

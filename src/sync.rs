@@ -12,9 +12,9 @@ pub(crate) use loom::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) use futures_util::task::AtomicWaker;
 #[cfg(all(feature = "std", loom))]
-pub(crate) use loom::sync::{atomic::AtomicU8, Arc, Mutex};
+pub(crate) use loom::sync::{atomic::AtomicU8, Arc, Mutex, MutexGuard};
 #[cfg(all(feature = "std", not(loom)))]
-pub(crate) use std::sync::{atomic::AtomicU8, Arc, Mutex};
+pub(crate) use std::sync::{atomic::AtomicU8, Arc, Mutex, MutexGuard};
 
 /// `core::cell::UnsafeCell` with loom's access API, so the same code compiles under both.
 #[cfg(not(loom))]

@@ -76,7 +76,7 @@ where
     assert_eq!(group.join().await, Ok(()));
     let made = output.await.expect("the task returned its group");
     assert_eq!(alive.count(), 1);
-    made.shutdown().await;
+    assert_eq!(made.shutdown().await, Ok(()));
     assert_eq!(
         alive.count(),
         0,

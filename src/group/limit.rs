@@ -1,0 +1,219 @@
+//! The concurrency limit of a group: at most `limit` tasks run at once, the others wait in
+//! spawn order, and whoever produces tasks can wait for a free slot.
+//!
+//! Every task that entered counts in `active` (running or queued) until it leaves. A task that
+//! leaves hands its slot to the first queued one, if any, in the same critical section: the
+//! number running never goes above the limit, and a queued task never waits while a slot is
+//! free. Once closed (the group is cancelling), nothing more enters or starts and the queue is
+//! handed back to be dropped. The models in `tests/loom_limit.rs` check the hand-over.
+
+use std::collections::VecDeque;
+use std::sync::PoisonError;
+use std::task::{Context, Poll, Waker};
+use std::vec::Vec;
+
+use crate::sync::Mutex;
+
+pub(crate) struct Slots<T> {
+    inner: Mutex<Inner<T>>,
+}
+
+struct Inner<T> {
+    limit: usize,
+    /// Tasks that entered and have not left: running, or in `queue`.
+    active: usize,
+    queue: VecDeque<T>,
+    closed: bool,
+    /// Waiting in `poll_ready` for a free slot.
+    waiters: Vec<Waker>,
+}
+
+/// What [`Slots::enter`] did with a task.
+// `pub` for the loom models, which reach it through `loom_access`.
+#[allow(unreachable_pub)]
+#[derive(Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// A slot was free: start the task now.
+    Start,
+    /// Queued: it starts when a running task leaves.
+    Queued,
+    /// Closed: drop the task.
+    Refused,
+}
+
+impl<T> Slots<T> {
+    /// `limit` must be at least one.
+    pub(crate) fn new(limit: usize) -> Self {
+        assert!(limit > 0, "a limit of zero tasks could never run any");
+        Slots {
+            inner: Mutex::new(Inner {
+                limit,
+                active: 0,
+                queue: VecDeque::new(),
+                closed: false,
+                waiters: Vec::new(),
+            }),
+        }
+    }
+
+    fn inner(&self) -> crate::sync::MutexGuard<'_, Inner<T>> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes a slot for a new task, or queues it (`queued()` makes the queue entry, only when
+    /// one is needed).
+    pub(crate) fn enter(&self, queued: impl FnOnce() -> T) -> Entry {
+        let mut inner = self.inner();
+        if inner.closed {
+            return Entry::Refused;
+        }
+        let running = inner.active - inner.queue.len();
+        inner.active += 1;
+        if running < inner.limit {
+            Entry::Start
+        } else {
+            inner.queue.push_back(queued());
+            Entry::Queued
+        }
+    }
+
+    /// A task that entered has stopped (or was dropped from the queue): gives back its slot.
+    /// Returns the queued task that takes the slot over, to be started by the caller.
+    pub(crate) fn leave(&self) -> Option<T> {
+        let mut inner = self.inner();
+        if inner.closed {
+            return None;
+        }
+        inner.active -= 1;
+        let running = inner.active - inner.queue.len();
+        if running < inner.limit {
+            if let Some(next) = inner.queue.pop_front() {
+                return Some(next);
+            }
+        }
+        let waiters = std::mem::take(&mut inner.waiters);
+        drop(inner);
+        for waiter in waiters {
+            waiter.wake();
+        }
+        None
+    }
+
+    /// Takes out of the queue the first task that `is_it` recognises, to be dropped unstarted
+    /// (the task was cancelled while waiting for a slot). Its drop must then `leave`, as any
+    /// task that entered does: until then it still counts as active, which only delays a
+    /// hand-over to that `leave`, never loses one.
+    pub(crate) fn withdraw(&self, is_it: impl Fn(&T) -> bool) -> Option<T> {
+        let mut inner = self.inner();
+        let position = inner.queue.iter().position(is_it)?;
+        inner.queue.remove(position)
+    }
+
+    /// Refuses every new task from now on; returns the queued ones, to be dropped unstarted.
+    pub(crate) fn close(&self) -> VecDeque<T> {
+        let mut inner = self.inner();
+        inner.closed = true;
+        let queue = std::mem::take(&mut inner.queue);
+        let waiters = std::mem::take(&mut inner.waiters);
+        drop(inner);
+        for waiter in waiters {
+            waiter.wake();
+        }
+        queue
+    }
+
+    /// Ready once a new task would start at once (a slot is free and nobody is queued), or the
+    /// limit is closed.
+    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        let mut inner = self.inner();
+        if inner.closed || inner.active < inner.limit {
+            return Poll::Ready(());
+        }
+        if !inner
+            .waiters
+            .iter()
+            .any(|waiter| waiter.will_wake(cx.waker()))
+        {
+            inner.waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// The limit, opened to the loom models (`tests/loom_limit.rs`). Not part of the API.
+#[cfg(loom)]
+pub mod loom_access {
+    use std::collections::VecDeque;
+    use std::task::{Context, Poll};
+
+    pub use super::Entry;
+
+    /// See the crate's `Slots`.
+    pub struct Slots<T>(super::Slots<T>);
+
+    impl<T> std::fmt::Debug for Slots<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Slots")
+        }
+    }
+
+    impl<T> Slots<T> {
+        /// See the crate's `Slots::new`.
+        pub fn new(limit: usize) -> Self {
+            Slots(super::Slots::new(limit))
+        }
+
+        /// See the crate's `Slots::enter`.
+        pub fn enter(&self, queued: impl FnOnce() -> T) -> Entry {
+            self.0.enter(queued)
+        }
+
+        /// See the crate's `Slots::leave`.
+        pub fn leave(&self) -> Option<T> {
+            self.0.leave()
+        }
+
+        /// See the crate's `Slots::withdraw`.
+        pub fn withdraw(&self, is_it: impl Fn(&T) -> bool) -> Option<T> {
+            self.0.withdraw(is_it)
+        }
+
+        /// See the crate's `Slots::close`.
+        pub fn close(&self) -> VecDeque<T> {
+            self.0.close()
+        }
+
+        /// See the crate's `Slots::poll_ready`.
+        pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+            self.0.poll_ready(cx)
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn queued_tasks_take_freed_slots_in_order() {
+        let slots = Slots::new(2);
+        assert_eq!(slots.enter(|| 0), Entry::Start);
+        assert_eq!(slots.enter(|| 1), Entry::Start);
+        assert_eq!(slots.enter(|| 2), Entry::Queued);
+        assert_eq!(slots.enter(|| 3), Entry::Queued);
+        assert_eq!(slots.leave(), Some(2));
+        assert_eq!(slots.leave(), Some(3));
+        assert_eq!(slots.leave(), None);
+        // One still runs: one more starts, the next waits.
+        assert_eq!(slots.enter(|| 4), Entry::Start);
+        assert_eq!(slots.enter(|| 5), Entry::Queued);
+        assert_eq!(slots.enter(|| 7), Entry::Queued);
+        assert_eq!(slots.withdraw(|&task| task == 7), Some(7));
+        assert_eq!(slots.withdraw(|&task| task == 7), None);
+        // The withdrawn task's drop leaves: nothing to hand over, it held no slot.
+        assert_eq!(slots.leave(), None);
+        assert_eq!(slots.close(), [5]);
+        assert_eq!(slots.enter(|| 6), Entry::Refused);
+        assert_eq!(slots.leave(), None);
+    }
+}

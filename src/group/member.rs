@@ -1,0 +1,312 @@
+//! One task of a group: the future the runtime runs ([`Member`]) and the caller's side of it
+//! ([`GroupTask`]), joined by an [`OutputSlot`].
+
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use futures_util::task::AtomicWaker;
+use pin_project::pin_project;
+
+use super::shared::{Cause, Core, Limit};
+use crate::live::Node;
+use crate::token::Cancelled;
+
+/// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
+/// task), or the queue of a [`TaskSet`](super::TaskSet).
+pub(super) trait Outlet {
+    /// The task stopped without an output (it failed, or was stopped).
+    fn no_output(&self);
+
+    /// Whether this task alone was asked to stop; registers the task's waker for that.
+    fn poll_stop(&self, cx: &mut Context<'_>) -> bool;
+
+    /// Whether this task alone was asked to stop.
+    fn stop_requested(&self) -> bool;
+}
+
+/// An [`Outlet`] for outputs of type `T`.
+pub(super) trait OutletOf<T>: Outlet {
+    /// The task returned `Ok(output)`.
+    fn output(&self, output: T);
+}
+
+/// The future a group hands to its runtime: the task's own future, stopped by the group (or by
+/// its [`GroupTask::cancel`]).
+#[pin_project(PinnedDrop)]
+pub(super) struct Member<F, O: Outlet, E> {
+    #[pin]
+    future: Option<F>,
+    hard_stop: Cancelled,
+    core: Arc<Core<E>>,
+    output: Arc<O>,
+    /// Whether the group has a limit: the task then gives back its slot when it stops.
+    limited: bool,
+}
+
+impl<F, O: Outlet, E> Member<F, O, E> {
+    pub(super) fn new(future: F, core: &Arc<Core<E>>, output: &Arc<O>) -> Self {
+        Member {
+            future: Some(future),
+            hard_stop: core.hard_stop.cancelled(),
+            core: Arc::clone(core),
+            output: Arc::clone(output),
+            limited: core.limit.get().is_some(),
+        }
+    }
+}
+
+impl<F, O, T, E> Future for Member<F, O, E>
+where
+    F: Future<Output = Result<T, E>>,
+    O: OutletOf<T>,
+{
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut this = self.project();
+        let Some(future) = this.future.as_mut().as_pin_mut() else {
+            return Poll::Ready(());
+        };
+        let outcome = if this.output.poll_stop(cx) || Pin::new(this.hard_stop).poll(cx).is_ready() {
+            None
+        } else {
+            match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(outcome)) => Some(Ok(outcome)),
+                Err(panic) => Some(Err(panic)),
+            }
+        };
+        // Dropped here rather than with the task, so that a destructor's panic is the task's
+        // panic too (unless it already panicked).
+        let outcome = match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
+            _ => outcome,
+        };
+        let output = match outcome {
+            Some(Ok(Ok(value))) => Some(value),
+            Some(Ok(Err(error))) => {
+                this.core.fail(Cause::Error(error));
+                None
+            }
+            Some(Err(panic)) => {
+                this.core.fail(Cause::Panic(panic));
+                None
+            }
+            None => None,
+        };
+        match output {
+            Some(output) => this.output.output(output),
+            None => this.output.no_output(),
+        }
+        // After the failure (if any) closed the limit: a failing task starts no queued one.
+        if *this.limited {
+            this.core.leave_limit();
+        }
+        Poll::Ready(())
+    }
+}
+
+#[pin_project::pinned_drop]
+impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
+    fn drop(self: Pin<&mut Self>) {
+        if self.future.is_none() {
+            return;
+        }
+        // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
+        // its runtime did (it shut down, or refused the spawn). The group must not report
+        // success. (Once the group is cancelling, every task is on its way out anyway.)
+        if !self.output.stop_requested() && !self.core.is_closed() {
+            self.core.fail(Cause::Lost);
+        }
+        self.output.no_output();
+        if self.limited {
+            self.core.leave_limit();
+        }
+    }
+}
+
+/// Where a group task leaves its output for its [`GroupTask`], and where that `GroupTask` asks
+/// the task to stop.
+pub(super) struct OutputSlot<T> {
+    value: Mutex<Slot<T>>,
+    /// The `GroupTask`'s waker.
+    waker: AtomicWaker,
+    /// Set by [`GroupTask::cancel`].
+    stop: AtomicBool,
+    /// The task's waker, for `stop`.
+    task: AtomicWaker,
+}
+
+enum Slot<T> {
+    Running,
+    Done(T),
+    /// Failed, cancelled, refused, or already taken.
+    Gone,
+}
+
+impl<T> OutputSlot<T> {
+    pub(super) fn new() -> Arc<Self> {
+        Arc::new(OutputSlot {
+            value: Mutex::new(Slot::Running),
+            waker: AtomicWaker::new(),
+            stop: AtomicBool::new(false),
+            task: AtomicWaker::new(),
+        })
+    }
+
+    /// A slot for a task the group refused: it will never give an output.
+    pub(super) fn gone() -> Arc<Self> {
+        let slot = Self::new();
+        *slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Gone;
+        slot
+    }
+
+    fn finish(&self, slot: Slot<T>) {
+        let previous = std::mem::replace(
+            &mut *self.value.lock().unwrap_or_else(PoisonError::into_inner),
+            slot,
+        );
+        drop(previous);
+        self.waker.wake();
+    }
+
+    fn poll_take(&self, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.waker.register(cx.waker());
+        self.try_take()
+    }
+
+    fn try_take(&self) -> Poll<Option<T>> {
+        let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
+        match std::mem::replace(&mut *value, Slot::Gone) {
+            Slot::Running => {
+                *value = Slot::Running;
+                Poll::Pending
+            }
+            Slot::Done(output) => Poll::Ready(Some(output)),
+            Slot::Gone => Poll::Ready(None),
+        }
+    }
+}
+
+impl<T> Outlet for OutputSlot<T> {
+    fn no_output(&self) {
+        self.finish(Slot::Gone);
+    }
+
+    fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
+        if self.stop.load(Ordering::Acquire) {
+            return true;
+        }
+        self.task.register(cx.waker());
+        self.stop.load(Ordering::Acquire)
+    }
+
+    fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Acquire)
+    }
+}
+
+impl<T> OutletOf<T> for OutputSlot<T> {
+    fn output(&self, output: T) {
+        self.finish(Slot::Done(output));
+    }
+}
+
+/// The output of one task of a [`TaskGroup`](super::TaskGroup), returned by its `spawn`.
+///
+/// Awaiting it gives `Some(output)` once the task returned `Ok`, and `None` if it failed,
+/// panicked, was cancelled, or was never admitted (spawned into a group that was cancelling or
+/// had finished). After a successful [`join`](super::TaskGroup::join), every task returned
+/// `Ok`, so every `GroupTask` resolves at once to `Some`.
+///
+/// # Cancellation
+///
+/// Dropping a `GroupTask` does not cancel the task: the group owns its tasks. To stop one task
+/// without failing the group, use [`cancel`](Self::cancel).
+pub struct GroupTask<T> {
+    output: Arc<OutputSlot<T>>,
+    /// The task's node in the spawn tree, to wait until it stopped; none if it was refused.
+    node: Option<Arc<Node>>,
+    /// The group's limit, where the task may still wait for a slot.
+    limit: Option<Arc<Limit>>,
+}
+
+impl<T> GroupTask<T> {
+    pub(super) fn new(
+        output: Arc<OutputSlot<T>>,
+        node: Option<Arc<Node>>,
+        limit: Option<Arc<Limit>>,
+    ) -> Self {
+        GroupTask {
+            output,
+            node,
+            limit,
+        }
+    }
+
+    /// Stops this task, without failing the group, and resolves once it has stopped: its
+    /// future has been dropped, and every task it spawned through this crate has stopped too.
+    /// Gives `Some(output)` if the task had already returned `Ok`, `None` otherwise.
+    ///
+    /// The group's other tasks go on; a task cancelled this way counts as neither a success
+    /// nor a failure of the group.
+    ///
+    /// # Cancellation
+    ///
+    /// The task's future is dropped on its runtime, at its next poll (it is woken for it),
+    /// without a grace period; a task still waiting for a slot of a
+    /// [limited](super::TaskGroup::with_limit) group is dropped here, never polled. Dropping the returned future before it resolves still stops the
+    /// task; only the wait and the output are given up.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::new(Tokio);
+    /// let stuck = group.spawn(std::future::pending::<Result<(), ()>>());
+    /// let quick = group.spawn(async { Ok(7) });
+    /// assert_eq!(stuck.cancel().await, None); // its future is gone
+    /// assert_eq!(group.join().await, Ok(())); // not a failure of the group
+    /// assert_eq!(quick.await, Some(7));
+    /// # });
+    /// ```
+    pub async fn cancel(self) -> Option<T> {
+        self.output.stop.store(true, Ordering::Release);
+        self.output.task.wake();
+        if let (Some(limit), Some(node)) = (&self.limit, &self.node) {
+            // Still waiting for a slot: dropped here, never polled.
+            limit.withdraw(node);
+        }
+        if let Some(node) = &self.node {
+            poll_fn(|cx| node.poll_stopped(cx)).await;
+        }
+        match self.output.try_take() {
+            Poll::Ready(output) => output,
+            // The task's node stopped, so its future is gone and its slot was filled.
+            Poll::Pending => None,
+        }
+    }
+}
+
+impl<T> fmt::Debug for GroupTask<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupTask").finish_non_exhaustive()
+    }
+}
+
+impl<T> Future for GroupTask<T> {
+    type Output = Option<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<T>> {
+        self.output.poll_take(cx)
+    }
+}

@@ -1,0 +1,612 @@
+//! `TaskGroup`: spawn tasks, and on the first failure cancel the rest and wait until they, and
+//! everything they spawned, have stopped.
+
+mod errors;
+pub(crate) mod limit;
+mod member;
+pub(crate) mod queue;
+mod set;
+mod shared;
+mod spawner;
+mod started;
+
+use std::boxed::Box;
+use std::fmt;
+use std::future::{poll_fn, Future};
+use std::panic::resume_unwind;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+
+pub use self::errors::GroupErrors;
+pub use self::member::GroupTask;
+pub use self::set::{SetSpawner, TaskSet};
+use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
+use self::spawner::spawn_into;
+pub use self::spawner::GroupSpawner;
+use self::started::StartSlot;
+pub use self::started::Started;
+use crate::rt::Spawn;
+use crate::token::CancelToken;
+
+/// Tasks that succeed together or stop together: on the first error (or panic), every other
+/// task is cancelled, and [`join`](Self::join) returns only once all of them, and every task
+/// they spawned through this crate, have stopped.
+///
+/// This is Python's `asyncio.TaskGroup` and trio's nursery, on any runtime: `S` is the
+/// runtime's unit struct (`rt::tokio::Tokio`, `rt::smol::Smol`,
+/// `rt::async_std::AsyncStd`) or any other [`Spawn`] implementor, and `E`
+/// is the one error type of the group's tasks (each task's `Ok` type is its own).
+///
+/// # Cancellation
+///
+/// * On the first `Err` (or panic) of a task, the group cancels every other task at once:
+///   it cancels its [token](Self::token) and, without a grace period, drops every task's future
+///   right away (each on its own thread, at its next poll).
+/// * With a [grace period](Self::with_grace_period), tasks get that long to finish on their own
+///   after the token is cancelled (to run async cleanup after `token.cancelled().await`);
+///   whatever still runs when it is over is dropped.
+/// * A task spawned once the group is cancelling (or has finished) is dropped unpolled: its
+///   [`GroupTask`] resolves to `None`.
+/// * [`join`](Self::join) and [`shutdown`](Self::shutdown) return only once every task has
+///   stopped: its future has been dropped, its destructors have finished, and so has every task
+///   it spawned through this crate (a [`TaskHandle`](crate::TaskHandle) it held, a nested
+///   `TaskGroup`), at any depth. A detached task is not waited for.
+/// * Dropping the group, or a `join()`/`shutdown()` future before it finished, cancels every
+///   task at once, without a grace period and without waiting.
+/// * A task its runtime drops before it finished (the runtime shut down, or a [`Spawn`] that
+///   refused it) while the group is running is a failure of the group: the others are
+///   cancelled, and `join` panics once they have stopped, rather than report a success for work
+///   that never ended. (Once the group is cancelling, every task is on its way out: a task
+///   dropped then is not reported.)
+///
+/// # Operations
+///
+/// | to | use |
+/// |---|---|
+/// | spawn from inside a task (a crawler) | [`spawner`](Self::spawner), a [`GroupSpawner`] |
+/// | read results as they complete | a [`TaskSet`] (tasks of one output type) |
+/// | cancel without leaving, then join | [`cancel`](Self::cancel), then [`join`](Self::join) |
+/// | cancel and wait, keeping the first error | [`shutdown`](Self::shutdown) |
+/// | every error, not just the first | [`join_all_errors`](Self::join_all_errors), a [`GroupErrors`] |
+/// | a deadline for the whole group | [`with_deadline`](Self::with_deadline), [`join_outcome`](Self::join_outcome) |
+/// | stop one task | [`GroupTask::cancel`] |
+/// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
+/// | failures that do not cancel the others | [`supervised`](Self::supervised) |
+/// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+///
+/// # How "stopped" is known
+///
+/// Every task spawned through this crate carries a node of a spawn tree: the node counts one
+/// while the task's future is alive and one per live child node, and tells its parent when its
+/// count reaches zero. A task spawned (or a group created) while another task is being polled
+/// becomes that task's child. The group has a node too; `join` waits until only the group's own
+/// count is left. No polling, no timers: the last destructor to finish wakes the group.
+///
+/// # Compared with
+///
+/// asyncio's `TaskGroup`, trio's nurseries and tokio's `JoinSet`, point by point: see the
+/// [crate docs](crate#structured-concurrency).
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::TaskGroup;
+///
+/// let mut group = TaskGroup::new(Tokio);
+/// let sum = group.spawn(async { Ok((1..=10).sum::<u32>()) });
+/// group.spawn(async { Ok(()) });
+/// group.join().await?;
+/// assert_eq!(sum.await, Some(55));
+///
+/// let mut group = TaskGroup::new(Tokio);
+/// group.spawn(async { Err::<(), _>("disk full") });
+/// group.spawn(std::future::pending::<Result<(), &str>>()); // cancelled, then waited for
+/// assert_eq!(group.join().await, Err("disk full"));
+/// # Ok::<(), &str>(())
+/// # }).unwrap();
+/// ```
+#[must_use = "dropping a `TaskGroup` cancels its tasks; call `.join().await` to wait for them"]
+pub struct TaskGroup<S, E> {
+    spawner: Arc<S>,
+    core: Arc<Core<E>>,
+}
+
+/// Every timer of the group (grace period, deadline), on the spawner's timer (tokio's for
+/// `Tokio`): `future`'s output, or `None` once `deadline` has passed (then `future` has been
+/// dropped).
+async fn until_deadline<S: Spawn, F: Future + Send>(
+    spawner: &S,
+    deadline: Instant,
+    future: F,
+) -> Option<F::Output> {
+    crate::time::timeout_at_on(spawner, deadline, future)
+        .await
+        .ok()
+}
+
+impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
+    /// An empty group whose tasks run on `spawner`; cancellation drops them at once.
+    ///
+    /// A group dropped inside a task spawned through this crate (its tasks still running) is
+    /// waited for by that task: the task counts as stopped only once the group's tasks have
+    /// stopped. A group that leaves a task in its output belongs to whoever receives it (see
+    /// [`TaskHandle`](crate::TaskHandle)'s `# Cancellation`).
+    ///
+    /// Created inside a task of another group (at any depth of spawned tasks), the group's
+    /// [token](Self::token) is a child of that group's token: the outer group's cancellation
+    /// reaches this group's tasks at once, within the outer grace period.
+    pub fn new(spawner: S) -> Self {
+        TaskGroup {
+            spawner: Arc::new(spawner),
+            core: Arc::new(Core::new()),
+        }
+    }
+
+    /// Gives the tasks `grace_period` to finish on their own once the group's
+    /// [token](Self::token) is cancelled; the tasks still running after that are dropped.
+    ///
+    /// The grace period in force when the cancellation starts is the one that counts.
+    pub fn with_grace_period(self, grace_period: Duration) -> Self {
+        self.core.set_grace_period(Some(grace_period));
+        self
+    }
+
+    /// A deadline for the whole group (trio's `move_on_after`): when it passes, the group
+    /// cancels its tasks (token, grace period, then drop), waits until every one of them has
+    /// stopped, transitively, and reports that the deadline passed:
+    /// [`join_outcome`](Self::join_outcome) gives [`GroupOutcome::DeadlinePassed`], and
+    /// [`join`](Self::join) gives `Ok(())`, as for any cancellation without an error. A task
+    /// that fails before the deadline, or during the grace period, makes them return its error.
+    ///
+    /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
+    /// `join_all_errors`): a `join` that starts after the deadline cancels at once. This is
+    /// not a `timeout(join())`, which would return while the tasks still run.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`cancel`](Self::cancel), from the moment the deadline passes.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{GroupOutcome, TaskGroup};
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio)
+    ///     .with_deadline(Instant::now() + Duration::from_millis(20));
+    /// group.spawn(std::future::pending::<Result<(), ()>>()); // cancelled at the deadline
+    /// assert_eq!(group.join_outcome().await, Ok(GroupOutcome::DeadlinePassed));
+    /// # });
+    /// ```
+    pub fn with_deadline(self, deadline: Instant) -> Self {
+        self.core.set_deadline(Some(deadline));
+        self
+    }
+
+    /// [`with_deadline`](Self::with_deadline)`(Instant::now() + timeout)`.
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        self.with_deadline(Instant::now() + timeout)
+    }
+
+    /// Supervises instead of failing fast (Kotlin's `supervisorScope`, `JoinSet`'s default): a
+    /// task that fails or panics does not cancel the others. [`join`](Self::join) waits until
+    /// every task has stopped, then returns the first error;
+    /// [`join_all_errors`](Self::join_all_errors) returns every error, in the order the tasks
+    /// returned them. A panic is still resumed once every task has stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Only [`cancel`](Self::cancel), `shutdown`, the deadline or dropping the group cancel
+    /// the tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::new(Tokio).supervised();
+    /// group.spawn(async { Err::<(), _>("job 1 failed") });
+    /// let slow = group.spawn(async {
+    ///     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    ///     Ok("job 2 done") // not cancelled by job 1's failure
+    /// });
+    /// group.spawn(async { Err::<(), _>("job 3 failed") });
+    /// let errors = group.join_all_errors().await.unwrap_err();
+    /// assert_eq!(errors.len(), 2);
+    /// assert_eq!(slow.await, Some("job 2 done"));
+    /// # });
+    /// ```
+    pub fn supervised(self) -> Self {
+        self.core.set_supervised();
+        self
+    }
+
+    /// At most `limit` of the group's tasks run at once (Go's `errgroup.SetLimit`): `spawn`
+    /// never blocks; a task spawned while `limit` run waits for a slot, and the waiting tasks
+    /// start in spawn order, each as soon as a running task stops. For a producer that must not
+    /// queue without bound, [`ready`](Self::ready) waits for a free slot.
+    ///
+    /// Tasks spawned before the limit was set do not count against it: set it first.
+    ///
+    /// # Cancellation
+    ///
+    /// When the group starts cancelling, the tasks still waiting for a slot are dropped at
+    /// once, never polled (their `GroupTask`s give `None`); the running ones are cancelled as
+    /// usual. A task that fails starts no waiting task.
+    ///
+    /// # Panics
+    ///
+    /// If `limit` is zero (no task could ever run), or the group already has a limit.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio).with_limit(2);
+    /// let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    /// for _ in 0..10 {
+    ///     group.ready().await; // at most 2 running, none queued, when this returns
+    ///     let (running, most) = (Arc::clone(&running), Arc::clone(&most));
+    ///     group.spawn(async move {
+    ///         most.fetch_max(running.fetch_add(1, SeqCst) + 1, SeqCst);
+    ///         tokio::task::yield_now().await;
+    ///         running.fetch_sub(1, SeqCst);
+    ///         Ok(())
+    ///     });
+    /// }
+    /// group.join().await.unwrap();
+    /// assert!(most.load(SeqCst) <= 2);
+    /// # });
+    /// ```
+    pub fn with_limit(self, limit: usize) -> Self
+    where
+        S: Send + Sync + 'static,
+    {
+        assert!(
+            limit > 0,
+            "`TaskGroup::with_limit`: a limit of zero tasks would never run any"
+        );
+        let spawner = Arc::clone(&self.spawner);
+        let launch = Box::new(move |task: QueuedTask| spawner.spawn_detached(task));
+        if self
+            .core
+            .limit
+            .set(Arc::new(Limit::new(limit, launch)))
+            .is_err()
+        {
+            panic!("`TaskGroup::with_limit`: the group already has a limit");
+        }
+        self
+    }
+
+    /// Waits until a task spawned now would start at once: fewer tasks than the
+    /// [limit](Self::with_limit) run and none waits for a slot. Returns at once in a group
+    /// without a limit, and in a group that is cancelling (where `spawn` drops its future).
+    ///
+    /// Another producer may take the slot first; `ready` only bounds the queue, it reserves
+    /// nothing.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the returned future gives up nothing.
+    pub async fn ready(&self) {
+        self.core.ready().await;
+    }
+
+    /// The group's token: cancelled when the group starts cancelling its tasks (first failure,
+    /// [`cancel`](Self::cancel), `shutdown`, drop). A task awaits `token.cancelled()` to clean
+    /// up within the grace period.
+    pub fn token(&self) -> CancelToken {
+        self.core.token.clone()
+    }
+
+    /// Spawns `future` as a task of the group.
+    ///
+    /// The returned [`GroupTask`] yields the task's `Ok` output; dropping it does *not* cancel
+    /// the task, which belongs to the group. If the task returns `Err` or panics, the group
+    /// cancels every other task and [`join`](Self::join) returns that error (or resumes that
+    /// panic) once they have all stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Once the group is cancelling, `future` is dropped here without being polled, and the
+    /// returned `GroupTask` resolves to `None`: nothing spawned after a failure ever runs.
+    pub fn spawn<F, T>(&mut self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_into(&*self.spawner, &self.core, future)
+    }
+
+    /// Spawns a task and waits until it reports that it is ready (trio's `nursery.start`):
+    /// `task` receives a [`Started`], and `start` returns `Some(value)` as soon as the task
+    /// calls [`started`](Started::started)`(value)`, while the task runs on in the group.
+    /// If the task stops first (it failed, which fails the group as usual, or returned, or the
+    /// group cancelled it), `start` returns `None` once it has stopped.
+    ///
+    /// # Cancellation
+    ///
+    /// Dropping the returned future does not cancel the task, which belongs to the group; only
+    /// the value is given up. Into a group that is cancelling, the task is dropped unpolled and
+    /// `start` returns `None` at once.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, String>::new(Tokio);
+    /// let token = group.token();
+    /// let port = group
+    ///     .start(|started| async move {
+    ///         started.started(8080); // bound: the caller may connect now
+    ///         token.cancelled().await; // serve until the group stops
+    ///         Ok(())
+    ///     })
+    ///     .await;
+    /// assert_eq!(port, Some(8080));
+    /// group.shutdown().await.unwrap();
+    ///
+    /// let mut group = TaskGroup::<_, String>::new(Tokio);
+    /// let port: Option<u16> = group
+    ///     .start(|_started| async { Err("address in use".to_string()) })
+    ///     .await;
+    /// assert_eq!(port, None);
+    /// assert_eq!(group.join().await, Err("address in use".to_string()));
+    /// # });
+    /// ```
+    pub async fn start<V, F, Fut>(&mut self, task: F) -> Option<V>
+    where
+        F: FnOnce(Started<V>) -> Fut,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        V: Send + 'static,
+    {
+        let (slot, started) = StartSlot::new();
+        let mut stopped = self.spawn(task(started));
+        poll_fn(|cx| {
+            if let Poll::Ready(value) = slot.poll_take(cx) {
+                return Poll::Ready(Some(value));
+            }
+            match Pin::new(&mut stopped).poll(cx) {
+                // `started` may have been called just before the task stopped.
+                Poll::Ready(_) => Poll::Ready(slot.take()),
+                Poll::Pending => Poll::Pending,
+            }
+        })
+        .await
+    }
+
+    /// A handle that spawns into this group from anywhere, the group's own tasks included;
+    /// `join` waits for the tasks it spawns too. See [`GroupSpawner`].
+    pub fn spawner(&self) -> GroupSpawner<S, E> {
+        GroupSpawner::new(&self.spawner, &self.core)
+    }
+
+    /// Starts the group's cancellation and returns at once: the [token](Self::token) is
+    /// cancelled, the tasks get the grace period (if one is set), then whatever still runs is
+    /// dropped. No error is recorded: [`join`](Self::join) afterwards returns `Ok(())` once
+    /// every task has stopped, unless a task had failed already or fails during the grace
+    /// period. Calling it again, or after a failure, does nothing.
+    ///
+    /// This is how a service races its group against a shutdown signal and still joins it.
+    ///
+    /// # Cancellation
+    ///
+    /// Without a grace period every task is dropped at its next poll. With one, the grace
+    /// period ends while [`join`](Self::join) (or [`shutdown`](Self::shutdown)) is awaited:
+    /// that is where the stragglers are dropped. From now on, `spawn` drops its future unpolled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::time::Duration;
+    ///
+    /// let mut group = TaskGroup::<_, &str>::new(Tokio).with_grace_period(Duration::from_secs(5));
+    /// let token = group.token();
+    /// let worker = group.spawn(async move {
+    ///     token.cancelled().await; // the shutdown signal
+    ///     Ok("drained")
+    /// });
+    /// group.cancel();
+    /// assert_eq!(group.join().await, Ok(()));
+    /// assert_eq!(worker.await, Some("drained"));
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        self.core.cancel(StopReason::Cancel);
+    }
+
+    /// Waits for every task; on the first failure, cancels the others and returns the error
+    /// once every task has stopped (transitively, see [`TaskGroup`]).
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic of a task that panicked (the first failure), once every task has
+    /// stopped. Panics if the first failure was a task that its runtime dropped before it
+    /// finished (see [`TaskGroup`]).
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the group: every task is cancelled, and not waited
+    /// for.
+    pub async fn join(self) -> Result<(), E> {
+        self.wait().await.first_failure("TaskGroup::join")
+    }
+
+    /// [`join`](Self::join), also telling how a group without a failure ended: every task
+    /// finished, it was [cancelled](Self::cancel), or its [deadline](Self::with_deadline)
+    /// passed.
+    ///
+    /// # Panics
+    ///
+    /// As [`join`](Self::join).
+    ///
+    /// # Cancel safety
+    ///
+    /// As for `join`: dropping the returned future drops the group.
+    pub async fn join_outcome(self) -> Result<GroupOutcome, E> {
+        let report = self.wait().await;
+        let outcome = match report.stopped_by {
+            None | Some(StopReason::Failure) => GroupOutcome::Finished,
+            Some(StopReason::Cancel) => GroupOutcome::Cancelled,
+            Some(StopReason::Deadline) => GroupOutcome::DeadlinePassed,
+        };
+        report
+            .first_failure("TaskGroup::join_outcome")
+            .map(|()| outcome)
+    }
+
+    /// [`join`](Self::join), reporting every error instead of the first: the first error first,
+    /// then those the tasks returned while the group was cancelling (during the grace period).
+    ///
+    /// # Panics
+    ///
+    /// Once every task has stopped: resumes the first panic of a task if any task panicked
+    /// (before or after the first error); panics if a task was dropped unfinished by its
+    /// runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// As for `join`: dropping the returned future drops the group.
+    pub async fn join_all_errors(self) -> Result<(), GroupErrors<E>> {
+        self.wait().await.every_error("TaskGroup::join_all_errors")
+    }
+
+    /// Cancels every task (after the grace period, if one is set), waits until all have
+    /// stopped, and returns the first error a task returned, before or during the shutdown.
+    ///
+    /// # Panics
+    ///
+    /// Resumes the panic of a task that panicked before or during the shutdown, if that was
+    /// the first failure; panics if that was a task dropped unfinished by its runtime.
+    ///
+    /// # Cancel safety
+    ///
+    /// Dropping the returned future drops the group: the tasks still running are dropped at
+    /// their next poll, and not waited for.
+    pub async fn shutdown(self) -> Result<(), E> {
+        self.core.cancel(StopReason::Cancel);
+        self.wait().await.first_failure("TaskGroup::shutdown")
+    }
+
+    /// Waits until the group is finished or cancelling, stops every task (at the end of the
+    /// grace period, if one is set) and waits until all have stopped; then reports.
+    async fn wait(self) -> Report<E> {
+        let core = &self.core;
+        let finished_or_cancelling = poll_fn(|cx| {
+            core.node.register_owner(cx.waker());
+            match core.progress() {
+                Progress::Running => Poll::Pending,
+                progress => Poll::Ready(progress),
+            }
+        });
+        let progress = match core.deadline() {
+            None => finished_or_cancelling.await,
+            Some(deadline) => {
+                match until_deadline(&*self.spawner, deadline, finished_or_cancelling).await {
+                    Some(progress) => progress,
+                    None => {
+                        core.cancel(StopReason::Deadline);
+                        core.progress()
+                    }
+                }
+            }
+        };
+        if let Progress::Cancelling {
+            since,
+            grace_period: Some(grace_period),
+        } = progress
+        {
+            let all_stopped = poll_fn(|cx| core.node.poll_only_owner_left(cx));
+            // The tasks still running when the grace period is over are dropped below.
+            let _ = until_deadline(&*self.spawner, since + grace_period, all_stopped).await;
+        }
+        core.hard_stop.cancel();
+        poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
+        core.take_report()
+    }
+}
+
+/// How a group ended when no task failed, from [`TaskGroup::join_outcome`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupOutcome {
+    /// Every task finished on its own.
+    Finished,
+    /// [`TaskGroup::cancel`] (or `shutdown`) stopped the tasks.
+    Cancelled,
+    /// The group's [deadline](TaskGroup::with_deadline) passed; the tasks still running then
+    /// were cancelled and have stopped.
+    DeadlinePassed,
+}
+
+impl<E> Report<E> {
+    /// What `join` and `shutdown` report: the first failure.
+    fn first_failure(self, method: &str) -> Result<(), E> {
+        match self.first {
+            None => Ok(()),
+            Some(FailureKind::Error) => {
+                Err(self.errors.into_iter().next().expect("a recorded error"))
+            }
+            Some(FailureKind::Panic) => resume_unwind(self.panic.expect("a recorded panic")),
+            Some(FailureKind::Lost) => panic!("`{method}`: {LOST_TASK}"),
+        }
+    }
+
+    /// What `join_all_errors` reports: every error, unless a task panicked or was lost.
+    fn every_error(self, method: &str) -> Result<(), GroupErrors<E>> {
+        if let Some(panic) = self.panic {
+            resume_unwind(panic);
+        }
+        if self.lost {
+            panic!("`{method}`: {LOST_TASK}");
+        }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(GroupErrors::new(self.errors))
+        }
+    }
+}
+
+impl<S, E> Drop for TaskGroup<S, E> {
+    fn drop(&mut self) {
+        self.core.abandon();
+        self.core.node.release_owner();
+    }
+}
+
+impl<S: fmt::Debug, E> fmt::Debug for TaskGroup<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TaskGroup")
+            .field("spawner", &self.spawner)
+            .field("grace_period", &self.core.grace_period())
+            .field("all_stopped", &self.core.node.only_owner_left())
+            .field("cancelled", &self.core.token.is_cancelled())
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,368 @@
+//! What a group, its spawners and its tasks share: the spawn-tree node, the two tokens, and the
+//! state that says whether the group still admits tasks and what went wrong.
+
+use std::any::Any;
+use std::boxed::Box;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::time::{Duration, Instant};
+use std::vec::Vec;
+
+use super::limit::{Entry, Slots};
+use crate::live::Node;
+use crate::token::CancelToken;
+
+/// A task waiting for a slot, ready to hand to the runtime.
+pub(super) type QueuedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A queued task and its node, by which `GroupTask::cancel` finds it.
+pub(super) struct Queued {
+    node: Arc<Node>,
+    task: QueuedTask,
+}
+
+/// A group's concurrency limit, with the way to start a queued task on the group's runtime.
+pub(super) struct Limit {
+    slots: Slots<Queued>,
+    launch: Box<dyn Fn(QueuedTask) + Send + Sync>,
+}
+
+impl Limit {
+    pub(super) fn new(limit: usize, launch: Box<dyn Fn(QueuedTask) + Send + Sync>) -> Self {
+        Limit {
+            slots: Slots::new(limit),
+            launch,
+        }
+    }
+
+    /// Drops, unstarted, the task of `node` if it is still waiting for a slot.
+    pub(super) fn withdraw(&self, node: &Arc<Node>) {
+        let queued = self
+            .slots
+            .withdraw(|queued| Arc::ptr_eq(&queued.node, node));
+        drop(queued);
+    }
+}
+
+/// The message of the panic that reports a task its runtime dropped before it finished.
+pub(super) const LOST_TASK: &str = "a task of the `TaskGroup` was dropped unfinished by its \
+     runtime (did the runtime shut down?): the group cannot report its outcome";
+
+pub(super) struct Core<E> {
+    /// The group's own count plus one per live task (transitively).
+    pub(super) node: Arc<Node>,
+    /// Cancelled first, for cooperative cleanup; handed out by `token()`.
+    pub(super) token: CancelToken,
+    /// Cancelled when the tasks must stop now: every task drops its future.
+    pub(super) hard_stop: CancelToken,
+    /// Set once, by `with_limit`.
+    pub(super) limit: OnceLock<Arc<Limit>>,
+    state: Mutex<State<E>>,
+}
+
+struct State<E> {
+    phase: Phase,
+    grace_period: Option<Duration>,
+    deadline: Option<Instant>,
+    /// A failure does not cancel the other tasks.
+    supervised: bool,
+    /// What started the cancellation, if anything did.
+    stopped_by: Option<StopReason>,
+    /// Which failure came first (a panic or a lost task is not an `E`).
+    first: Option<FailureKind>,
+    /// Every error, in the order the tasks returned them.
+    errors: Vec<E>,
+    /// The first panic of a task.
+    panic: Option<Box<dyn Any + Send + 'static>>,
+    /// Whether a runtime dropped a task before it finished.
+    lost: bool,
+}
+
+/// Where the group is in its life: admitting tasks, stopping them, or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Open,
+    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop) at `since`.
+    Cancelling {
+        since: Instant,
+    },
+    /// Every task stopped while the group was open; nothing more is admitted.
+    Finished,
+}
+
+/// What started a group's cancellation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum StopReason {
+    /// A task failed.
+    Failure,
+    /// `cancel`, `shutdown`, or the group was dropped.
+    Cancel,
+    /// The group's deadline passed.
+    Deadline,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum FailureKind {
+    Error,
+    Panic,
+    Lost,
+}
+
+/// How a task failed.
+pub(super) enum Cause<E> {
+    Error(E),
+    Panic(Box<dyn Any + Send + 'static>),
+    /// Its runtime dropped it before it finished.
+    Lost,
+}
+
+/// What the waiting side should do next.
+pub(super) enum Progress {
+    /// Tasks still run and nothing asked them to stop.
+    Running,
+    /// Every task stopped while the group was open: the group is finished.
+    Idle,
+    /// The cancellation started at `since`; the tasks get `grace_period` from there.
+    Cancelling {
+        since: Instant,
+        grace_period: Option<Duration>,
+    },
+}
+
+/// Everything that went wrong, taken once every task has stopped.
+pub(super) struct Report<E> {
+    pub(super) stopped_by: Option<StopReason>,
+    pub(super) first: Option<FailureKind>,
+    pub(super) errors: Vec<E>,
+    pub(super) panic: Option<Box<dyn Any + Send + 'static>>,
+    pub(super) lost: bool,
+}
+
+impl<E> Core<E> {
+    pub(super) fn new() -> Self {
+        let (node, token) = Node::for_group();
+        Core {
+            node,
+            token,
+            hard_stop: CancelToken::new(),
+            limit: OnceLock::new(),
+            state: Mutex::new(State {
+                phase: Phase::Open,
+                grace_period: None,
+                deadline: None,
+                supervised: false,
+                stopped_by: None,
+                first: None,
+                errors: Vec::new(),
+                panic: None,
+                lost: false,
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State<E>> {
+        // No user code runs under the lock; a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(super) fn set_grace_period(&self, grace_period: Option<Duration>) {
+        self.state().grace_period = grace_period;
+    }
+
+    pub(super) fn grace_period(&self) -> Option<Duration> {
+        self.state().grace_period
+    }
+
+    pub(super) fn set_deadline(&self, deadline: Option<Instant>) {
+        self.state().deadline = deadline;
+    }
+
+    pub(super) fn set_supervised(&self) {
+        self.state().supervised = true;
+    }
+
+    pub(super) fn deadline(&self) -> Option<Instant> {
+        self.state().deadline
+    }
+
+    /// A node for a new task, counted in the group's, if the group still admits tasks.
+    ///
+    /// Checked and counted under the state's lock, so that a task is either admitted before
+    /// the group is cancelled or finished, and then waited for, or refused.
+    pub(super) fn admit(&self) -> Option<Arc<Node>> {
+        let state = self.state();
+        match state.phase {
+            Phase::Open => Some(Node::new(Some(Arc::clone(&self.node)))),
+            Phase::Cancelling { .. } | Phase::Finished => None,
+        }
+    }
+
+    /// Whether the group no longer admits tasks.
+    pub(super) fn is_closed(&self) -> bool {
+        self.state().phase != Phase::Open
+    }
+
+    /// Records a task's failure and, if it is the first thing to stop the group (and the group
+    /// is not supervised), starts the cancellation.
+    pub(super) fn fail(&self, cause: Cause<E>) {
+        let mut state = self.state();
+        let mut later_panic = None;
+        let kind = match cause {
+            Cause::Error(error) => {
+                state.errors.push(error);
+                FailureKind::Error
+            }
+            Cause::Panic(panic) => {
+                if state.panic.is_none() {
+                    state.panic = Some(panic);
+                } else {
+                    later_panic = Some(panic);
+                }
+                FailureKind::Panic
+            }
+            Cause::Lost => {
+                state.lost = true;
+                FailureKind::Lost
+            }
+        };
+        state.first.get_or_insert(kind);
+        if !state.supervised {
+            self.start_cancelling(state, StopReason::Failure);
+        }
+        // A payload's destructor is foreign code: never under the lock.
+        drop(later_panic);
+    }
+
+    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
+    pub(super) fn cancel(&self, reason: StopReason) {
+        self.start_cancelling(self.state(), reason);
+    }
+
+    /// Moves an open group to cancelling and tells the tasks: at once without a grace period.
+    fn start_cancelling(&self, mut state: MutexGuard<'_, State<E>>, reason: StopReason) {
+        if state.phase != Phase::Open {
+            return;
+        }
+        state.phase = Phase::Cancelling {
+            since: Instant::now(),
+        };
+        state.stopped_by = Some(reason);
+        let grace_period = state.grace_period;
+        drop(state);
+        self.drop_queued();
+        // Without a grace period the tasks are stopped before the token tells anyone, so
+        // nothing the token wakes can run a task that should already be gone.
+        if grace_period.is_none() {
+            self.hard_stop.cancel();
+        }
+        self.token.cancel();
+        self.node.wake_owner();
+    }
+
+    /// Closes the limit, if there is one, and drops the tasks still waiting for a slot,
+    /// unpolled.
+    fn drop_queued(&self) {
+        if let Some(limit) = self.limit.get() {
+            drop(limit.slots.close());
+        }
+    }
+
+    /// Starts `task`, or in a limited group takes a slot for it: `task` is started now,
+    /// queued, or dropped (the limit closed since the task was admitted).
+    pub(super) fn start_within_limit<F>(&self, node: &Arc<Node>, task: F, start: impl FnOnce(F))
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let Some(limit) = self.limit.get() else {
+            start(task);
+            return;
+        };
+        // Boxed before the lock is taken, so that the lock is held only to move it.
+        let mut queued = Some(Queued {
+            node: Arc::clone(node),
+            task: Box::pin(task),
+        });
+        let take = |queued: &mut Option<Queued>| queued.take().expect("the task is used once");
+        match limit.slots.enter(|| take(&mut queued)) {
+            Entry::Start => (limit.launch)(take(&mut queued).task),
+            Entry::Queued => {}
+            // Closed since the task was admitted: dropped unpolled, as if it had been queued.
+            Entry::Refused => drop(queued),
+        }
+    }
+
+    /// Ready once a task spawned now would start at once (or the group is cancelling).
+    pub(super) async fn ready(&self) {
+        if let Some(limit) = self.limit.get() {
+            std::future::poll_fn(|cx| limit.slots.poll_ready(cx)).await;
+        }
+    }
+
+    /// A task of a limited group stopped: its slot goes to the first queued task, if any.
+    pub(super) fn leave_limit(&self) {
+        if let Some(limit) = self.limit.get() {
+            if let Some(next) = limit.slots.leave() {
+                (limit.launch)(next.task);
+            }
+        }
+    }
+
+    /// When the cancellation started and the grace period from there, if it has started.
+    pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
+        let state = self.state();
+        match state.phase {
+            Phase::Cancelling { since } => Some((since, state.grace_period)),
+            Phase::Open | Phase::Finished => None,
+        }
+    }
+
+    /// Where the group stands; marks an open group whose tasks have all stopped as finished.
+    pub(super) fn progress(&self) -> Progress {
+        let mut state = self.state();
+        match state.phase {
+            Phase::Cancelling { since } => Progress::Cancelling {
+                since,
+                grace_period: state.grace_period,
+            },
+            Phase::Finished => Progress::Idle,
+            Phase::Open if self.node.only_owner_left() => {
+                state.phase = Phase::Finished;
+                Progress::Idle
+            }
+            Phase::Open => Progress::Running,
+        }
+    }
+
+    /// Closes the group for good (every task has stopped) and takes what went wrong.
+    pub(super) fn take_report(&self) -> Report<E> {
+        let mut state = self.state();
+        state.phase = match state.phase {
+            Phase::Open => Phase::Finished,
+            phase => phase,
+        };
+        Report {
+            stopped_by: state.stopped_by,
+            first: state.first.take(),
+            errors: std::mem::take(&mut state.errors),
+            panic: state.panic.take(),
+            lost: std::mem::replace(&mut state.lost, false),
+        }
+    }
+
+    /// Cancels everything at once (the group was dropped): nothing more is admitted.
+    pub(super) fn abandon(&self) {
+        {
+            let mut state = self.state();
+            if state.phase == Phase::Open {
+                state.phase = Phase::Cancelling {
+                    since: Instant::now(),
+                };
+                state.stopped_by = Some(StopReason::Cancel);
+            }
+        }
+        self.drop_queued();
+        self.hard_stop.cancel();
+        self.token.cancel();
+    }
+}

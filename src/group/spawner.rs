@@ -1,0 +1,151 @@
+//! Spawning into a group: the one path that `TaskGroup::spawn` and [`GroupSpawner`] share.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use super::member::{GroupTask, Member, OutletOf, OutputSlot};
+use super::shared::Core;
+use crate::live::{Node, Tracked};
+use crate::rt::Spawn;
+
+/// Admits `future` into the group and spawns it, its output going to `outlet`, and returns
+/// its node; or drops it unpolled if the group no longer admits tasks.
+pub(super) fn spawn_with_outlet<S, E, F, T, O>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    future: F,
+    outlet: &Arc<O>,
+) -> Option<Arc<Node>>
+where
+    S: Spawn,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+    O: OutletOf<T> + Send + Sync + 'static,
+{
+    let Some(node) = core.admit() else {
+        drop(future);
+        return None;
+    };
+    let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, outlet));
+    core.start_within_limit(&node, task, |task| spawner.spawn_detached(task));
+    Some(node)
+}
+
+/// Spawns `future` as a task of a [`TaskGroup`](super::TaskGroup), with a [`GroupTask`] of its own.
+pub(super) fn spawn_into<S, E, F, T>(spawner: &S, core: &Arc<Core<E>>, future: F) -> GroupTask<T>
+where
+    S: Spawn,
+    F: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Send + 'static,
+{
+    let output = OutputSlot::new();
+    match spawn_with_outlet(spawner, core, future, &output) {
+        Some(node) => GroupTask::new(output, Some(node), core.limit.get().cloned()),
+        None => GroupTask::new(OutputSlot::gone(), None, None),
+    }
+}
+
+/// Spawns tasks into a [`TaskGroup`](super::TaskGroup) from anywhere, its own tasks included:
+/// a crawler's task adds the pages it finds to its own group. Made by
+/// [`TaskGroup::spawner`](super::TaskGroup::spawner); cheap to clone, `Send` and `Sync`.
+///
+/// A task spawned through it is a task of the group like any other: it fails the group when it
+/// fails, it is cancelled with the group, and the group's `join` waits for it. It does not
+/// belong to the task that spawned it: that task may return before it.
+///
+/// # Cancellation
+///
+/// Once the group is cancelling (a task failed, `cancel`, `shutdown`, its deadline passed, or
+/// it was dropped) or has finished (`join` saw every task stop), `spawn` drops the future
+/// unpolled and the returned [`GroupTask`] resolves to `None`. Holding a `GroupSpawner` does
+/// not keep the group's tasks alive or its `join` waiting.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::TaskGroup;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::sync::Arc;
+///
+/// let mut group = TaskGroup::<_, ()>::new(Tokio);
+/// let spawner = group.spawner();
+/// let visited = Arc::new(AtomicU32::new(0));
+/// let counter = Arc::clone(&visited);
+/// group.spawn(async move {
+///     for _ in 0..3 {
+///         let counter = Arc::clone(&counter);
+///         spawner.spawn(async move { counter.fetch_add(1, Ordering::SeqCst); Ok(()) });
+///     }
+///     Ok(())
+/// });
+/// group.join().await.unwrap(); // waits for the three tasks spawned from inside too
+/// assert_eq!(visited.load(Ordering::SeqCst), 3);
+/// # });
+/// ```
+pub struct GroupSpawner<S, E> {
+    spawner: Arc<S>,
+    core: Arc<Core<E>>,
+}
+
+impl<S, E> GroupSpawner<S, E> {
+    pub(super) fn new(spawner: &Arc<S>, core: &Arc<Core<E>>) -> Self {
+        GroupSpawner {
+            spawner: Arc::clone(spawner),
+            core: Arc::clone(core),
+        }
+    }
+}
+
+impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
+    /// Spawns `future` as a task of the group, exactly as
+    /// [`TaskGroup::spawn`](super::TaskGroup::spawn) does.
+    ///
+    /// # Cancellation
+    ///
+    /// Into a group that is cancelling or has finished, `future` is dropped here, unpolled,
+    /// and the returned [`GroupTask`] resolves to `None`.
+    pub fn spawn<F, T>(&self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_into(&*self.spawner, &self.core, future)
+    }
+
+    /// Waits until a task spawned now would start at once, as
+    /// [`TaskGroup::ready`](super::TaskGroup::ready) does.
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe: dropping the returned future gives up nothing.
+    pub async fn ready(&self) {
+        self.core.ready().await;
+    }
+
+    /// Whether the group still admits tasks: it is neither cancelling nor finished. A `true`
+    /// may be out of date by the time it is read.
+    pub fn is_open(&self) -> bool {
+        !self.core.is_closed()
+    }
+}
+
+impl<S, E> Clone for GroupSpawner<S, E> {
+    fn clone(&self) -> Self {
+        GroupSpawner::new(&self.spawner, &self.core)
+    }
+}
+
+impl<S: fmt::Debug, E> fmt::Debug for GroupSpawner<S, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GroupSpawner")
+            .field("spawner", &self.spawner)
+            .field("open", &!self.core.is_closed())
+            .finish()
+    }
+}
