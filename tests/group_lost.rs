@@ -144,6 +144,7 @@ fn a_runtime_shutting_down_after_the_failure_does_not_change_the_outcome() {
     watchdog("runtime dropped after the failure", LIMIT, || {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .enable_all()
             .build()
             .unwrap();
         let watch = Arc::new(Watch::default());
