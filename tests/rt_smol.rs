@@ -108,3 +108,38 @@ impl Drop for PanicsOnDrop {
         panic!("boom in a destructor");
     }
 }
+
+/// An executor dropped while it holds a task whose destructor panics: the drop of the executor
+/// does not unwind, the executor's other tasks are dropped too, and the handle reports that
+/// the runtime dropped the task.
+#[test]
+fn a_destructor_that_panics_when_the_executor_drops_the_task_is_contained() {
+    watchdog(
+        "executor dropped with a panicking destructor",
+        LIMIT,
+        || {
+            support::quiet_panics_containing("boom in a destructor");
+            let executor = Executor::new();
+            let alive = Alive::new();
+            let guard = alive.guard();
+            let doomed = executor.spawn_task(async move {
+                let _bomb = PanicsOnDrop;
+                pending::<()>().await
+            });
+            let other = executor.spawn_task(async move {
+                let _guard = guard;
+                pending::<()>().await
+            });
+            while executor.try_tick() {}
+            drop(executor);
+            assert_eq!(alive.count(), 0, "the other task was dropped as well");
+            let panic = AssertUnwindSafe(doomed)
+                .catch_unwind()
+                .now_or_never()
+                .expect("the task is gone: the handle does not wait")
+                .expect_err("awaiting a task its executor dropped panics");
+            assert!(panic_message(panic).contains("runtime dropped it before it finished"));
+            assert_eq!(smol::block_on(other.cancel()), None);
+        },
+    );
+}
