@@ -35,8 +35,10 @@
 //!   land anywhere between 0.8 and 1.4 µs, for the runtime's own handle and ours alike).
 //!
 //! Each group also has `TaskHandle (supervised)`: the crate's runtime-agnostic mechanism on the
-//! same runtime (a plain detached spawn through `Spawn`). The tokio and smol adapters use the
-//! runtime's own handle instead; this entry shows what that choice saves.
+//! same runtime (a plain detached spawn through `Spawn`). The tokio adapter uses the runtime's
+//! own handle instead, and this entry shows what that choice saves; the smol adapter is the
+//! supervised mechanism too (smol's `Task` loses outputs to a cancel), and differs from this
+//! entry only by a `catch_unwind` around the drop of a task its executor drops unfinished.
 //!
 //! Before criterion measures a group, the bench prints the ratio of each of our entries to each
 //! peer, from paired runs (see [`compare`]): the numbers to quote.

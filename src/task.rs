@@ -106,8 +106,6 @@ enum Task<T> {
     Supervised(shared::Handle<Delivered<T>>),
     #[cfg(feature = "tokio")]
     Tokio(::tokio::task::JoinHandle<Delivered<T>>),
-    #[cfg(feature = "smol")]
-    Smol(::async_executor::FallibleTask<Delivered<T>>),
 }
 
 impl<T> TaskHandle<T> {
@@ -136,19 +134,6 @@ impl<T> TaskHandle<T> {
     {
         let (future, node) = Tracked::for_task(future);
         TaskHandle::new(Task::Tokio(spawn(future)), node)
-    }
-
-    /// A smol task, spawned by `spawn`.
-    #[cfg(feature = "smol")]
-    pub(crate) fn from_smol<F>(
-        future: F,
-        spawn: impl FnOnce(Delivering<F>) -> ::smol::Task<Delivered<T>>,
-    ) -> Self
-    where
-        F: Future<Output = T>,
-    {
-        let (future, node) = Tracked::for_task(future);
-        TaskHandle::new(Task::Smol(spawn(future).fallible()), node)
     }
 
     fn new(task: Task<T>, node: Arc<Node>) -> Self {
@@ -212,9 +197,7 @@ impl<T> TaskHandle<T> {
     /// # Panics
     ///
     /// If the task panicked before it could be cancelled, or its future panicked while it was
-    /// being dropped: the panic resumes here. Except on smol, whose tasks carry no panic out
-    /// of a cancelled task: there a destructor that panics during the cancellation is only
-    /// reported by the panic hook, and `cancel` gives `None`.
+    /// being dropped: the panic resumes here.
     pub async fn cancel(mut self) -> Option<T> {
         let task = self.task.take()?;
         let outcome = match task {
@@ -229,8 +212,6 @@ impl<T> TaskHandle<T> {
                 handle.abort();
                 tokio_outcome(handle.await)
             }
-            #[cfg(feature = "smol")]
-            Task::Smol(task) => task.cancel().await.map(Ok),
         };
         let outcome = receive(outcome);
         // The future is gone; what it let go of on its way out may still be stopping.
@@ -283,8 +264,6 @@ impl<T> TaskHandle<T> {
             Some(Task::Supervised(handle)) => handle.is_stopped(),
             #[cfg(feature = "tokio")]
             Some(Task::Tokio(handle)) => handle.is_finished(),
-            #[cfg(feature = "smol")]
-            Some(Task::Smol(task)) => task.is_finished(),
         }
     }
 }
@@ -297,8 +276,6 @@ impl<T> Task<T> {
             Task::Supervised(_) => {}
             #[cfg(feature = "tokio")]
             Task::Tokio(_) => {}
-            #[cfg(feature = "smol")]
-            Task::Smol(task) => task.detach(),
         }
     }
 
@@ -308,9 +285,6 @@ impl<T> Task<T> {
             Task::Supervised(handle) => handle.request_cancel(),
             #[cfg(feature = "tokio")]
             Task::Tokio(handle) => handle.abort(),
-            // smol cancels a task whose handle is dropped.
-            #[cfg(feature = "smol")]
-            Task::Smol(_) => {}
         }
     }
 
@@ -319,8 +293,6 @@ impl<T> Task<T> {
             Task::Supervised(_) => "supervised",
             #[cfg(feature = "tokio")]
             Task::Tokio(_) => "tokio",
-            #[cfg(feature = "smol")]
-            Task::Smol(_) => "smol",
         }
     }
 }
@@ -362,8 +334,6 @@ impl<T> Future for TaskHandle<T> {
             Some(Task::Supervised(handle)) => ready!(handle.poll_stopped(cx)),
             #[cfg(feature = "tokio")]
             Some(Task::Tokio(handle)) => tokio_outcome(ready!(Pin::new(handle).poll(cx))),
-            #[cfg(feature = "smol")]
-            Some(Task::Smol(task)) => ready!(Pin::new(task).poll(cx)).map(Ok),
         };
         // Spent: a later drop has nothing to cancel.
         self.task = None;

@@ -779,7 +779,6 @@ mod on_smol {
     peer_scenarios!(run);
 
     #[test]
-    #[ignore = "defect: on smol, `cancel` during the task's last poll drops the output it produced and gives `None`"]
     fn cancel_during_the_last_poll_hands_the_output_over() {
         run("last poll", |spawner| async move {
             super::cancel_during_the_last_poll_hands_the_output_over(&spawner).await;
@@ -787,7 +786,6 @@ mod on_smol {
     }
 
     #[test]
-    #[ignore = "defect: async-task aborts the process when the waker of an awaiting `TaskHandle` panics"]
     fn a_panicking_awaiter_waker_loses_no_output() {
         run("panicking awaiter waker", |spawner| async move {
             super::a_panicking_awaiter_waker_loses_no_output(&spawner).await;

@@ -8,15 +8,17 @@
 //! | runtime | its own handle | dropping its handle | its own cancellation | under a `TaskHandle` |
 //! |---|---|---|---|---|
 //! | tokio (`rt::tokio`, feature `tokio`) | `JoinHandle` | detaches: the task runs on | `abort()` only schedules it; awaiting the `JoinHandle` afterwards returns once the future has been dropped | tokio's `JoinHandle`, aborted on drop |
-//! | smol (`rt::smol`, feature `smol`) | `Task` | cancels, without waiting | `cancel().await` returns once the future has been dropped | smol's `Task` |
+//! | smol (`rt::smol`, feature `smol`) | `Task` | cancels, without waiting | `cancel().await` returns once the future has been dropped, but drops an output that a poll running at that moment produces; a panicking awaiter's waker aborts the process | the supervised mechanism below |
 //! | async-std (`rt::async_std`, feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
 //! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
 //!
-//! Where the runtime's own handle can cancel without waiting and tell when the future is gone,
-//! a `TaskHandle` wraps it: the task gets no allocation of ours, and spawning and awaiting cost
-//! what they cost without this crate. Elsewhere the task runs *supervised*: [`Spawn::spawn_task`]
-//! wraps the future in one that catches its panics, drops it when the handle asks (waking the
-//! task to do so), and reports when it has stopped; the executor runs that wrapper detached.
+//! Where the runtime's own handle can cancel without waiting, tell when the future is gone and
+//! lose no output (tokio), a `TaskHandle` wraps it: the task gets no allocation of ours, and
+//! spawning and awaiting cost what they cost without this crate. Elsewhere the task runs
+//! *supervised*: [`Spawn::spawn_task`] wraps the future in one that catches its panics, drops
+//! it when the handle asks (waking the task to do so), and reports when it has stopped; the
+//! executor runs that wrapper detached. A poll already running when the handle asks is not
+//! interrupted, and if it completes its output is kept for the handle.
 //!
 //! A runtime that drops a task before it finished makes the awaiting handle panic instead of
 //! waiting forever. tokio does so when it shuts down, and a `smol::Executor` when it is

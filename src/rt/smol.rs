@@ -1,21 +1,28 @@
-//! smol: a [`TaskHandle`] over smol's own `Task`.
+//! smol: a supervised [`TaskHandle`] on smol's executor.
 //!
-//! smol already cancels a task whose `Task` is dropped, and its `cancel().await` returns once
-//! the task's future has been dropped; so a [`TaskHandle`] here is smol's `Task`, and the task
-//! gets no allocation of ours. [`spawn`] uses smol's global executor (one thread unless the
-//! `SMOL_THREADS` environment variable says otherwise); [`Spawn`] is also implemented for a
-//! `smol::Executor` of your own.
+//! smol cancels a task whose `Task` is dropped, and its `cancel().await` returns once the
+//! task's future has been dropped; still, its `Task` cannot keep the [`TaskHandle`] contract,
+//! for two reasons:
 //!
-//! smol drops a cancelled task's future outside the `catch_unwind` that guards its polls, so a
-//! destructor that panics there would unwind through the executor and leave the task's awaiter
-//! waiting forever. The task's future is therefore dropped under a `catch_unwind` of ours. One
-//! difference from the other runtimes remains: that panic is reported by the panic hook but
-//! does not resume in [`TaskHandle::cancel`] (smol's task has no way to carry it there); the
-//! task stops like any cancelled task.
+//! * `Task::cancel` closes the task at once. If the task is inside a poll at that moment and
+//!   that poll completes, smol drops the output it produced and `cancel` gives `None`: the
+//!   output is lost. A [`TaskHandle`] gives it back.
+//! * smol wakes whoever awaits a `Task` from inside a guard that aborts the process on a
+//!   panic, so an awaiter whose waker panics takes the whole process down. Under a
+//!   [`TaskHandle`] the panic leaves the task on smol's side, smol goes on, and the next poll of
+//!   the handle (with a working waker) gets the output.
 //!
+//! So the task runs *supervised* (see the [`rt`](crate::rt) module), on smol's executor: a
+//! wrapper polls the future, drops it when the handle asks (waking the task to do so), and
+//! reports how it stopped. Like on every supervised runtime, a destructor that panics while
+//! [`TaskHandle::cancel`] drops the future resumes in `cancel`.
+//!
+//! [`spawn`] uses smol's global executor (one thread unless the `SMOL_THREADS` environment
+//! variable says otherwise); [`Spawn`] is also implemented for a `smol::Executor` of your own.
 //! The global executor never drops a task. A `smol::Executor` that is dropped drops every task
-//! it still holds; a handle awaiting one of them then panics (see [`TaskHandle`]'s
-//! `# Panics`).
+//! it still holds, outside any `catch_unwind` of smol's: the task's future is dropped there
+//! under one of ours, so that a destructor that panics cannot unwind through the executor's
+//! drop; a handle awaiting one of those tasks then panics (see [`TaskHandle`]'s `# Panics`).
 //!
 //! # Examples
 //!
@@ -40,7 +47,9 @@ use std::time::Instant;
 use ::smol::Executor;
 use pin_project::{pin_project, pinned_drop};
 
+use crate::live::Delivering;
 use crate::rt::Spawn;
+use crate::task::Supervised;
 use crate::time::Sleep;
 use crate::TaskHandle;
 
@@ -51,14 +60,29 @@ use crate::TaskHandle;
 ///
 /// # Cancellation
 ///
-/// Dropping the handle cancels the task; the executor drops its future soon after, on one of
-/// its threads. [`TaskHandle::cancel`] waits for that.
+/// Dropping the handle asks the task to drop its future, which it does the next time the
+/// executor polls it (the request wakes it), on one of the executor's threads. A poll already
+/// running when the request comes is not interrupted: if it completes, its output is kept for
+/// [`TaskHandle::cancel`], which waits for the future to be dropped.
 pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
 where
     F: Future + Send + 'static,
     F::Output: Send + 'static,
 {
-    TaskHandle::from_smol(DropUnwound::new(future), ::smol::spawn)
+    spawn_supervised(future, ::smol::spawn)
+}
+
+/// Spawns `future` supervised with `spawn` (smol's global executor, or an `Executor`), and
+/// detaches smol's own `Task`: the [`TaskHandle`] is what cancels it.
+fn spawn_supervised<F, S>(future: F, spawn: S) -> TaskHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    S: FnOnce(DropUnwound<Supervised<Delivering<F>>>) -> ::smol::Task<()>,
+{
+    let (task, handle) = TaskHandle::supervise(future);
+    spawn(DropUnwound::new(task)).detach();
+    handle
 }
 
 /// smol's global executor, as a [`Spawn`]r.
@@ -104,7 +128,7 @@ impl Spawn for Executor<'static> {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
-        TaskHandle::from_smol(DropUnwound::new(future), |future| self.spawn(future))
+        spawn_supervised(future, |task| self.spawn(task))
     }
 
     /// `async-io`'s timer, which smol's reactor drives.
@@ -113,8 +137,8 @@ impl Spawn for Executor<'static> {
     }
 }
 
-/// The future smol runs for a [`TaskHandle`]: the task's future, dropped under `catch_unwind`
-/// (see the module docs for why).
+/// The future smol runs for a [`TaskHandle`]: the supervised task, dropped under
+/// `catch_unwind` when the executor drops it unfinished (see the module docs for why).
 #[pin_project(PinnedDrop)]
 struct DropUnwound<F> {
     #[pin]
