@@ -9,6 +9,9 @@
 //!   drops its future, even when the token woke it (the hard stop comes before the token), and
 //!   even when an executor polls it from inside the token's waker.
 //!
+//! With a grace period the token alone is cancelled: a task it wakes runs its cleanup, and a
+//! spawn from there is still refused.
+//!
 //! The group's two tokens are modelled by loom-aware flags, so that every point between the
 //! phase change, the hard stop and the token is a point where loom may switch threads.
 //!
@@ -29,7 +32,7 @@ use loom::thread;
 fn model(f: impl Fn() + Sync + Send + 'static) {
     let mut builder = loom::model::Builder::new();
     // No preemption bound: the models are small enough to explore every interleaving (about a
-    // second for the three). Each broken order they were checked against fails at 3 already.
+    // second for the four). Each broken order they were checked against fails at 3 already.
     builder.preemption_bound = None;
     builder.check(f);
 }
@@ -64,7 +67,7 @@ impl Flag {
     }
 }
 
-/// A group without a grace period: its phase, its two tokens and its spawn-tree node.
+/// A group: its phase, its two tokens and its spawn-tree node.
 #[derive(Debug)]
 struct Group {
     gate: Gate,
@@ -103,6 +106,15 @@ impl Group {
             node: Some(Node::child_of(&self.node)),
             polls: 0,
             polls_after_the_token: 0,
+        })
+    }
+
+    fn with_grace_period() -> Arc<Self> {
+        Arc::new(Group {
+            gate: Gate::default().with_grace_period(),
+            hard_stop: Flag::default(),
+            token: Flag::default(),
+            node: Node::root(),
         })
     }
 
@@ -319,6 +331,39 @@ fn a_spawn_racing_the_drop_of_the_group_is_refused_or_stopped() {
             task.poll(&group);
             task.assert_stopped(1);
         }
+        assert_eq!(group.node.live(), 1, "a task is still counted");
+    });
+}
+
+/// With a grace period the failure cancels the token and leaves the hard stop to the end of
+/// the grace period: a task woken by the token runs its cleanup; a spawn from there is still
+/// refused.
+#[test]
+fn with_a_grace_period_a_task_woken_by_the_token_cleans_up() {
+    model(|| {
+        let group = Group::with_grace_period();
+        let task = group.spawn().expect("an open group admits a task");
+        let failing = {
+            let group = Arc::clone(&group);
+            thread::spawn(move || group.fail())
+        };
+        let cleaned_up = block_on(poll_fn(|cx| {
+            if group.hard_stop.poll(cx).is_ready() {
+                return Poll::Ready(false);
+            }
+            if group.token.poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            assert!(
+                group.spawn().is_none(),
+                "a task spawned after the token was cancelled was admitted"
+            );
+            Poll::Ready(true)
+        }));
+        assert!(cleaned_up, "the hard stop came before the grace period");
+        task.node.expect("counted until it stopped").release();
+        failing.join().unwrap();
+        assert!(!group.hard_stop.is_raised());
         assert_eq!(group.node.live(), 1, "a task is still counted");
     });
 }

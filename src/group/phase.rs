@@ -160,7 +160,7 @@ impl<S> Gate<S> {
 pub mod loom_access {
     pub use super::Signals;
 
-    /// See the crate's `Gate`, with no other state and no grace period.
+    /// See the crate's `Gate`, with no other state; no grace period unless asked.
     pub struct Gate(super::Gate<()>);
 
     impl std::fmt::Debug for Gate {
@@ -176,6 +176,12 @@ pub mod loom_access {
     }
 
     impl Gate {
+        /// Gives the tasks a grace period (its length does not matter here).
+        pub fn with_grace_period(self) -> Self {
+            self.0.lock().grace_period = Some(std::time::Duration::from_secs(1));
+            self
+        }
+
         /// See the crate's `Gate::admit`.
         pub fn admit<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
             self.0.admit(count)
