@@ -184,11 +184,14 @@ mod as_completed_limit;
 mod children;
 #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 mod group;
-// The concurrency limit alone, for the loom models: groups need timers, which loom builds
-// leave out.
+// The concurrency limit, the result queue and the phase alone, for the loom models: groups
+// need timers, which loom builds leave out.
 #[cfg(all(feature = "std", loom))]
 #[path = "group/limit.rs"]
 mod group_limit;
+#[cfg(all(feature = "std", loom))]
+#[path = "group/phase.rs"]
+mod group_phase;
 #[cfg(all(feature = "std", loom))]
 #[path = "group/queue.rs"]
 mod group_queue;
@@ -224,6 +227,9 @@ pub use group::{
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use group_limit::loom_access as loom_limit;
+#[cfg(all(feature = "std", loom))]
+#[doc(hidden)]
+pub use group_phase::loom_access as loom_group_stop;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use group_queue::loom_access as loom_queue;

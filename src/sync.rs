@@ -1,6 +1,7 @@
 //! The synchronisation primitives the crate uses, swapped for loom's under `--cfg loom` so the
 //! loom models (`tests/loom_*.rs`) check the real code: the readiness set, the supervised task
-//! behind a `TaskHandle`, and the spawn tree's liveness count.
+//! behind a `TaskHandle`, the spawn tree's liveness count, and a task group's limit, result
+//! queue and phase (admission, and the order in which a cancellation stops the tasks).
 
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};

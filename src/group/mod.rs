@@ -4,6 +4,7 @@
 mod errors;
 pub(crate) mod limit;
 mod member;
+pub(crate) mod phase;
 pub(crate) mod queue;
 mod set;
 mod shared;

@@ -5,11 +5,12 @@ use std::any::Any;
 use std::boxed::Box;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::limit::{Entry, Slots};
+use super::phase::{Gate, Locked, Phase, Signals};
 use crate::live::Node;
 use crate::token::CancelToken;
 
@@ -58,12 +59,11 @@ pub(super) struct Core<E> {
     pub(super) hard_stop: CancelToken,
     /// Set once, by `with_limit`.
     pub(super) limit: OnceLock<Arc<Limit>>,
-    state: Mutex<State<E>>,
+    /// The phase (whether tasks are admitted) and the grace period, with the rest of `State`.
+    state: Gate<State<E>>,
 }
 
 struct State<E> {
-    phase: Phase,
-    grace_period: Option<Duration>,
     deadline: Option<Instant>,
     /// A failure does not cancel the other tasks.
     supervised: bool,
@@ -77,18 +77,6 @@ struct State<E> {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Whether a runtime dropped a task before it finished.
     lost: bool,
-}
-
-/// Where the group is in its life: admitting tasks, stopping them, or done.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Phase {
-    Open,
-    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop) at `since`.
-    Cancelling {
-        since: Instant,
-    },
-    /// Every task stopped while the group was open; nothing more is admitted.
-    Finished,
 }
 
 /// What started a group's cancellation.
@@ -147,9 +135,7 @@ impl<E> Core<E> {
             token,
             hard_stop: CancelToken::new(),
             limit: OnceLock::new(),
-            state: Mutex::new(State {
-                phase: Phase::Open,
-                grace_period: None,
+            state: Gate::new(State {
                 deadline: None,
                 supervised: false,
                 stopped_by: None,
@@ -161,9 +147,8 @@ impl<E> Core<E> {
         }
     }
 
-    fn state(&self) -> MutexGuard<'_, State<E>> {
-        // No user code runs under the lock; a poisoned lock still holds consistent state.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    fn state(&self) -> MutexGuard<'_, Locked<State<E>>> {
+        self.state.lock()
     }
 
     pub(super) fn set_grace_period(&self, grace_period: Option<Duration>) {
@@ -191,16 +176,12 @@ impl<E> Core<E> {
     /// Checked and counted under the state's lock, so that a task is either admitted before
     /// the group is cancelled or finished, and then waited for, or refused.
     pub(super) fn admit(&self) -> Option<Arc<Node>> {
-        let state = self.state();
-        match state.phase {
-            Phase::Open => Some(Node::new(Some(Arc::clone(&self.node)))),
-            Phase::Cancelling { .. } | Phase::Finished => None,
-        }
+        self.state.admit(|| Node::new(Some(Arc::clone(&self.node))))
     }
 
     /// Whether the group no longer admits tasks.
     pub(super) fn is_closed(&self) -> bool {
-        self.state().phase != Phase::Open
+        self.state().phase() != Phase::Open
     }
 
     /// Records a task's failure and, if it is the first thing to stop the group (and the group
@@ -228,7 +209,11 @@ impl<E> Core<E> {
         };
         state.first.get_or_insert(kind);
         if !state.supervised {
-            self.start_cancelling(state, StopReason::Failure);
+            self.state.start_cancelling(
+                state,
+                |state| state.stopped_by = Some(StopReason::Failure),
+                self,
+            );
         }
         // A payload's destructor is foreign code: never under the lock.
         drop(later_panic);
@@ -236,36 +221,8 @@ impl<E> Core<E> {
 
     /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
     pub(super) fn cancel(&self, reason: StopReason) {
-        self.start_cancelling(self.state(), reason);
-    }
-
-    /// Moves an open group to cancelling and tells the tasks: at once without a grace period.
-    fn start_cancelling(&self, mut state: MutexGuard<'_, State<E>>, reason: StopReason) {
-        if state.phase != Phase::Open {
-            return;
-        }
-        state.phase = Phase::Cancelling {
-            since: Instant::now(),
-        };
-        state.stopped_by = Some(reason);
-        let grace_period = state.grace_period;
-        drop(state);
-        self.drop_queued();
-        // Without a grace period the tasks are stopped before the token tells anyone, so
-        // nothing the token wakes can run a task that should already be gone.
-        if grace_period.is_none() {
-            self.hard_stop.cancel();
-        }
-        self.token.cancel();
-        self.node.wake_owner();
-    }
-
-    /// Closes the limit, if there is one, and drops the tasks still waiting for a slot,
-    /// unpolled.
-    fn drop_queued(&self) {
-        if let Some(limit) = self.limit.get() {
-            drop(limit.slots.close());
-        }
+        self.state
+            .start_cancelling(self.state(), |state| state.stopped_by = Some(reason), self);
     }
 
     /// Starts `task`, or in a limited group takes a slot for it: `task` is started now,
@@ -311,7 +268,7 @@ impl<E> Core<E> {
     /// When the cancellation started and the grace period from there, if it has started.
     pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
         let state = self.state();
-        match state.phase {
+        match state.phase() {
             Phase::Cancelling { since } => Some((since, state.grace_period)),
             Phase::Open | Phase::Finished => None,
         }
@@ -320,14 +277,14 @@ impl<E> Core<E> {
     /// Where the group stands; marks an open group whose tasks have all stopped as finished.
     pub(super) fn progress(&self) -> Progress {
         let mut state = self.state();
-        match state.phase {
+        match state.phase() {
             Phase::Cancelling { since } => Progress::Cancelling {
                 since,
                 grace_period: state.grace_period,
             },
             Phase::Finished => Progress::Idle,
             Phase::Open if self.node.only_owner_left() => {
-                state.phase = Phase::Finished;
+                state.finish();
                 Progress::Idle
             }
             Phase::Open => Progress::Running,
@@ -337,10 +294,7 @@ impl<E> Core<E> {
     /// Closes the group for good (every task has stopped) and takes what went wrong.
     pub(super) fn take_report(&self) -> Report<E> {
         let mut state = self.state();
-        state.phase = match state.phase {
-            Phase::Open => Phase::Finished,
-            phase => phase,
-        };
+        state.finish();
         Report {
             stopped_by: state.stopped_by,
             first: state.first.take(),
@@ -352,17 +306,29 @@ impl<E> Core<E> {
 
     /// Cancels everything at once (the group was dropped): nothing more is admitted.
     pub(super) fn abandon(&self) {
-        {
-            let mut state = self.state();
-            if state.phase == Phase::Open {
-                state.phase = Phase::Cancelling {
-                    since: Instant::now(),
-                };
-                state.stopped_by = Some(StopReason::Cancel);
-            }
+        self.state
+            .abandon(|state| state.stopped_by = Some(StopReason::Cancel), self);
+    }
+}
+
+/// A group tells its tasks through its limit's queue, its two tokens and its spawn-tree node.
+impl<E> Signals for Core<E> {
+    /// Closes the limit, if there is one, and drops the tasks still waiting for a slot.
+    fn drop_queued(&self) {
+        if let Some(limit) = self.limit.get() {
+            drop(limit.slots.close());
         }
-        self.drop_queued();
+    }
+
+    fn stop_tasks(&self) {
         self.hard_stop.cancel();
+    }
+
+    fn cancel_token(&self) {
         self.token.cancel();
+    }
+
+    fn wake_owner(&self) {
+        self.node.wake_owner();
     }
 }

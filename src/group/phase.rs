@@ -1,0 +1,205 @@
+//! A group's phase (open, cancelling, finished) and the two decisions that hang on it: whether
+//! a new task is admitted, and in which order a cancellation tells the tasks to stop.
+//!
+//! A task is admitted, and counted, under the lock that a cancellation takes to leave `Open`:
+//! it is either admitted before the cancellation started, and then stopped by it, or refused
+//! and dropped unpolled. The phase changes before anyone is told. Without a grace period the
+//! hard stop comes before the token: a task the token wakes (or an executor that polls from
+//! inside the token's waker) finds the hard stop already raised and drops its future instead of
+//! running its cleanup. The models in `tests/loom_group_stop.rs` check both.
+
+use std::ops::{Deref, DerefMut};
+use std::sync::PoisonError;
+use std::time::{Duration, Instant};
+
+use crate::sync::{Mutex, MutexGuard};
+
+/// How a cancellation tells a group's tasks to stop; a group's are its two tokens.
+// `pub` for the loom models, which reach it through `loom_access`.
+#[allow(unreachable_pub)]
+pub trait Signals {
+    /// Drops the tasks still waiting for a slot, unpolled.
+    fn drop_queued(&self);
+    /// Raises the hard stop: every task drops its future at its next poll.
+    fn stop_tasks(&self);
+    /// Cancels the group's token, which tasks await for their cleanup.
+    fn cancel_token(&self);
+    /// Wakes whoever waits for the group's tasks.
+    fn wake_owner(&self);
+}
+
+/// Where the group is in its life: admitting tasks, stopping them, or done.
+// The loom models never finish a group.
+#[cfg_attr(loom, allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Phase {
+    Open,
+    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop) at `since`.
+    Cancelling {
+        since: Instant,
+    },
+    /// Every task stopped while the group was open; nothing more is admitted.
+    Finished,
+}
+
+/// The phase and the rest of a group's state `S`, behind one lock.
+pub(crate) struct Gate<S> {
+    state: Mutex<Locked<S>>,
+}
+
+/// The locked state: the phase, the grace period, and `S` (reached through `Deref`).
+pub(crate) struct Locked<S> {
+    phase: Phase,
+    pub(crate) grace_period: Option<Duration>,
+    rest: S,
+}
+
+impl<S> Locked<S> {
+    pub(crate) fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// Marks an open group finished (every task has stopped).
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn finish(&mut self) {
+        if self.phase == Phase::Open {
+            self.phase = Phase::Finished;
+        }
+    }
+}
+
+impl<S> Deref for Locked<S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.rest
+    }
+}
+
+impl<S> DerefMut for Locked<S> {
+    fn deref_mut(&mut self) -> &mut S {
+        &mut self.rest
+    }
+}
+
+impl<S> Gate<S> {
+    pub(crate) fn new(rest: S) -> Self {
+        Gate {
+            state: Mutex::new(Locked {
+                phase: Phase::Open,
+                grace_period: None,
+                rest,
+            }),
+        }
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Locked<S>> {
+        // No user code runs under the lock; a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `count` (which counts a new task in the group) and returns what it made, if the
+    /// group is open; `None` otherwise. Under the lock, so that the task is either counted
+    /// before a cancellation starts, and then stopped by it, or refused.
+    pub(crate) fn admit<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
+        let state = self.lock();
+        match state.phase {
+            Phase::Open => Some(count()),
+            Phase::Cancelling { .. } | Phase::Finished => None,
+        }
+    }
+
+    /// Moves an open group to cancelling (`on_close` records why, under the same lock), then
+    /// tells the tasks: without a grace period, the hard stop first, then the token. Does
+    /// nothing if the group is not open.
+    pub(crate) fn start_cancelling(
+        &self,
+        mut state: MutexGuard<'_, Locked<S>>,
+        on_close: impl FnOnce(&mut S),
+        signals: &impl Signals,
+    ) {
+        if state.phase != Phase::Open {
+            return;
+        }
+        state.phase = Phase::Cancelling {
+            since: Instant::now(),
+        };
+        on_close(&mut state.rest);
+        let grace_period = state.grace_period;
+        drop(state);
+        signals.drop_queued();
+        // Stopped before the token tells anyone, so that nothing the token wakes can run a
+        // task that should already be gone.
+        if grace_period.is_none() {
+            signals.stop_tasks();
+        }
+        signals.cancel_token();
+        signals.wake_owner();
+    }
+
+    /// Cancels everything at once, grace period or not (the group was dropped): an open group
+    /// moves to cancelling (`on_close` records why), and nothing more is admitted.
+    pub(crate) fn abandon(&self, on_close: impl FnOnce(&mut S), signals: &impl Signals) {
+        {
+            let mut state = self.lock();
+            if state.phase == Phase::Open {
+                state.phase = Phase::Cancelling {
+                    since: Instant::now(),
+                };
+                on_close(&mut state.rest);
+            }
+        }
+        signals.drop_queued();
+        signals.stop_tasks();
+        signals.cancel_token();
+    }
+}
+
+/// The phase, opened to the loom models (`tests/loom_group_stop.rs`). Not part of the API.
+#[cfg(loom)]
+pub mod loom_access {
+    pub use super::Signals;
+
+    /// See the crate's `Gate`, with no other state; no grace period unless asked.
+    pub struct Gate(super::Gate<()>);
+
+    impl std::fmt::Debug for Gate {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("Gate")
+        }
+    }
+
+    impl Default for Gate {
+        fn default() -> Self {
+            Gate(super::Gate::new(()))
+        }
+    }
+
+    impl Gate {
+        /// Gives the tasks a grace period (its length does not matter here).
+        pub fn with_grace_period(self) -> Self {
+            self.0.lock().grace_period = Some(std::time::Duration::from_secs(1));
+            self
+        }
+
+        /// See the crate's `Gate::admit`.
+        pub fn admit<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
+            self.0.admit(count)
+        }
+
+        /// A task failed (or `cancel`): see the crate's `Gate::start_cancelling`.
+        pub fn fail(&self, signals: &impl Signals) {
+            self.0.start_cancelling(self.0.lock(), |()| {}, signals);
+        }
+
+        /// The group was dropped: see the crate's `Gate::abandon`.
+        pub fn abandon(&self, signals: &impl Signals) {
+            self.0.abandon(|()| {}, signals);
+        }
+
+        /// Whether the group still admits tasks.
+        pub fn is_open(&self) -> bool {
+            self.0.lock().phase() == super::Phase::Open
+        }
+    }
+}
