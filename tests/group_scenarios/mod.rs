@@ -684,10 +684,11 @@ where
     let errors = group.join_all_errors().await.unwrap_err();
     assert_eq!(errors.first(), "first");
     assert_eq!(errors.len(), 4);
-    assert_eq!(
-        errors.into_vec(),
-        ["first", "cleanup 0", "cleanup 1", "cleanup 2"]
-    );
+    let mut errors = errors.into_vec();
+    assert_eq!(errors[0], "first");
+    // The cleanups' timers are only spread out: on a busy machine two may fire together.
+    errors[1..].sort();
+    assert_eq!(errors, ["first", "cleanup 0", "cleanup 1", "cleanup 2"]);
 
     let mut group = TaskGroup::<S, String>::new(spawner.clone());
     group.spawn(async { Ok(()) });
@@ -1132,7 +1133,7 @@ where
 }
 
 /// A supervised group: failures cancel nothing, `join` waits for every task and gives the first
-/// error, `join_all_errors` every error in order; a panic still resumes at the end.
+/// error, `join_all_errors` every error; a panic still resumes at the end.
 pub(crate) async fn a_supervised_group_waits_for_all_and_reports_every_error<S>(spawner: S)
 where
     S: Spawn + Clone + Send + Sync + 'static,
@@ -1154,7 +1155,11 @@ where
     }
     let token = group.token();
     let errors = group.join_all_errors().await.unwrap_err();
-    assert_eq!(errors.into_vec(), ["task 1", "task 3", "task 5"]);
+    // The timers spread the failures out, but a busy machine may fire two at once: the order
+    // in which they are recorded is not what this checks (`every_error_first_one_first` is).
+    let mut errors = errors.into_vec();
+    errors.sort();
+    assert_eq!(errors, ["task 1", "task 3", "task 5"]);
     assert_eq!(
         census.dropped(),
         6,
