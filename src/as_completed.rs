@@ -1,6 +1,7 @@
 //! `as_completed`: every child's output as it completes, as a stream; dropping it drops the rest.
 
 use alloc::collections::VecDeque;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -64,7 +65,7 @@ where
 /// `Unpin` whatever the children are, `Send` when they and their outputs are.
 #[must_use = "streams do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct AsCompleted<F: Future> {
-    children: Children<F, ()>,
+    children: Children<F, Infallible>,
     /// Outputs of the latest parent poll not yielded yet, in ascending index order. Each is
     /// stored here before its child is dropped, so a panicking destructor cannot lose it.
     completed: VecDeque<(usize, F::Output)>,

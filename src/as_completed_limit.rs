@@ -2,6 +2,7 @@
 //! iterator as slots free up.
 
 use alloc::collections::VecDeque;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -86,7 +87,7 @@ where
     I: Iterator,
     I::Item: Future,
 {
-    children: Children<I::Item, ()>,
+    children: Children<I::Item, Infallible>,
     intake: Intake<I>,
     /// Outputs of the latest parent poll not yielded yet, in ascending index order.
     completed: VecDeque<(usize, <I::Item as Future>::Output)>,

@@ -29,6 +29,12 @@ use pin_project::pin_project;
 use crate::readiness::{pin_slot, Readiness};
 
 /// One child: running, completed with an output kept for later, or gone.
+///
+/// A policy that never keeps an output names `T` as [`Infallible`](core::convert::Infallible):
+/// `Done` is then uninhabited and takes no room, so a slot is no larger than the child whenever
+/// the child has a niche (a reference, a `Box`, an `Rc`...), and collecting the slots from a
+/// `Vec` of children reuses that `Vec`'s allocation instead of making a new one (the whole race
+/// then allocates only the readiness block).
 #[pin_project(project = ChildProj, project_replace = ChildOwn)]
 enum Child<F, T> {
     Running(#[pin] F),
@@ -337,6 +343,18 @@ mod tests {
             Completion::Keep(output)
         });
         seen
+    }
+
+    #[test]
+    fn a_slot_that_keeps_nothing_is_no_larger_than_its_child() {
+        use core::convert::Infallible;
+        use core::mem::size_of;
+        type Child2 = alloc::rc::Rc<u8>;
+        assert_eq!(size_of::<Child<Child2, Infallible>>(), size_of::<Child2>());
+        assert_eq!(
+            size_of::<Child<(Child2, usize), Infallible>>(),
+            size_of::<(Child2, usize)>()
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! `select_first`: the first child to complete, with the others dropped.
 
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -63,7 +64,7 @@ where
 /// `Unpin` whatever the children are, `Send` when they are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct SelectFirst<F: Future> {
-    children: Children<F, ()>,
+    children: Children<F, Infallible>,
     /// The winner once decided, kept here until `poll` returns it.
     decided: Option<(F::Output, usize)>,
 }

@@ -2,6 +2,7 @@
 //! pulled from the iterator as slots free up.
 
 use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -90,7 +91,7 @@ where
     I: Iterator,
     I::Item: TryFuture,
 {
-    children: Children<I::Item, ()>,
+    children: Children<I::Item, Infallible>,
     intake: Intake<I>,
     /// One entry per input pulled so far, filled as each completes.
     outputs: Vec<Option<<I::Item as TryFuture>::Ok>>,
