@@ -1,5 +1,6 @@
 //! `select_cancel`: the tuple form of `select_first`, for futures of different output types.
 
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -94,7 +95,7 @@ mod sealed {
 /// `Unpin` whatever the futures are, `Send` when they and their outputs are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every future"]
 pub struct SelectCancel<T: SelectTuple> {
-    children: Children<T::Child, ()>,
+    children: Children<T::Child, Infallible>,
     /// The winner's output once decided and until returned, kept here so that a destructor
     /// panicking while the losers are dropped cannot lose it.
     decided: Option<T::Output>,

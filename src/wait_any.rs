@@ -2,6 +2,7 @@
 //! dropped.
 
 use alloc::vec::Vec;
+use core::convert::Infallible;
 use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
@@ -65,7 +66,7 @@ where
 /// `Unpin` whatever the children are, `Send` when they are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct WaitAny<F: Future> {
-    children: Children<F, ()>,
+    children: Children<F, Infallible>,
     /// The outputs of the deciding pass, kept here until `poll` returns them: a destructor
     /// panic in the middle of the pass must not take the earlier ones with it.
     decided: Option<Vec<(usize, F::Output)>>,
