@@ -1,8 +1,8 @@
 //! The bounded forms, `try_join_all_cancel_limit` and `as_completed_limit`: futures are created
 //! only as slots free up, exactly `limit` are in flight whenever `poll` returns while inputs
 //! remain (no batching), outputs keep their input order or index, and the first error drops
-//! everything in flight and creates nothing more. Polled by hand, children woken in a seeded
-//! random order.
+//! everything in flight and creates nothing more; an endless iterator of ready futures does not
+//! keep one `poll` busy forever. Polled by hand, children woken in a seeded random order.
 
 #[allow(dead_code)]
 mod support;

@@ -1,7 +1,9 @@
 //! Random schedules through the bounded forms (and `as_completed`, without a limit): a random number of inputs, limit and failing
 //! input, children completing at their first poll or when woken in a random order, spurious
 //! wakes. Checked after every poll: never more than the limit alive, exactly the limit in
-//! flight while inputs remain, each child polled once when created and once per wake; at the
+//! flight while inputs remain (but for the `Pending` a join returns after waking itself, once a
+//! round of children were ready at their first poll), each child polled once when created and
+//! once per wake; at the
 //! end, outputs in input order (the join) or every index once (the stream), and after an error
 //! nothing in flight and nothing created any more.
 
