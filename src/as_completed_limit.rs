@@ -20,7 +20,10 @@ const NAME: &str = "as_completed_limit";
 ///
 /// Futures are pulled from the iterator lazily, one as each slot frees up: at most `limit` of
 /// them exist at any time, and while inputs remain, exactly `limit` are in flight whenever
-/// `poll_next` returns; a slow child holds only its own slot. Items come in completion order,
+/// `poll_next` returns; a slow child holds only its own slot. (One exception: once a call has
+/// started a round of `limit` children that all completed at their first poll, it pulls no
+/// more and returns, so an endless iterator of ready futures still yields; the slots are
+/// refilled when those outputs have been taken.) Items come in completion order,
 /// those that completed in the same parent poll in ascending index order. This is
 /// `buffer_unordered(limit)` over an iterator of futures, with each child's index, a waker per
 /// child, and the rest cancelled when the stream is dropped.
@@ -144,12 +147,20 @@ where
         completed
             .make_contiguous()
             .sort_unstable_by_key(|&(index, _)| index);
-        // Every child pulled now has a higher index than any before it.
-        while let Some((slot, input, future)) = intake.pull() {
-            children.start(slot, future, I::Item::poll, |output| {
+        // Every child pulled now has a higher index than any before it. A child that completes
+        // at its first poll frees its slot at once; after a round of as many such children as
+        // there are slots, this poll stops pulling and yields what they gave (with an endless
+        // iterator of ready futures it would otherwise never return).
+        let mut ready_at_start = 0;
+        while ready_at_start < children.len() {
+            let Some((slot, input, future)) = intake.pull() else {
+                break;
+            };
+            let ready = children.start(slot, future, I::Item::poll, |output| {
                 intake.release(slot);
                 completed.push_back((input, output));
             });
+            ready_at_start += usize::from(ready);
         }
         if let Some(item) = completed.pop_front() {
             return Poll::Ready(Some(item));

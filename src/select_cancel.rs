@@ -123,13 +123,8 @@ impl<T: SelectTuple> Future for SelectCancel<T> {
                     Completion::Stop
                 });
         }
-        if this.decided.is_none() {
-            return Poll::Pending;
-        }
-        if !this.children.is_terminated() {
-            this.children.finish();
-        }
-        Poll::Ready(this.decided.take().expect("checked above"))
+        // Lets go of the parent's waker too, also when a destructor panicked on a former call.
+        this.children.deliver(&mut this.decided)
     }
 }
 

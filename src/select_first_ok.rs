@@ -135,13 +135,8 @@ impl<F: TryFuture> Future for SelectFirstOk<F> {
                 *decided = Some(Err(AllFailed { errors }));
             }
         }
-        if this.decided.is_none() {
-            return Poll::Pending;
-        }
-        if !this.children.is_terminated() {
-            this.children.finish();
-        }
-        Poll::Ready(this.decided.take().expect("checked above"))
+        // Lets go of the parent's waker too, also when a destructor panicked on a former call.
+        this.children.deliver(&mut this.decided)
     }
 }
 

@@ -14,6 +14,11 @@ use crate::children::{Children, Completion, Intake};
 
 const NAME: &str = "try_join_all_cancel_limit";
 
+/// How many children completing at their first poll one `poll` starts, at the least, before it
+/// hands the executor its turn back (`limit` if larger): enough that a join of mostly ready
+/// futures through a small limit is not one executor round trip per input.
+const READY_PER_POLL: usize = 128;
+
 /// Like [`try_join_all_cancel`](crate::try_join_all_cancel), with at most `limit` futures of
 /// `iter` in flight: every output in input order, or the first error with everything in
 /// flight dropped at once.
@@ -22,6 +27,11 @@ const NAME: &str = "try_join_all_cancel_limit";
 /// them exist at any time (a million inputs never become a million futures), and while inputs
 /// remain, exactly `limit` are in flight whenever `poll` returns; a slow child holds only its
 /// own slot, never a batch. A future pulled in a `poll` is polled at once, in that `poll`.
+/// (One exception: once a `poll` has started a round of `limit` children, or 128 if that is
+/// more, that all completed at their first poll, it wakes its own waker and returns `Pending`,
+/// so that an endless
+/// iterator of ready futures does not hold the executor, or a timeout around the join, forever;
+/// the next `poll` goes on pulling.)
 ///
 /// Go's `errgroup` with `SetLimit(limit)`, where the first error cancels the rest.
 ///
@@ -152,19 +162,29 @@ where
                 }
             });
             // Refill every free slot; a child that completes at its first poll frees its slot
-            // for the next input at once.
+            // for the next input at once. After a round of such children, this poll gives the
+            // executor its turn back (it would never return with an endless iterator of ready
+            // futures, and no timeout around it could fire).
+            let mut ready_at_start = 0;
+            let round = children.len().max(READY_PER_POLL);
             while decided.is_none() {
+                if ready_at_start == round {
+                    cx.waker().wake_by_ref();
+                    return Poll::Pending;
+                }
                 let Some((slot, input, future)) = intake.pull() else {
                     break;
                 };
                 outputs.push(None);
-                children.start(slot, future, I::Item::try_poll, |output| match output {
-                    Ok(value) => {
-                        intake.release(slot);
-                        outputs[input] = Some(value);
-                    }
-                    Err(e) => *decided = Some(Err(e)),
-                });
+                let ready =
+                    children.start(slot, future, I::Item::try_poll, |output| match output {
+                        Ok(value) => {
+                            intake.release(slot);
+                            outputs[input] = Some(value);
+                        }
+                        Err(e) => *decided = Some(Err(e)),
+                    });
+                ready_at_start += usize::from(ready);
             }
             if decided.is_some() {
                 intake.stop();

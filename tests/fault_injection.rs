@@ -21,7 +21,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Wake, Waker};
 use std::thread;
 use std::time::Duration;
 
-use cancel_cascade::{select_first, try_join_all_cancel, wait_any};
+use cancel_cascade::{select_cancel, select_first, select_first_ok, try_join_all_cancel, wait_any};
 use futures::future::FusedFuture;
 use support::{panic_message, watchdog, Gate, Log, Opener, Token, WakeCounter};
 
@@ -929,4 +929,76 @@ fn a_parent_waker_panicking_on_drop_does_not_leak_the_shared_block() {
         poll(&mut select, &WakeCounter::new().waker()),
         Poll::Ready((1, 1))
     );
+}
+
+/// A race that returns its outcome on the poll after a loser's destructor panicked still lets
+/// go of the parent's waker before returning `Ready`: a child's waker kept past the race (here
+/// by the losers' gates) then wakes no one, and the executor's task is not kept alive by it.
+fn a_race_finished_after_a_destructor_panic_lets_go_of_the_parent_waker<F>(
+    make: impl FnOnce(Vec<Child<Result<usize, usize>>>) -> F,
+) where
+    F: Future + FusedFuture + Unpin,
+{
+    let log = Log::new();
+    let (children, openers) = children(
+        &log,
+        2,
+        |index| {
+            if index == 5 {
+                Ok(index)
+            } else {
+                Err(index)
+            }
+        },
+    );
+    let parent = WakeCounter::new();
+    let waker = parent.waker();
+    let mut race = make(children);
+    assert!(poll(&mut race, &waker).is_pending());
+    openers[5].open();
+    assert_eq!(poll_panics(&mut race, &waker), "child 2 panicked in drop");
+    assert!(poll(&mut race, &waker).is_ready());
+    assert!(race.is_terminated());
+    assert_eq!(
+        Arc::strong_count(&parent),
+        2,
+        "the parent's waker is still held after `Ready`"
+    );
+    let wakes = parent.wakes();
+    openers[7].wake();
+    assert_eq!(
+        parent.wakes(),
+        wakes,
+        "a late wake reached the finished race"
+    );
+    drop((race, waker));
+    assert_shared_state_freed(&openers, &parent);
+}
+
+#[test]
+fn select_first_ok_finished_after_a_destructor_panic_lets_go_of_the_parent_waker() {
+    a_race_finished_after_a_destructor_panic_lets_go_of_the_parent_waker(select_first_ok);
+}
+
+#[test]
+fn select_first_finished_after_a_destructor_panic_lets_go_of_the_parent_waker() {
+    a_race_finished_after_a_destructor_panic_lets_go_of_the_parent_waker(select_first);
+}
+
+#[test]
+fn select_cancel_finished_after_a_destructor_panic_lets_go_of_the_parent_waker() {
+    a_race_finished_after_a_destructor_panic_lets_go_of_the_parent_waker(|children| {
+        let mut children = children.into_iter();
+        let mut next = || children.next().unwrap();
+        select_cancel((
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+            next(),
+        ))
+    });
 }

@@ -1,8 +1,8 @@
 //! The bounded forms, `try_join_all_cancel_limit` and `as_completed_limit`: futures are created
 //! only as slots free up, exactly `limit` are in flight whenever `poll` returns while inputs
 //! remain (no batching), outputs keep their input order or index, and the first error drops
-//! everything in flight and creates nothing more. Polled by hand, children woken in a seeded
-//! random order.
+//! everything in flight and creates nothing more; an endless iterator of ready futures does not
+//! keep one `poll` busy forever. Polled by hand, children woken in a seeded random order.
 
 #[allow(dead_code)]
 mod support;
@@ -321,4 +321,69 @@ fn wakes_reach_the_latest_parent_waker() {
         (1, 2),
         "each wake reaches the latest waker only"
     );
+}
+
+/// An endless iterator of futures that are ready at their first poll, counting how many it
+/// made: `(created, iterator)`.
+fn endless_ready<T: Clone + Send + 'static>(
+    output: impl Fn(usize) -> T + Send + 'static,
+) -> (
+    Arc<AtomicUsize>,
+    impl Iterator<Item = std::future::Ready<T>> + Send,
+) {
+    let created = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&created);
+    let inputs = (0..).map(move |i| {
+        counter.fetch_add(1, SeqCst);
+        std::future::ready(output(i))
+    });
+    (created, inputs)
+}
+
+/// Children that all complete at their first poll must not keep one `poll_next` refilling
+/// forever: it hands back what one round of `limit` of them gave, pulling nothing more.
+#[test]
+fn a_stream_over_endless_ready_children_yields_after_one_round() {
+    watchdog("endless ready stream", Duration::from_secs(30), || {
+        let (created, inputs) = endless_ready(|i| i);
+        let waker = WakeCounter::new().waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut stream = as_completed_limit(inputs, 4);
+        for expected in 0..10 {
+            let polled = Pin::new(&mut stream).poll_next(&mut cx);
+            assert_eq!(polled, Poll::Ready(Some((expected, expected))));
+        }
+        // Two rounds of 4 for the first 8 items, a third for items 8 and 9.
+        assert_eq!(created.load(SeqCst), 12);
+        assert!(!stream.is_terminated());
+    });
+}
+
+/// The same for a join: after a round of children ready at their first poll (`limit`, at least
+/// 128), `poll` returns `Pending` having woken its own waker, so that a timeout or a sibling
+/// gets a turn; the join still ends with the first error.
+#[test]
+fn a_join_over_endless_ready_children_yields_to_the_executor() {
+    watchdog("endless ready join", Duration::from_secs(30), || {
+        let (created, inputs) = endless_ready(|i| if i == 300 { Err(i) } else { Ok(i) });
+        let parent = WakeCounter::new();
+        let waker = parent.waker();
+        let mut cx = Context::from_waker(&waker);
+        let mut join = try_join_all_cancel_limit(inputs, 4);
+        assert!(Pin::new(&mut join).poll(&mut cx).is_pending());
+        assert_eq!(created.load(SeqCst), 128);
+        assert_eq!(parent.wakes(), 1, "it woke itself to go on");
+        let mut polls = 1;
+        let outcome = loop {
+            polls += 1;
+            if let Poll::Ready(outcome) = Pin::new(&mut join).poll(&mut cx) {
+                break outcome;
+            }
+            assert_eq!(parent.wakes(), polls);
+        };
+        assert_eq!(outcome, Err(300));
+        assert_eq!(polls, 3, "300 inputs before the error, 128 a poll");
+        assert_eq!(created.load(SeqCst), 301);
+        assert!(join.is_terminated());
+    });
 }
