@@ -1331,6 +1331,36 @@ where
     assert_eq!(set.join_next().await, None);
 }
 
+/// A panic payload whose destructor calls back into the group.
+struct ReenteringPayload<S: Spawn>(cancel_cascade::GroupSpawner<S, &'static str>);
+
+impl<S: Spawn> Drop for ReenteringPayload<S> {
+    fn drop(&mut self) {
+        let _ = self.0.is_open();
+    }
+}
+
+/// A supervised group keeps the first panic and drops the later ones: a payload's destructor
+/// is foreign code, which may use the group (here its spawner), and runs outside its lock.
+pub(crate) async fn a_later_panic_is_dropped_outside_the_groups_lock<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut group = TaskGroup::<S, &str>::new(spawner).supervised();
+    for _ in 0..2 {
+        let payload = ReenteringPayload(group.spawner());
+        group.spawn(async move {
+            std::panic::resume_unwind(Box::new(payload));
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+    }
+    let panic = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join()))
+        .await
+        .expect_err("the first panic resumes in `join`");
+    assert!(panic.is::<ReenteringPayload<S>>());
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -1364,6 +1394,7 @@ macro_rules! group_tests {
             start_waits_until_the_task_is_ready_or_stopped,
             cancelling_a_task_waiting_for_a_slot_drops_it_at_once,
             a_set_spawner_feeds_the_set_while_it_is_read,
+            a_later_panic_is_dropped_outside_the_groups_lock,
         );
 
         #[test]
