@@ -114,18 +114,26 @@ where
 #[pin_project::pinned_drop]
 impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
     fn drop(self: Pin<&mut Self>) {
-        if self.future.is_none() {
+        let mut this = self.project();
+        if this.future.is_none() {
             return;
         }
         // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
         // its runtime did (it shut down, or refused the spawn). The group must not report
         // success. (Once the group is cancelling, every task is on its way out anyway.)
-        if !self.output.stop_requested() && !self.core.is_closed() {
-            self.core.fail(Cause::Lost);
+        if !this.output.stop_requested() && !this.core.is_closed() {
+            this.core.fail(Cause::Lost);
         }
-        self.output.no_output();
-        if self.limited {
-            self.core.leave_limit();
+        // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
+        // does not unwind through whoever drops the task: a task waiting for a slot is dropped
+        // by the group's cancellation (inside another task's failure, `cancel`, or the group's
+        // drop) or by `GroupTask::cancel`, which must go on to stop the other tasks.
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            this.core.fail(Cause::Panic(panic));
+        }
+        this.output.no_output();
+        if *this.limited {
+            this.core.leave_limit();
         }
     }
 }
