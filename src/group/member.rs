@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,18 +87,16 @@ where
             Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
             _ => outcome,
         };
-        let output = match outcome {
-            Some(Ok(Ok(value))) => Some(value),
-            Some(Ok(Err(error))) => {
-                this.core.fail(Cause::Error(error));
-                None
-            }
-            Some(Err(panic)) => {
-                this.core.fail(Cause::Panic(panic));
-                None
-            }
-            None => None,
+        let (output, cause) = match outcome {
+            Some(Ok(Ok(value))) => (Some(value), None),
+            Some(Ok(Err(error))) => (None, Some(Cause::Error(error))),
+            Some(Err(panic)) => (None, Some(Cause::Panic(panic))),
+            None => (None, None),
         };
+        // The failure's cancellation may unwind (a waiter's waker on the group's token panics):
+        // the task's output and slot are still settled, then the panic goes on to the runtime.
+        let unwound =
+            cause.and_then(|cause| catch_unwind(AssertUnwindSafe(|| this.core.fail(cause))).err());
         match output {
             Some(output) => this.output.output(output),
             None => this.output.no_output(),
@@ -106,6 +104,9 @@ where
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
             this.core.leave_limit();
+        }
+        if let Some(panic) = unwound {
+            resume_unwind(panic);
         }
         Poll::Ready(())
     }
