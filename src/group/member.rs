@@ -3,7 +3,7 @@
 
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -87,18 +87,16 @@ where
             Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
             _ => outcome,
         };
-        let output = match outcome {
-            Some(Ok(Ok(value))) => Some(value),
-            Some(Ok(Err(error))) => {
-                this.core.fail(Cause::Error(error));
-                None
-            }
-            Some(Err(panic)) => {
-                this.core.fail(Cause::Panic(panic));
-                None
-            }
-            None => None,
+        let (output, cause) = match outcome {
+            Some(Ok(Ok(value))) => (Some(value), None),
+            Some(Ok(Err(error))) => (None, Some(Cause::Error(error))),
+            Some(Err(panic)) => (None, Some(Cause::Panic(panic))),
+            None => (None, None),
         };
+        // The failure's cancellation may unwind (a waiter's waker on the group's token panics):
+        // the task's output and slot are still settled, then the panic goes on to the runtime.
+        let unwound =
+            cause.and_then(|cause| catch_unwind(AssertUnwindSafe(|| this.core.fail(cause))).err());
         match output {
             Some(output) => this.output.output(output),
             None => this.output.no_output(),
@@ -107,6 +105,9 @@ where
         if *this.limited {
             this.core.leave_limit();
         }
+        if let Some(panic) = unwound {
+            resume_unwind(panic);
+        }
         Poll::Ready(())
     }
 }
@@ -114,18 +115,26 @@ where
 #[pin_project::pinned_drop]
 impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
     fn drop(self: Pin<&mut Self>) {
-        if self.future.is_none() {
+        let mut this = self.project();
+        if this.future.is_none() {
             return;
         }
         // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
         // its runtime did (it shut down, or refused the spawn). The group must not report
         // success. (Once the group is cancelling, every task is on its way out anyway.)
-        if !self.output.stop_requested() && !self.core.is_closed() {
-            self.core.fail(Cause::Lost);
+        if !this.output.stop_requested() && !this.core.is_closed() {
+            this.core.fail(Cause::Lost);
         }
-        self.output.no_output();
-        if self.limited {
-            self.core.leave_limit();
+        // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
+        // does not unwind through whoever drops the task: a task waiting for a slot is dropped
+        // by the group's cancellation (inside another task's failure, `cancel`, or the group's
+        // drop) or by `GroupTask::cancel`, which must go on to stop the other tasks.
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            this.core.fail(Cause::Panic(panic));
+        }
+        this.output.no_output();
+        if *this.limited {
+            this.core.leave_limit();
         }
     }
 }

@@ -61,6 +61,10 @@ use crate::token::CancelToken;
 ///   cancelled, and `join` panics once they have stopped, rather than report a success for work
 ///   that never ended. (Once the group is cancelling, every task is on its way out: a task
 ///   dropped then is not reported.)
+/// * A destructor that panics is its task's panic, reported as above, also for a task dropped
+///   unstarted while it waited for a slot of a [limited](Self::with_limit) group: it never
+///   unwinds through the code that dropped the task (a failing sibling, `cancel`, the group's
+///   drop, [`GroupTask::cancel`]).
 ///
 /// # Operations
 ///

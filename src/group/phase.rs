@@ -127,14 +127,16 @@ impl<S> Gate<S> {
         on_close(&mut state.rest);
         let grace_period = state.grace_period;
         drop(state);
-        signals.drop_queued();
+        let mut unwinding = Unwinding::default();
+        unwinding.run(|| signals.drop_queued());
         // Stopped before the token tells anyone, so that nothing the token wakes can run a
         // task that should already be gone.
         if grace_period.is_none() {
-            signals.stop_tasks();
+            unwinding.run(|| signals.stop_tasks());
         }
-        signals.cancel_token();
-        signals.wake_owner();
+        unwinding.run(|| signals.cancel_token());
+        unwinding.run(|| signals.wake_owner());
+        unwinding.resume();
     }
 
     /// Cancels everything at once, grace period or not (the group was dropped): an open group
@@ -149,9 +151,30 @@ impl<S> Gate<S> {
                 on_close(&mut state.rest);
             }
         }
-        signals.drop_queued();
-        signals.stop_tasks();
-        signals.cancel_token();
+        let mut unwinding = Unwinding::default();
+        unwinding.run(|| signals.drop_queued());
+        unwinding.run(|| signals.stop_tasks());
+        unwinding.run(|| signals.cancel_token());
+        unwinding.resume();
+    }
+}
+
+/// Runs every step of a stop even if one unwinds (a token's waiter whose waker panics makes
+/// `cancel` resume that panic), then resumes the first panic: a later step is never skipped.
+#[derive(Default)]
+struct Unwinding(Option<std::boxed::Box<dyn std::any::Any + Send + 'static>>);
+
+impl Unwinding {
+    fn run(&mut self, step: impl FnOnce()) {
+        if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
+            self.0.get_or_insert(panic);
+        }
+    }
+
+    fn resume(self) {
+        if let Some(panic) = self.0 {
+            std::panic::resume_unwind(panic);
+        }
     }
 }
 

@@ -208,14 +208,17 @@ impl<E> Core<E> {
             }
         };
         state.first.get_or_insert(kind);
-        if !state.supervised {
+        if state.supervised {
+            drop(state);
+        } else {
             self.state.start_cancelling(
                 state,
                 |state| state.stopped_by = Some(StopReason::Failure),
                 self,
             );
         }
-        // A payload's destructor is foreign code: never under the lock.
+        // A payload's destructor is foreign code (it may use the group): never under the
+        // lock, which is released on both paths above.
         drop(later_panic);
     }
 

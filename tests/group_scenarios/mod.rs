@@ -1331,6 +1331,121 @@ where
     assert_eq!(set.join_next().await, None);
 }
 
+/// A destructor that panics, of a task still waiting for a slot when the group drops it: the
+/// panic is the task's, reported as any task's panic is, and the group's stop goes on. It
+/// stops the running tasks and wakes `join` whether the cancellation came from a failing task,
+/// from `cancel`, or from dropping the group (which neither unwinds nor leaves a task running);
+/// `GroupTask::cancel` on such a task gives `None` instead of unwinding.
+pub(crate) async fn a_queued_task_whose_destructor_panics_does_not_stop_the_cancellation<S>(
+    spawner: S,
+) where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    struct PanicOnDrop;
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            panic!("a queued task's destructor panics");
+        }
+    }
+    fn bomb() -> impl Future<Output = Result<(), &'static str>> + Send + 'static {
+        let bomb = PanicOnDrop;
+        async move {
+            let _bomb = bomb;
+            Ok(())
+        }
+    }
+    async fn stuck(guard: Guard) -> Result<(), &'static str> {
+        let _guard = guard;
+        pending().await
+    }
+
+    // Another task fails: its error comes first, the panic after it.
+    let census = Census::new();
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(2);
+    let running = group.spawn(stuck(census.guard(SLOW_DROP)));
+    let failing = group.spawn(async { fail_soon("boom").await.map(|_| ()) });
+    let queued = group.spawn(bomb());
+    assert_eq!(group.join().await, Err("boom"));
+    assert_eq!(
+        census.live(),
+        0,
+        "join returned before the running task stopped"
+    );
+    assert_eq!(running.await, None);
+    assert_eq!(failing.await, None);
+    assert_eq!(queued.await, None);
+
+    // `cancel`: the panic is the first failure, and resumes in `join`.
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(1);
+    let running = group.spawn(stuck(census.guard(SLOW_DROP)));
+    let queued = group.spawn(bomb());
+    group.cancel();
+    let panic = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join()))
+        .await
+        .expect_err("the destructor's panic resumes in `join`");
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"a queued task's destructor panics")
+    );
+    assert_eq!(census.live(), 0);
+    assert_eq!(running.await, None);
+    assert_eq!(queued.await, None);
+
+    // `GroupTask::cancel`: the panic fails the group, as a running task's would.
+    let mut group = TaskGroup::<S, &str>::new(spawner.clone()).with_limit(1);
+    let running = group.spawn(stuck(census.guard(SLOW_DROP)));
+    let queued = group.spawn(bomb());
+    assert_eq!(queued.cancel().await, None);
+    let panic = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join()))
+        .await
+        .expect_err("the destructor's panic resumes in `join`");
+    assert_eq!(
+        panic.downcast_ref::<&str>(),
+        Some(&"a queued task's destructor panics")
+    );
+    assert_eq!(census.live(), 0);
+    assert_eq!(running.await, None);
+
+    // Dropping the group: the running task is still stopped.
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_limit(1);
+    group.spawn(stuck(census.guard(Duration::ZERO)));
+    group.spawn(bomb());
+    drop(group);
+    while census.live() > 0 {
+        Timer::after(Duration::from_millis(1)).await;
+    }
+}
+
+/// A panic payload whose destructor calls back into the group.
+struct ReenteringPayload<S: Spawn>(cancel_cascade::GroupSpawner<S, &'static str>);
+
+impl<S: Spawn> Drop for ReenteringPayload<S> {
+    fn drop(&mut self) {
+        let _ = self.0.is_open();
+    }
+}
+
+/// A supervised group keeps the first panic and drops the later ones: a payload's destructor
+/// is foreign code, which may use the group (here its spawner), and runs outside its lock.
+pub(crate) async fn a_later_panic_is_dropped_outside_the_groups_lock<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut group = TaskGroup::<S, &str>::new(spawner).supervised();
+    for _ in 0..2 {
+        let payload = ReenteringPayload(group.spawner());
+        group.spawn(async move {
+            std::panic::resume_unwind(Box::new(payload));
+            #[allow(unreachable_code)]
+            Ok(())
+        });
+    }
+    let panic = futures::FutureExt::catch_unwind(AssertUnwindSafe(group.join()))
+        .await
+        .expect_err("the first panic resumes in `join`");
+    assert!(panic.is::<ReenteringPayload<S>>());
+}
+
 /// One `#[test]` per scenario above, named after it, each run by [`run`] on `$block_on` and
 /// handed the spawner `$spawner`.
 macro_rules! group_tests {
@@ -1364,6 +1479,8 @@ macro_rules! group_tests {
             start_waits_until_the_task_is_ready_or_stopped,
             cancelling_a_task_waiting_for_a_slot_drops_it_at_once,
             a_set_spawner_feeds_the_set_while_it_is_read,
+            a_queued_task_whose_destructor_panics_does_not_stop_the_cancellation,
+            a_later_panic_is_dropped_outside_the_groups_lock,
         );
 
         #[test]
