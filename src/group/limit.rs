@@ -125,17 +125,28 @@ impl<T> Slots<T> {
     /// Ready once a new task would start at once (a slot is free and nobody is queued), or the
     /// limit is closed.
     pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+        {
+            let inner = self.inner();
+            if inner.closed || inner.active < inner.limit {
+                return Poll::Ready(());
+            }
+            if inner
+                .waiters
+                .iter()
+                .any(|waiter| waiter.will_wake(cx.waker()))
+            {
+                return Poll::Pending;
+            }
+        }
+        // Cloned outside the lock: a waker's clone is foreign code, which may re-enter the group.
+        let waker = cx.waker().clone();
         let mut inner = self.inner();
         if inner.closed || inner.active < inner.limit {
+            // A slot freed up meanwhile; the clone is dropped once the lock is let go.
+            drop(inner);
             return Poll::Ready(());
         }
-        if !inner
-            .waiters
-            .iter()
-            .any(|waiter| waiter.will_wake(cx.waker()))
-        {
-            inner.waiters.push(cx.waker().clone());
-        }
+        inner.waiters.push(waker);
         Poll::Pending
     }
 }
