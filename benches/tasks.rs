@@ -42,6 +42,11 @@
 //!
 //! Before criterion measures a group, the bench prints the ratio of each of our entries to each
 //! peer, from paired runs (see [`compare`]): the numbers to quote.
+//!
+//! To profile one entry alone, name its groups in `TASKS_GROUPS`, skip the paired runs with
+//! `TASKS_NO_PAIRS=1`, and give criterion a filter for the entry, for example
+//! `TASKS_NO_PAIRS=1 TASKS_GROUPS=limited_group_tokio perf record -g <bench binary> --bench
+//! --profile-time=5 'with_limit/1000'`.
 
 use std::future::{pending, poll_fn, Future};
 use std::hint::black_box;
@@ -506,6 +511,13 @@ fn compare(
     entries: &mut [Entry<'_>],
 ) {
     let mut times = vec![Vec::with_capacity(pairs); entries.len()];
+    // `TASKS_NO_PAIRS=1` skips the paired runs (when profiling one entry with criterion's
+    // `--profile-time`).
+    let pairs = if std::env::var_os("TASKS_NO_PAIRS").is_some() {
+        0
+    } else {
+        pairs
+    };
     for pair in 0..pairs {
         for k in 0..entries.len() {
             let index = (pair + k) % entries.len();
@@ -517,6 +529,9 @@ fn compare(
         values[values.len() / 2]
     };
     let at = parameter.map_or_else(String::new, |n| format!(" at N = {n}"));
+    if pairs == 0 {
+        return bench_entries(c, group, parameter, entries);
+    }
     println!("{group}{at}, medians of {pairs} paired runs:");
     for (entry, times) in entries.iter().zip(&times) {
         let per_iteration = median(times.clone()) / batch as f64;
@@ -534,6 +549,16 @@ fn compare(
             );
         }
     }
+    bench_entries(c, group, parameter, entries);
+}
+
+/// Hands each entry to criterion.
+fn bench_entries(
+    c: &mut Criterion,
+    group: &str,
+    parameter: Option<usize>,
+    entries: &mut [Entry<'_>],
+) {
     let mut criterion_group = c.benchmark_group(group);
     if parameter.is_some() {
         criterion_group.sample_size(20);
@@ -658,7 +683,10 @@ fn main() {
         .measurement_time(Duration::from_secs(3))
         .configure_from_args();
     // The paired runs of `compare` ignore criterion's filter: run only the groups it names.
-    let filter = std::env::args().skip(1).find(|arg| !arg.starts_with('-'));
+    // `TASKS_GROUPS` names them instead, so that criterion's filter can pick one entry.
+    let filter = std::env::var("TASKS_GROUPS")
+        .ok()
+        .or_else(|| std::env::args().skip(1).find(|arg| !arg.starts_with('-')));
     type Group = fn(&mut Criterion);
     let groups: [(&str, Group); 8] = [
         ("fail_fast_tokio", fail_fast_tokio),
