@@ -244,16 +244,17 @@ impl Future for Cancelled {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.token.is_cancelled() {
+        let this = &mut *self;
+        if this.token.is_cancelled() {
             return Poll::Ready(());
         }
-        let inner = Arc::clone(&self.token.inner);
+        let inner = &this.token.inner;
         // The usual case, polled again by the same task: nothing to clone or replace.
-        if let Some(key) = self.key {
+        if let Some(key) = this.key {
             let waiting = inner.waiting();
             let same =
                 matches!(&waiting.wakers.get(key), Some(Some(kept)) if kept.will_wake(cx.waker()));
-            if same && !self.token.is_cancelled() {
+            if same && !this.token.is_cancelled() {
                 return Poll::Pending;
             }
         }
@@ -262,11 +263,11 @@ impl Future for Cancelled {
         let replaced = {
             let mut waiting = inner.waiting();
             // Checked again under the lock: `cancel` sets the flag before it takes the wakers.
-            if self.token.is_cancelled() {
+            if this.token.is_cancelled() {
                 drop(waiting);
                 return Poll::Ready(());
             }
-            match self.key {
+            match this.key {
                 Some(key) => waiting.wakers[key].replace(waker),
                 None => {
                     let key = match waiting.free.pop() {
@@ -279,7 +280,7 @@ impl Future for Cancelled {
                             waiting.wakers.len() - 1
                         }
                     };
-                    self.key = Some(key);
+                    this.key = Some(key);
                     None
                 }
             }

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 
 use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
@@ -42,6 +42,9 @@ pub(super) struct Member<F, O: Outlet, E> {
     #[pin]
     future: Option<F>,
     hard_stop: Cancelled,
+    /// The waker that both stop signals (`output`'s and `hard_stop`) hold, once the task has
+    /// waited: a later poll with a waker that wakes the same task registers nothing again.
+    registered: Option<Waker>,
     core: Arc<Core<E>>,
     output: Arc<O>,
     /// Whether the group has a limit: the task then gives back its slot when it stops.
@@ -53,6 +56,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
         Member {
             future: Some(future),
             hard_stop: core.hard_stop.cancelled(),
+            registered: None,
             core: Arc::clone(core),
             output: Arc::clone(output),
             limited: core.limit.get().is_some(),
@@ -72,11 +76,19 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        let outcome = if this.output.poll_stop(cx) || Pin::new(this.hard_stop).poll(cx).is_ready() {
+        // A stop that came before this poll: the future is not polled again.
+        let stopped = this.output.stop_requested() || this.core.hard_stop.is_cancelled();
+        let outcome = if stopped {
             None
         } else {
             match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
-                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Pending) => {
+                    if !wait_for_stop(this.registered, &**this.output, this.hard_stop, cx) {
+                        return Poll::Pending;
+                    }
+                    // Stopped while the future was being polled.
+                    None
+                }
                 Ok(Poll::Ready(outcome)) => Some(Ok(outcome)),
                 Err(panic) => Some(Err(panic)),
             }
@@ -110,6 +122,34 @@ where
         }
         Poll::Ready(())
     }
+}
+
+/// Makes sure that a stop (of the group, or of this task alone) wakes the task, which has just
+/// returned `Pending`; returns whether a stop came meanwhile.
+///
+/// The task registers only once it waits, and again only when its waker changes: a task that
+/// finishes at its first poll never registers, and a task polled again by the same waker costs
+/// no synchronisation. Both signals set their flag before they wake (and a woken waker is only
+/// ever taken out then), so a registration they took is never needed again: the next poll sees
+/// the flag first.
+fn wait_for_stop<O: Outlet>(
+    registered: &mut Option<Waker>,
+    output: &O,
+    hard_stop: &mut Cancelled,
+    cx: &mut Context<'_>,
+) -> bool {
+    if registered
+        .as_ref()
+        .is_some_and(|waker| waker.will_wake(cx.waker()))
+    {
+        return false;
+    }
+    // Each registration checks its flag again after registering.
+    if output.poll_stop(cx) || Pin::new(hard_stop).poll(cx).is_ready() {
+        return true;
+    }
+    *registered = Some(cx.waker().clone());
+    false
 }
 
 #[pin_project::pinned_drop]

@@ -553,6 +553,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         }
         core.hard_stop.cancel();
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
+        crate::rt::reap_finished();
         core.take_report()
     }
 }

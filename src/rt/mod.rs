@@ -42,6 +42,14 @@ pub mod tokio;
 
 use std::future::Future;
 use std::sync::Arc;
+
+/// Lets go of what this thread still keeps of finished tasks: the tokio adapter keeps the
+/// handles of the tasks it spawns detached (see `tokio::kept`). A group calls it once its
+/// tasks have stopped.
+pub(crate) fn reap_finished() {
+    #[cfg(feature = "tokio")]
+    tokio::kept::reap();
+}
 #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 use std::time::Instant;
 

@@ -1,0 +1,225 @@
+//! How a group's task makes sure that a stop reaches it, polled by hand on an executor whose
+//! tasks the test holds: a task registers for the stop signals only once it waits, and again only
+//! when its waker changes, and a stop that comes while it is being polled stops it in that poll.
+#![cfg(all(feature = "std", not(loom)))]
+
+use std::future::{pending, poll_fn, Future};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use cancel_cascade::rt::Spawn;
+use cancel_cascade::TaskGroup;
+use futures::executor::block_on;
+use futures::FutureExt;
+use support::watchdog;
+
+#[allow(dead_code)]
+mod support;
+
+type Task = Pin<Box<dyn Future<Output = ()> + Send>>;
+
+/// An executor that only keeps what it is given: the test polls each task itself.
+#[derive(Clone, Default)]
+struct Held(Arc<Mutex<Vec<Task>>>);
+
+impl Spawn for Held {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.0.lock().unwrap().push(Box::pin(future));
+    }
+}
+
+impl Held {
+    fn take(&self, index: usize) -> Task {
+        let mut tasks = self.0.lock().unwrap();
+        assert!(index < tasks.len(), "task {index} was not spawned");
+        tasks.remove(index)
+    }
+}
+
+/// A waker that counts its wake-ups; `Arc::strong_count` tells how many clones of it exist.
+#[derive(Default)]
+struct Counted {
+    wakes: AtomicUsize,
+}
+
+impl Counted {
+    fn waker(self: &Arc<Self>) -> Waker {
+        Waker::from(Arc::clone(self))
+    }
+
+    /// How many clones of its waker exist beyond the test's own `Arc` and `wakers_in_hand`.
+    fn kept(self: &Arc<Self>, wakers_in_hand: usize) -> usize {
+        Arc::strong_count(self) - 1 - wakers_in_hand
+    }
+
+    fn wakes(&self) -> usize {
+        self.wakes.load(Ordering::SeqCst)
+    }
+}
+
+impl Wake for Counted {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.wakes.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn poll(task: &mut Task, waker: &Waker) -> Poll<()> {
+    task.as_mut().poll(&mut Context::from_waker(waker))
+}
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+#[test]
+fn a_task_that_finishes_at_its_first_poll_never_keeps_its_waker() {
+    watchdog("first poll", LIMIT, first_poll);
+}
+
+fn first_poll() {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone());
+    let output = group.spawn(async { Ok(7) });
+    let counted = Arc::new(Counted::default());
+    let mut task = held.take(0);
+    assert_eq!(poll(&mut task, &counted.waker()), Poll::Ready(()));
+    assert_eq!(
+        counted.kept(0),
+        0,
+        "registered for a stop it could never need"
+    );
+    drop(task);
+    assert_eq!(block_on(output), Some(7));
+    assert_eq!(block_on(group.join()), Ok(()));
+}
+
+#[test]
+fn a_task_polled_again_by_the_same_waker_registers_once() {
+    watchdog("same waker", LIMIT, same_waker);
+}
+
+fn same_waker() {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone());
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&polls);
+    let _task = group.spawn(poll_fn(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Poll::<Result<(), ()>>::Pending
+    }));
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut task = held.take(0);
+    assert_eq!(poll(&mut task, &waker), Poll::Pending);
+    let after_first = counted.kept(1);
+    assert!(
+        after_first > 0,
+        "a waiting task must be reachable by a stop"
+    );
+    for _ in 0..5 {
+        assert_eq!(poll(&mut task, &waker), Poll::Pending);
+    }
+    assert_eq!(polls.load(Ordering::SeqCst), 6);
+    assert_eq!(
+        counted.kept(1),
+        after_first,
+        "kept another clone for the same waker"
+    );
+
+    group.cancel();
+    assert_eq!(counted.wakes(), 1, "the stop did not wake the task");
+    assert_eq!(poll(&mut task, &waker), Poll::Ready(()));
+    assert_eq!(polls.load(Ordering::SeqCst), 6, "polled after the stop");
+    drop(task);
+    assert_eq!(block_on(group.join()), Ok(()));
+}
+
+#[test]
+fn a_stop_wakes_the_latest_waker_of_a_task() {
+    watchdog("latest waker", LIMIT, latest_waker);
+}
+
+fn latest_waker() {
+    for stop_one in [false, true] {
+        let held = Held::default();
+        let mut group = TaskGroup::<_, ()>::new(held.clone());
+        let output = group.spawn(pending::<Result<(), ()>>());
+        let (first, latest) = (Arc::new(Counted::default()), Arc::new(Counted::default()));
+        let mut task = held.take(0);
+        assert_eq!(poll(&mut task, &first.waker()), Poll::Pending);
+        assert_eq!(poll(&mut task, &latest.waker()), Poll::Pending);
+        let mut cancel_one = None;
+        if stop_one {
+            // `GroupTask::cancel` asks for the stop at its first poll, then waits for it.
+            let mut cancel = Box::pin(output.cancel());
+            assert!(cancel.as_mut().now_or_never().is_none());
+            cancel_one = Some(cancel);
+        } else {
+            group.cancel();
+        }
+        assert_eq!(
+            latest.wakes(),
+            1,
+            "stop_one = {stop_one}: the latest waker missed it"
+        );
+        assert_eq!(poll(&mut task, &latest.waker()), Poll::Ready(()));
+        drop(task);
+        if let Some(cancel) = cancel_one {
+            assert_eq!(block_on(cancel), None);
+        }
+        assert_eq!(block_on(group.join()), Ok(()));
+    }
+}
+
+#[test]
+fn a_stop_that_comes_during_the_task_s_poll_stops_it_in_that_poll() {
+    watchdog("stop during poll", LIMIT, stop_during_poll);
+}
+
+fn stop_during_poll() {
+    let held = Held::default();
+    let group = Arc::new(TaskGroup::<_, ()>::new(held.clone()));
+    let inside = Arc::clone(&group);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&polls);
+    let output = Arc::clone(&group).spawn_shared(poll_fn(move |_| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        // The group is cancelled from inside the task, which then waits for nothing.
+        inside.cancel();
+        Poll::<Result<(), ()>>::Pending
+    }));
+    let counted = Arc::new(Counted::default());
+    let mut task = held.take(0);
+    assert_eq!(
+        poll(&mut task, &counted.waker()),
+        Poll::Ready(()),
+        "the task outlived a stop that came while it ran"
+    );
+    assert_eq!(polls.load(Ordering::SeqCst), 1);
+    drop(task);
+    assert_eq!(block_on(output), None);
+}
+
+/// `spawn` takes `&mut self`; a group shared with its own task spawns through its spawner.
+trait SpawnShared {
+    fn spawn_shared<F>(self, future: F) -> cancel_cascade::GroupTask<()>
+    where
+        F: Future<Output = Result<(), ()>> + Send + 'static;
+}
+
+impl SpawnShared for Arc<TaskGroup<Held, ()>> {
+    fn spawn_shared<F>(self, future: F) -> cancel_cascade::GroupTask<()>
+    where
+        F: Future<Output = Result<(), ()>> + Send + 'static,
+    {
+        self.spawner().spawn(future)
+    }
+}
