@@ -205,7 +205,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// task that fails or panics does not cancel the others. [`join`](Self::join) waits until
     /// every task has stopped, then returns the first error;
     /// [`join_all_errors`](Self::join_all_errors) returns every error, in the order the tasks
-    /// returned them. A panic is still resumed once every task has stopped.
+    /// returned them. A panic is still resumed once every task has stopped, by `join` too, even
+    /// if another task returned an error first: nothing was cancelled, so a panic is never a
+    /// side effect of a failure, and it is never dropped.
     ///
     /// # Cancellation
     ///
@@ -451,9 +453,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Panics
     ///
-    /// Resumes the panic of a task that panicked (the first failure), once every task has
-    /// stopped. Panics if the first failure was a task that its runtime dropped before it
-    /// finished (see [`TaskGroup`]).
+    /// Resumes the panic of a task that panicked (the first failure; in a
+    /// [supervised](Self::supervised) group, the first panic, even after an error), once every
+    /// task has stopped. Panics if the first failure was a task that its runtime dropped before
+    /// it finished (see [`TaskGroup`]).
     ///
     /// # Cancel safety
     ///
