@@ -169,7 +169,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// that fails before the deadline, or during the grace period, makes them return its error.
     ///
     /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
-    /// `join_all_errors`): a `join` that starts after the deadline cancels at once. This is
+    /// `join_all_errors`, and [`start`](Self::start) waiting for its task to be ready): a
+    /// `join` that starts after the deadline cancels at once. This is
     /// not a `timeout(join())`, which would return while the tasks still run.
     ///
     /// # Cancellation
@@ -347,7 +348,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// `task` receives a [`Started`], and `start` returns `Some(value)` as soon as the task
     /// calls [`started`](Started::started)`(value)`, while the task runs on in the group.
     /// If the task stops first (it failed, which fails the group as usual, or returned, or the
-    /// group cancelled it), `start` returns `None` once it has stopped.
+    /// group cancelled it), `start` returns `None` once it has stopped. If the group's
+    /// [deadline](Self::with_deadline) passes first, the group starts cancelling, as `join`
+    /// would at that moment, and `start` returns `None` at once (`join` waits for the task).
     ///
     /// # Cancellation
     ///
@@ -391,7 +394,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     {
         let (slot, started) = StartSlot::new();
         let mut stopped = self.spawn(task(started));
-        poll_fn(|cx| {
+        let ready_or_stopped = poll_fn(|cx| {
             if let Poll::Ready(value) = slot.poll_take(cx) {
                 return Poll::Ready(Some(value));
             }
@@ -400,8 +403,18 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
                 Poll::Ready(_) => Poll::Ready(slot.take()),
                 Poll::Pending => Poll::Pending,
             }
-        })
-        .await
+        });
+        let Some(deadline) = self.core.deadline() else {
+            return ready_or_stopped.await;
+        };
+        match until_deadline(&*self.spawner, deadline, ready_or_stopped).await {
+            Some(value) => value,
+            None => {
+                // As `join` would at the deadline; `join` waits for the task.
+                self.core.cancel(StopReason::Deadline);
+                slot.take()
+            }
+        }
     }
 
     /// A handle that spawns into this group from anywhere, the group's own tasks included;
