@@ -44,7 +44,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cancel_cascade::rt::tokio::Tokio;
-use cancel_cascade::{GroupOutcome, GroupSpawner, TaskGroup};
+use cancel_cascade::{GroupOutcome, GroupSpawner, TaskGroup, TaskSet};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use support::{panic_message, quiet_panics_containing};
@@ -700,6 +700,7 @@ fn a_task_that_cancels_its_group_and_fails_is_reported() {
 /// `test_taskgroup_cancel_one_winner`: a race written with a group: the first task to finish
 /// records its outcome and cancels the group from inside (`GroupSpawner::cancel`); the others
 /// are stopped at their next await and never finish, and the group ends without an error.
+/// The same on a `TaskSet` (`SetSpawner::cancel`): the winner's output, then `None`.
 #[test]
 fn the_first_task_to_finish_cancels_the_others() {
     run("taskgroup_cancel_one_winner", || async {
@@ -754,6 +755,22 @@ fn the_first_task_to_finish_cancels_the_others() {
         record.sort_unstable();
         assert_eq!(record, ["1 started", "2 started", "3 started"]);
         drop(never_open_two);
+
+        // The same race on a `TaskSet`: the winner's output, then the end.
+        let alive = Alive::new();
+        let mut set = TaskSet::<_, u64, ()>::new(Tokio);
+        for ms_to_finish in [20_000, 5, 10_000] {
+            let (spawner, guard) = (set.spawner(), alive.guard());
+            set.spawn(async move {
+                let _guard = guard;
+                sleep(ms(ms_to_finish)).await;
+                spawner.cancel();
+                Ok(ms_to_finish)
+            });
+        }
+        assert_eq!(set.join_next().await, Some(Ok(5)));
+        assert_eq!(set.join_next().await, None);
+        assert_eq!(alive.count(), 0, "a loser outlived the set's end");
     });
 }
 

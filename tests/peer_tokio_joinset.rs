@@ -350,3 +350,132 @@ fn join_next_gives_every_finished_output_without_waiting() {
         assert_eq!(outputs, TASKS);
     });
 }
+
+/// tokio's own setting for these tests: a current-thread runtime on a paused clock (sleeps of
+/// seconds take no time), where the set's tasks, its reader and the timers share one thread.
+mod on_a_paused_clock {
+    use super::*;
+
+    fn run_paused<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
+    where
+        F: Future<Output = ()>,
+    {
+        support::watchdog(what, LIMIT, move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .start_paused(true)
+                .build()
+                .unwrap()
+                .block_on(scenario());
+        });
+    }
+
+    /// tokio `test_with_sleep` (less `detach_all`), with its sleeps of `i` seconds.
+    #[test]
+    fn outputs_in_completion_order_then_none_twice() {
+        run_paused("with_sleep", || async {
+            let mut set = TaskSet::<_, usize, ()>::new(Tokio);
+            for _round in 0..2 {
+                for i in (0..10).rev() {
+                    set.spawn(async move {
+                        tokio::time::sleep(Duration::from_secs(i as u64)).await;
+                        Ok(i)
+                    });
+                }
+                let mut outputs = Vec::new();
+                while let Some(output) = set.join_next().await {
+                    outputs.push(output.unwrap());
+                }
+                assert_eq!(
+                    outputs,
+                    (0..10).collect::<Vec<_>>(),
+                    "not in completion order"
+                );
+                assert_eq!(set.join_next().await, None);
+            }
+        });
+    }
+
+    /// tokio `abort_tasks`, on a `TaskGroup` (see `cancelling_some_tasks_by_their_handle`):
+    /// with the clock paused, every odd task is cancelled before its sleep ends.
+    #[test]
+    fn cancelling_every_odd_task() {
+        run_paused("abort_tasks", || async {
+            let mut group = TaskGroup::<_, ()>::new(Tokio);
+            let mut kept = Vec::new();
+            let mut cancelled = Vec::new();
+            for i in 0..16u64 {
+                let task = group.spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(i)).await;
+                    Ok(i)
+                });
+                if i % 2 == 1 {
+                    cancelled.push(task.cancel());
+                } else {
+                    kept.push(task);
+                }
+            }
+            assert_eq!(futures::future::join_all(cancelled).await, [None; 8]);
+            assert_eq!(group.join().await, Ok(()));
+            let kept = futures::future::join_all(kept).await;
+            assert_eq!(kept, (0..16).step_by(2).map(Some).collect::<Vec<_>>());
+        });
+    }
+
+    /// tokio `task_panics`, with its 1 s and 2 s sleeps: `join_next` resumes the panic after
+    /// the other task was dropped, which never sent.
+    #[test]
+    fn a_panic_resumes_after_the_other_task_was_dropped() {
+        quiet_panics_containing("peer test");
+        run_paused("task_panics", || async {
+            let mut set = TaskSet::<_, (), ()>::new(Tokio);
+            let (sender, mut receiver) = oneshot::channel();
+            set.spawn(async move {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                sender.send(()).unwrap();
+                Ok(())
+            });
+            set.spawn(async {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                panic!("peer test: panics after 1 s");
+            });
+            let reader = tokio::spawn(async move { set.join_next().await });
+            let panic = reader.await.expect_err("the panic resumes in `join_next`");
+            assert!(panic.is_panic());
+            assert_eq!(
+                panic_message(panic.into_panic()),
+                "peer test: panics after 1 s"
+            );
+            assert_eq!(
+                receiver.try_recv(),
+                Err(oneshot::error::TryRecvError::Closed)
+            );
+        });
+    }
+
+    /// tokio `abort_all`: five tasks that never end and five that ended after 1 s; two
+    /// seconds later, `cancel` (`abort_all`): the five outputs, then `None`.
+    #[test]
+    fn cancel_after_some_tasks_finished() {
+        run_paused("abort_all", || async {
+            let mut set = TaskSet::<_, u8, ()>::new(Tokio);
+            for _ in 0..5 {
+                set.spawn(pending());
+            }
+            for i in 0..5 {
+                set.spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Ok(i)
+                });
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            set.cancel();
+            let mut outputs = Vec::new();
+            while let Some(output) = set.join_next().await {
+                outputs.push(output.unwrap());
+            }
+            outputs.sort_unstable();
+            assert_eq!(outputs, [0, 1, 2, 3, 4]);
+        });
+    }
+}
