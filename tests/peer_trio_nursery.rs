@@ -45,7 +45,9 @@
 //!   `start` takes `&mut TaskGroup`, so it cannot run from another task while the group is
 //!   joined; a task spawned through a `GroupSpawner` before `join` returns is waited for
 //!   (`tasks_may_join_the_group_while_it_is_joined_but_not_after`).
-//! - `test_nursery_start`'s "calling started twice": `started` consumes the `Started`.
+//! - `test_nursery_start`'s "calling started twice" (`started` consumes the `Started`),
+//!   "errors in calling convention" (a type error here) and `TASK_STATUS_IGNORED` (a
+//!   `Started` exists only inside `start`).
 //! - `test_setting_strict_exception_groups`, `test_nursery_collapse`,
 //!   `test_trio_run_strict_before_started`, `test_internal_error_old_nursery_multiple_tasks`:
 //!   exception-group shapes; ours returns the error unchanged, and every error with
