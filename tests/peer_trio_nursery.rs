@@ -572,3 +572,29 @@ fn a_deadline_that_passes_during_start_cancels_and_start_gives_none() {
         assert_eq!(alive.count(), 0);
     });
 }
+
+/// `test_nursery_start`, the part where the nursery is cancelled while `start` waits: a sibling
+/// fails while the child is not ready yet, in a group with a grace period, and the child does
+/// not watch the token. `start` holds the group, so nothing else can end that grace period:
+/// `start` must give `None` once the group is cancelling, leaving the wait to `join`.
+#[test]
+fn a_failure_during_start_with_a_grace_period_ends_start() {
+    run("nursery_start cancelled with a grace period", || async {
+        let alive = Alive::new();
+        let guard = alive.guard();
+        let mut group = TaskGroup::<_, &str>::new(Tokio).with_grace_period(ms(50));
+        group.spawn(async {
+            sleep(ms(5)).await;
+            Err::<(), _>("sibling failed")
+        });
+        let value: Option<u16> = group
+            .start(|_started| async move {
+                let _guard = guard;
+                pending().await
+            })
+            .await;
+        assert_eq!(value, None);
+        assert_eq!(group.join().await, Err("sibling failed"));
+        assert_eq!(alive.count(), 0);
+    });
+}

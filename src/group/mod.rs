@@ -351,6 +351,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// group cancelled it), `start` returns `None` once it has stopped. If the group's
     /// [deadline](Self::with_deadline) passes first, the group starts cancelling, as `join`
     /// would at that moment, and `start` returns `None` at once (`join` waits for the task).
+    /// In a group with a [grace period](Self::with_grace_period), `start` returns as soon as
+    /// the group is cancelling, `None` unless the task reported first: only `join` ends a
+    /// grace period, and it cannot run while `start` holds the group.
     ///
     /// # Cancellation
     ///
@@ -394,14 +397,21 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     {
         let (slot, started) = StartSlot::new();
         let mut stopped = self.spawn(task(started));
+        let core = &self.core;
         let ready_or_stopped = poll_fn(|cx| {
             if let Poll::Ready(value) = slot.poll_take(cx) {
                 return Poll::Ready(Some(value));
             }
-            match Pin::new(&mut stopped).poll(cx) {
+            if Pin::new(&mut stopped).poll(cx).is_ready() {
                 // `started` may have been called just before the task stopped.
-                Poll::Ready(_) => Poll::Ready(slot.take()),
-                Poll::Pending => Poll::Pending,
+                return Poll::Ready(slot.take());
+            }
+            // Within a grace period the task may run on until `join` ends it, and `join`
+            // cannot run while `start` holds the group: the wait is `join`'s from here.
+            core.node.register_owner(cx.waker());
+            match core.cancelling() {
+                Some((_, Some(_grace_period))) => Poll::Ready(slot.take()),
+                _ => Poll::Pending,
             }
         });
         let Some(deadline) = self.core.deadline() else {
