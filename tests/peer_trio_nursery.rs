@@ -598,3 +598,25 @@ fn a_failure_during_start_with_a_grace_period_ends_start() {
         assert_eq!(alive.count(), 0);
     });
 }
+
+/// `test_basic_timeout`'s scope around everything the body does, for a body that waits for a
+/// free slot of a limited group: the deadline passing while `ready` waits cancels the group
+/// (as `join` would then), so `ready` returns instead of waiting forever for slots that tasks
+/// which never end hold.
+#[test]
+fn a_deadline_that_passes_during_ready_cancels_and_ready_returns() {
+    run("ready under a deadline", || async {
+        let alive = Alive::new();
+        let mut group = TaskGroup::<_, ()>::new(Tokio)
+            .with_limit(1)
+            .with_timeout(ms(10));
+        let guard = alive.guard();
+        group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), ()>>().await
+        });
+        group.ready().await;
+        assert_eq!(group.join_outcome().await, Ok(GroupOutcome::DeadlinePassed));
+        assert_eq!(alive.count(), 0);
+    });
+}

@@ -134,6 +134,20 @@ async fn until_deadline<S: Spawn, F: Future + Send>(
         .ok()
 }
 
+/// Waits until a task spawned now would start at once; if the group's deadline passes first,
+/// starts the cancellation, as `join` would at that moment.
+async fn ready_by_deadline<S: Spawn, E: Send>(spawner: &S, core: &Core<E>) {
+    let Some(deadline) = core.deadline() else {
+        return core.ready().await;
+    };
+    if until_deadline(spawner, deadline, core.ready())
+        .await
+        .is_none()
+    {
+        core.cancel(StopReason::Deadline);
+    }
+}
+
 impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// An empty group whose tasks run on `spawner`; cancellation drops them at once.
     ///
@@ -169,8 +183,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// that fails before the deadline, or during the grace period, makes them return its error.
     ///
     /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
-    /// `join_all_errors`, and [`start`](Self::start) waiting for its task to be ready): a
-    /// `join` that starts after the deadline cancels at once. This is
+    /// `join_all_errors`, [`start`](Self::start) waiting for its task to be ready, and
+    /// [`ready`](Self::ready) waiting for a slot): a `join` that starts after the deadline
+    /// cancels at once. This is
     /// not a `timeout(join())`, which would return while the tasks still run.
     ///
     /// # Cancellation
@@ -311,11 +326,14 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Another producer may take the slot first; `ready` only bounds the queue, it reserves
     /// nothing.
     ///
+    /// If the group's [deadline](Self::with_deadline) passes while `ready` waits, the group
+    /// starts cancelling, as `join` would at that moment, and `ready` returns.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the returned future gives up nothing.
     pub async fn ready(&self) {
-        self.core.ready().await;
+        ready_by_deadline(&*self.spawner, &self.core).await;
     }
 
     /// The group's token: cancelled when the group starts cancelling its tasks (first failure,

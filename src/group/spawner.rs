@@ -119,13 +119,13 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     }
 
     /// Waits until a task spawned now would start at once, as
-    /// [`TaskGroup::ready`](super::TaskGroup::ready) does.
+    /// [`TaskGroup::ready`](super::TaskGroup::ready) does (the group's deadline included).
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the returned future gives up nothing.
     pub async fn ready(&self) {
-        self.core.ready().await;
+        super::ready_by_deadline(&*self.spawner, &self.core).await;
     }
 
     /// Whether the group still admits tasks: it is neither cancelling nor finished. A `true`
