@@ -185,8 +185,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
     /// `join_all_errors`, [`start`](Self::start) waiting for its task to be ready, and
     /// [`ready`](Self::ready) waiting for a slot): a `join` that starts after the deadline
-    /// cancels at once. This is
-    /// not a `timeout(join())`, which would return while the tasks still run.
+    /// cancels at once. This is not a `timeout(join())`, which would return while the tasks
+    /// still run.
     ///
     /// # Cancellation
     ///
