@@ -134,6 +134,20 @@ async fn until_deadline<S: Spawn, F: Future + Send>(
         .ok()
 }
 
+/// Waits until a task spawned now would start at once; if the group's deadline passes first,
+/// starts the cancellation, as `join` would at that moment.
+async fn ready_by_deadline<S: Spawn, E: Send>(spawner: &S, core: &Core<E>) {
+    let Some(deadline) = core.deadline() else {
+        return core.ready().await;
+    };
+    if until_deadline(spawner, deadline, core.ready())
+        .await
+        .is_none()
+    {
+        core.cancel(StopReason::Deadline);
+    }
+}
+
 impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// An empty group whose tasks run on `spawner`; cancellation drops them at once.
     ///
@@ -169,8 +183,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// that fails before the deadline, or during the grace period, makes them return its error.
     ///
     /// The deadline is enforced while the group is waited for (`join`, `join_outcome`,
-    /// `join_all_errors`): a `join` that starts after the deadline cancels at once. This is
-    /// not a `timeout(join())`, which would return while the tasks still run.
+    /// `join_all_errors`, [`start`](Self::start) waiting for its task to be ready, and
+    /// [`ready`](Self::ready) waiting for a slot): a `join` that starts after the deadline
+    /// cancels at once. This is not a `timeout(join())`, which would return while the tasks
+    /// still run.
     ///
     /// # Cancellation
     ///
@@ -205,7 +221,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// task that fails or panics does not cancel the others. [`join`](Self::join) waits until
     /// every task has stopped, then returns the first error;
     /// [`join_all_errors`](Self::join_all_errors) returns every error, in the order the tasks
-    /// returned them. A panic is still resumed once every task has stopped.
+    /// returned them. A panic is still resumed once every task has stopped, by `join` too, even
+    /// if another task returned an error first: nothing was cancelled, so a panic is never a
+    /// side effect of a failure, and it is never dropped.
     ///
     /// # Cancellation
     ///
@@ -308,11 +326,14 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Another producer may take the slot first; `ready` only bounds the queue, it reserves
     /// nothing.
     ///
+    /// If the group's [deadline](Self::with_deadline) passes while `ready` waits, the group
+    /// starts cancelling, as `join` would at that moment, and `ready` returns.
+    ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the returned future gives up nothing.
     pub async fn ready(&self) {
-        self.core.ready().await;
+        ready_by_deadline(&*self.spawner, &self.core).await;
     }
 
     /// The group's token: cancelled when the group starts cancelling its tasks (first failure,
@@ -345,7 +366,12 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// `task` receives a [`Started`], and `start` returns `Some(value)` as soon as the task
     /// calls [`started`](Started::started)`(value)`, while the task runs on in the group.
     /// If the task stops first (it failed, which fails the group as usual, or returned, or the
-    /// group cancelled it), `start` returns `None` once it has stopped.
+    /// group cancelled it), `start` returns `None` once it has stopped. If the group's
+    /// [deadline](Self::with_deadline) passes first, the group starts cancelling, as `join`
+    /// would at that moment, and `start` returns `None` at once (`join` waits for the task).
+    /// In a group with a [grace period](Self::with_grace_period), `start` returns as soon as
+    /// the group is cancelling, `None` unless the task reported first: only `join` ends a
+    /// grace period, and it cannot run while `start` holds the group.
     ///
     /// # Cancellation
     ///
@@ -389,17 +415,34 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     {
         let (slot, started) = StartSlot::new();
         let mut stopped = self.spawn(task(started));
-        poll_fn(|cx| {
+        let core = &self.core;
+        let ready_or_stopped = poll_fn(|cx| {
             if let Poll::Ready(value) = slot.poll_take(cx) {
                 return Poll::Ready(Some(value));
             }
-            match Pin::new(&mut stopped).poll(cx) {
+            if Pin::new(&mut stopped).poll(cx).is_ready() {
                 // `started` may have been called just before the task stopped.
-                Poll::Ready(_) => Poll::Ready(slot.take()),
-                Poll::Pending => Poll::Pending,
+                return Poll::Ready(slot.take());
             }
-        })
-        .await
+            // Within a grace period the task may run on until `join` ends it, and `join`
+            // cannot run while `start` holds the group: the wait is `join`'s from here.
+            core.node.register_owner(cx.waker());
+            match core.cancelling() {
+                Some((_, Some(_grace_period))) => Poll::Ready(slot.take()),
+                _ => Poll::Pending,
+            }
+        });
+        let Some(deadline) = self.core.deadline() else {
+            return ready_or_stopped.await;
+        };
+        match until_deadline(&*self.spawner, deadline, ready_or_stopped).await {
+            Some(value) => value,
+            None => {
+                // As `join` would at the deadline; `join` waits for the task.
+                self.core.cancel(StopReason::Deadline);
+                slot.take()
+            }
+        }
     }
 
     /// A handle that spawns into this group from anywhere, the group's own tasks included;
@@ -451,9 +494,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Panics
     ///
-    /// Resumes the panic of a task that panicked (the first failure), once every task has
-    /// stopped. Panics if the first failure was a task that its runtime dropped before it
-    /// finished (see [`TaskGroup`]).
+    /// Resumes the panic of a task that panicked (the first failure; in a
+    /// [supervised](Self::supervised) group, the first panic, even after an error), once every
+    /// task has stopped. Panics if the first failure was a task that its runtime dropped before
+    /// it finished (see [`TaskGroup`]).
     ///
     /// # Cancel safety
     ///

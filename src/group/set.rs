@@ -293,6 +293,18 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     pub fn is_open(&self) -> bool {
         !self.core.is_closed()
     }
+
+    /// Starts the set's cancellation and returns at once, as [`TaskSet::cancel`] does, from
+    /// anywhere (a task of the set that makes the others useless). See
+    /// [`GroupSpawner::cancel`](crate::GroupSpawner::cancel).
+    ///
+    /// # Cancellation
+    ///
+    /// As for `TaskSet::cancel`: `join_next` gives the outputs of the tasks that still
+    /// complete, then `None` once every task has stopped.
+    pub fn cancel(&self) {
+        self.core.cancel(StopReason::Cancel);
+    }
 }
 
 impl<S, T, E> Clone for SetSpawner<S, T, E> {

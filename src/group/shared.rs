@@ -69,7 +69,8 @@ struct State<E> {
     supervised: bool,
     /// What started the cancellation, if anything did.
     stopped_by: Option<StopReason>,
-    /// Which failure came first (a panic or a lost task is not an `E`).
+    /// Which failure `join` reports: the first one, except that in a supervised group a
+    /// panic wins over errors (a panic or a lost task is not an `E`).
     first: Option<FailureKind>,
     /// Every error, in the order the tasks returned them.
     errors: Vec<E>,
@@ -207,7 +208,15 @@ impl<E> Core<E> {
                 FailureKind::Lost
             }
         };
-        state.first.get_or_insert(kind);
+        match state.first {
+            None => state.first = Some(kind),
+            // A supervised group cancelled nothing on the error, so a later panic is a bug of
+            // its own, not a side effect of a cancellation: `join` resumes it (never drops it).
+            Some(FailureKind::Error) if state.supervised && kind == FailureKind::Panic => {
+                state.first = Some(kind);
+            }
+            Some(_) => {}
+        }
         if state.supervised {
             drop(state);
         } else {

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use super::member::{GroupTask, Member, OutletOf, OutputSlot};
-use super::shared::Core;
+use super::shared::{Core, StopReason};
 use crate::live::{Node, Tracked};
 use crate::rt::Spawn;
 
@@ -119,19 +119,60 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     }
 
     /// Waits until a task spawned now would start at once, as
-    /// [`TaskGroup::ready`](super::TaskGroup::ready) does.
+    /// [`TaskGroup::ready`](super::TaskGroup::ready) does (the group's deadline included).
     ///
     /// # Cancel safety
     ///
     /// Cancel safe: dropping the returned future gives up nothing.
     pub async fn ready(&self) {
-        self.core.ready().await;
+        super::ready_by_deadline(&*self.spawner, &self.core).await;
     }
 
     /// Whether the group still admits tasks: it is neither cancelling nor finished. A `true`
     /// may be out of date by the time it is read.
     pub fn is_open(&self) -> bool {
         !self.core.is_closed()
+    }
+
+    /// Starts the group's cancellation and returns at once, exactly as
+    /// [`TaskGroup::cancel`](super::TaskGroup::cancel) does, from anywhere: a task of the group
+    /// that has found what the others were looking for stops them (trio's
+    /// `nursery.cancel_scope.cancel()` from a child, asyncio's `tg.cancel()` from a task). No
+    /// error is recorded; a task that fails afterwards still fails the group. Calling it again,
+    /// after a failure or once the group has finished, does nothing.
+    ///
+    /// # Cancellation
+    ///
+    /// As for `TaskGroup::cancel`. Called from inside a task of the group, that task's current
+    /// poll runs on, so it may still return its output; without a grace period, every task is
+    /// dropped at its next poll.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::time::Duration;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// let mut racers = Vec::new();
+    /// for ms in [30_000, 10, 20_000] {
+    ///     let spawner = group.spawner();
+    ///     racers.push(group.spawn(async move {
+    ///         tokio::time::sleep(Duration::from_millis(ms)).await;
+    ///         spawner.cancel(); // the first to finish stops the others
+    ///         Ok(ms)
+    ///     }));
+    /// }
+    /// assert_eq!(group.join().await, Ok(()));
+    /// let outputs = futures::future::join_all(racers).await;
+    /// assert_eq!(outputs, [None, Some(10), None]);
+    /// # });
+    /// ```
+    pub fn cancel(&self) {
+        self.core.cancel(StopReason::Cancel);
     }
 }
 
