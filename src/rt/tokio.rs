@@ -131,20 +131,19 @@ impl Spawn for Handle {
     }
 }
 
-/// The handles of detached tasks, kept by the thread that spawned them until the tasks finish.
+/// The handles of detached tasks, kept by the thread that spawned them for a while.
 ///
 /// A task's memory is freed by whichever thread lets go of it last. With its handle dropped at
 /// spawn, that is the worker that runs the task to its end; with glibc's allocator, a thread
 /// that frees blocks another thread allocated (once its own cache of free blocks is full)
 /// contends for that thread's arena lock with every allocation the spawning thread makes. When
-/// one thread spawns many short tasks, that made a group's tasks twice as costly as a
-/// `JoinSet`'s, whose reader drops the handles itself. So the spawning thread keeps each
-/// handle and drops those of finished tasks in batches: at a spawn once the list has doubled
-/// since the last sweep (amortised O(1) per spawn), and when a group it joins has finished
-/// ([`reap`]). Keeping a handle changes nothing for the task: it runs detached all the same,
-/// and its future is dropped where and when it would be anyway. Only the task's own block
-/// outlives it a little, and the list holds at most [`MAX`] handles per thread: beyond that,
-/// handles are let go of as they were before.
+/// one thread spawns many short tasks, that made a group's tasks far costlier than a
+/// `JoinSet`'s, whose reader drops the handles itself. So the spawning thread keeps each handle
+/// and drops them in batches: the oldest half once it holds [`MAX`], and all of them when a
+/// group that this thread joins has finished ([`reap`]). A handle dropped then frees its task
+/// if the task has finished, and otherwise detaches it, as dropping it at spawn did: keeping a
+/// handle changes nothing for the task, whose future is dropped where and when it would be
+/// anyway. Each handle is touched once more, when it is dropped.
 pub(crate) mod kept {
     use std::cell::RefCell;
     use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -156,74 +155,42 @@ pub(crate) mod kept {
     /// The most handles a thread keeps.
     pub(crate) const MAX: usize = 4096;
 
-    /// The smallest list that is swept.
-    const FIRST_SWEEP: usize = 64;
-
-    struct Kept {
-        handles: Vec<JoinHandle<()>>,
-        sweep_at: usize,
-    }
-
     std::thread_local! {
-        static KEPT: RefCell<Kept> = const {
-            RefCell::new(Kept { handles: Vec::new(), sweep_at: FIRST_SWEEP })
-        };
+        static KEPT: RefCell<Vec<JoinHandle<()>>> = const { RefCell::new(Vec::new()) };
     }
 
-    /// Keeps `handle` on this thread (or lets go of it, where no list can be reached: during
-    /// the thread's exit, or from a destructor that a sweep runs).
+    /// Keeps `handle` on this thread (or lets go of it at once where the list cannot be
+    /// reached: during the thread's exit, or from a destructor that a batch drop runs).
     pub(crate) fn keep(handle: JoinHandle<()>) {
-        let finished = KEPT.try_with(|kept| {
+        let batch = KEPT.try_with(|kept| {
             let Ok(mut kept) = kept.try_borrow_mut() else {
                 return vec![handle];
             };
-            kept.handles.push(handle);
-            if kept.handles.len() < kept.sweep_at {
+            kept.push(handle);
+            if kept.len() < MAX {
                 return Vec::new();
             }
-            kept.sweep()
+            kept.drain(..MAX / 2).collect()
         });
-        // A thread being torn down has no list any more: the handle is let go of, dropped with
-        // the closure that failed to run.
-        release(finished.unwrap_or_default());
+        // A thread being torn down has no list any more: the handle went with the closure
+        // that could not run.
+        release(batch.unwrap_or_default());
     }
 
-    /// Drops this thread's handles of finished tasks now.
+    /// Drops every handle this thread keeps.
     pub(crate) fn reap() {
-        let finished = KEPT.try_with(|kept| {
+        let batch = KEPT.try_with(|kept| {
             kept.try_borrow_mut()
-                .map(|mut kept| kept.sweep())
+                .map(|mut kept| core::mem::take(&mut *kept))
                 .unwrap_or_default()
         });
-        release(finished.unwrap_or_default());
+        release(batch.unwrap_or_default());
     }
 
     /// How many handles this thread keeps.
     #[cfg(test)]
     pub(crate) fn len() -> usize {
-        KEPT.with(|kept| kept.borrow().handles.len())
-    }
-
-    impl Kept {
-        /// Takes out the handles of finished tasks (and, over [`MAX`], the handles that do not
-        /// fit), to be dropped once the list is no longer borrowed.
-        fn sweep(&mut self) -> Vec<JoinHandle<()>> {
-            let mut out = Vec::new();
-            let mut i = 0;
-            while i < self.handles.len() {
-                if self.handles[i].is_finished() {
-                    out.push(self.handles.swap_remove(i));
-                } else {
-                    i += 1;
-                }
-            }
-            if self.handles.len() > MAX {
-                let over = self.handles.len() - MAX;
-                out.extend(self.handles.drain(..over));
-            }
-            self.sweep_at = (self.handles.len() * 2).max(FIRST_SWEEP);
-            out
-        }
+        KEPT.with(|kept| kept.borrow().len())
     }
 
     /// Drops handles outside the list's borrow. A finished task's handle drops what the task
@@ -257,7 +224,7 @@ mod tests {
     }
 
     #[test]
-    fn the_spawning_thread_keeps_a_bounded_list_and_reaps_finished_tasks() {
+    fn the_spawning_thread_keeps_a_bounded_list_until_a_reap() {
         let runtime = ::tokio::runtime::Runtime::new().unwrap();
         let handle = runtime.handle().clone();
         let done = Arc::new(AtomicUsize::new(0));
