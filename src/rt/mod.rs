@@ -43,6 +43,11 @@ pub mod tokio;
 use std::future::Future;
 use std::sync::Arc;
 
+#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+use std::time::Instant;
+
+use crate::TaskHandle;
+
 /// Lets go of what this thread still keeps of finished tasks: the tokio adapter keeps the
 /// handles of the tasks it spawns detached (see `tokio::kept`). A group calls it once its
 /// tasks have stopped.
@@ -50,10 +55,6 @@ pub(crate) fn reap_finished() {
     #[cfg(feature = "tokio")]
     tokio::kept::reap();
 }
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
-use std::time::Instant;
-
-use crate::TaskHandle;
 
 /// An executor that can run a `'static` future detached; that is all it takes to spawn
 /// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
