@@ -61,14 +61,7 @@ fn run<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
 where
     F: Future<Output = ()>,
 {
-    support::watchdog(what, LIMIT, move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(scenario());
-    });
+    tasks::on_tokio(what, LIMIT, scenario);
 }
 
 fn ms(millis: u64) -> Duration {

@@ -19,6 +19,25 @@ use futures::FutureExt;
 
 use crate::support::panic_message;
 
+/// Runs `scenario` on a fresh multi-thread tokio runtime (two workers, timers on) that lives
+/// until the scenario is done, inside a watchdog of `limit`.
+pub(crate) fn on_tokio<F>(
+    what: &str,
+    limit: Duration,
+    scenario: impl FnOnce() -> F + Send + 'static,
+) where
+    F: std::future::Future<Output = ()>,
+{
+    crate::support::watchdog(what, limit, move || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(scenario());
+    });
+}
+
 /// How long a scenario waits for something the runtime does "soon" (drop a cancelled future):
 /// generous, since the machine may be busy; the usual wait is well under a millisecond.
 pub(crate) const SOON: Duration = Duration::from_secs(5);
