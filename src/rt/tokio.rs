@@ -10,6 +10,15 @@
 //! A runtime that shuts down drops every task it still holds; a handle awaiting one of them
 //! then panics (see [`TaskHandle`]'s `# Panics`).
 //!
+//! A task spawned detached through [`Spawn::spawn_detached`] (every task of a
+//! [`TaskGroup`](crate::TaskGroup)) runs exactly as if its `JoinHandle` had been dropped at
+//! spawn, but the spawning thread keeps that handle for a while, at most 4096 per thread, and
+//! lets go of them in batches: when the list is full, and when a group that thread joins has
+//! finished. A finished task's memory is then freed by the thread that allocated it, which
+//! spares glibc's allocator a lock that workers freeing it would contend for. The futures
+//! themselves are dropped when the tasks end, as always; only the tasks' own small blocks may
+//! outlive them until the next batch.
+//!
 //! # Examples
 //!
 //! ```
