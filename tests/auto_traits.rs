@@ -6,75 +6,22 @@
 
 #[allow(dead_code)]
 mod support;
+#[allow(dead_code)]
+#[path = "support/traits.rs"]
+mod traits;
 
 use std::fmt::Debug;
-use std::future::Future;
-use std::marker::{PhantomData, PhantomPinned};
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll};
 
 use cancel_cascade::{
     as_completed, as_completed_limit, select_first, try_join_all_cancel, try_join_all_cancel_limit,
     try_join_cancel, wait_any, AsCompleted, AsCompletedLimit, SelectFirst, TryJoinAllCancel,
     TryJoinAllCancelLimit, TryJoinCancel, WaitAny,
 };
-use futures::future::{FusedFuture, Pending};
 use futures::stream::FusedStream;
-use pin_project::pin_project;
 use support::{Gate, Log};
-
-macro_rules! assert_not_impl {
-    ($ty:ty: $trait_:path) => {
-        const _: fn() = || {
-            trait AmbiguousIfImpl<A> {
-                fn some_item() {}
-            }
-            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
-            #[allow(dead_code)]
-            struct Invalid;
-            impl<T: ?Sized + $trait_> AmbiguousIfImpl<Invalid> for T {}
-            let _ = <$ty as AmbiguousIfImpl<_>>::some_item;
-        };
-    };
-}
-
-fn assert_unpin<T: Unpin>() {}
-fn assert_send<T: Send>() {}
-fn assert_fused<T: FusedFuture>() {}
-fn assert_debug<T: Debug>() {}
-
-/// A child that must never move once polled: `futures::future::pending` pinned down.
-#[pin_project]
-struct Immovable<T> {
-    #[pin]
-    inner: Pending<T>,
-    // pin-project derives `Unpin` from the `#[pin]` fields only.
-    #[pin]
-    _pinned: PhantomPinned,
-}
-
-impl<T> Future for Immovable<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.project().inner.poll(cx)
-    }
-}
-
-/// A child that must stay on its thread, and that has no `Debug` either.
-struct ThreadBound<T> {
-    gate: Gate<T>,
-    _not_send: PhantomData<Rc<()>>,
-}
-
-impl<T> Future for ThreadBound<T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.gate).poll(cx)
-    }
-}
+use traits::{
+    assert_debug, assert_fused, assert_not_impl, assert_send, assert_unpin, Immovable, ThreadBound,
+};
 
 type Fallible = Result<u8, String>;
 
@@ -138,10 +85,7 @@ fn debug_without_children_that_are_debug() {
     assert_debug::<TryJoinCancel<(ThreadBound<Fallible>, Immovable<Fallible>)>>();
 
     let log = Log::new();
-    let bound = |index| ThreadBound {
-        gate: log.gate(index, Ok::<u8, String>(0)).0,
-        _not_send: PhantomData,
-    };
+    let bound = |index| ThreadBound::new(log.gate(index, Ok::<u8, String>(0)).0);
     let formatted = [
         format!("{:?}", try_join_all_cancel([bound(0)])),
         format!("{:?}", select_first([bound(1)])),

@@ -4,10 +4,13 @@
 
 #[allow(dead_code)]
 mod support;
+#[allow(dead_code)]
+#[path = "support/traits.rs"]
+mod traits;
 
 use std::fmt;
 use std::future::{pending, ready, Future};
-use std::marker::{PhantomData, PhantomPinned};
+use std::marker::PhantomPinned;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -18,9 +21,11 @@ use std::time::Duration;
 
 use cancel_cascade::one_of::{OneOf12, OneOf2, OneOf3, OneOf4};
 use cancel_cascade::{select_cancel, SelectCancel};
-use futures::future::{FusedFuture, Pending};
-use pin_project::pin_project;
+use futures::future::FusedFuture;
 use support::{panic_message, watchdog, Gate, Log, Opener, WakeCounter};
+use traits::{
+    assert_debug, assert_fused, assert_not_impl, assert_send, assert_unpin, Immovable, ThreadBound,
+};
 
 fn poll<F: Future + Unpin>(combinator: &mut F, waker: &Waker) -> Poll<F::Output> {
     Pin::new(combinator).poll(&mut Context::from_waker(waker))
@@ -295,57 +300,11 @@ fn a_winner_panicking_in_its_destructor_still_wins_on_the_next_poll() {
 
 // Point 6 of the contract, at compile time (the ambiguity trick of `auto_traits.rs`).
 
-macro_rules! assert_not_impl {
-    ($ty:ty: $trait_:path) => {
-        const _: fn() = || {
-            trait AmbiguousIfImpl<A> {
-                fn some_item() {}
-            }
-            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
-            #[allow(dead_code)]
-            struct Invalid;
-            impl<T: ?Sized + $trait_> AmbiguousIfImpl<Invalid> for T {}
-            let _ = <$ty as AmbiguousIfImpl<_>>::some_item;
-        };
-    };
-}
-
-#[pin_project]
-struct Immovable<T> {
-    #[pin]
-    inner: Pending<T>,
-    #[pin]
-    _pinned: PhantomPinned,
-}
-
-impl<T> Future for Immovable<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.project().inner.poll(cx)
-    }
-}
-
-struct ThreadBound<T>(Gate<T>, PhantomData<Rc<()>>);
-
-impl<T> Future for ThreadBound<T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
 assert_not_impl!(Immovable<u8>: Unpin);
 assert_not_impl!(ThreadBound<u8>: Send);
 assert_not_impl!(ThreadBound<u8>: fmt::Debug);
 assert_not_impl!(SelectCancel<(Gate<u8>, ThreadBound<u8>)>: Send);
 assert_not_impl!(SelectCancel<(Gate<u8>, Gate<Rc<u8>>)>: Send);
-
-fn assert_unpin<T: Unpin>() {}
-fn assert_send<T: Send>() {}
-fn assert_fused<T: FusedFuture>() {}
-fn assert_debug<T: fmt::Debug>() {}
 
 #[test]
 fn unpin_send_fused_and_debug() {
@@ -357,8 +316,8 @@ fn unpin_send_fused_and_debug() {
 
     let log = Log::new();
     let select = select_cancel((
-        ThreadBound(log.gate(0, 1u8).0, PhantomData),
-        ThreadBound(log.gate(1, ()).0, PhantomData),
+        ThreadBound::new(log.gate(0, 1u8).0),
+        ThreadBound::new(log.gate(1, ()).0),
     ));
     assert!(format!("{select:?}").starts_with("SelectCancel"));
     drop(select);

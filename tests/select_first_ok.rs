@@ -4,11 +4,14 @@
 
 #[allow(dead_code)]
 mod support;
+#[allow(dead_code)]
+#[path = "support/traits.rs"]
+mod traits;
 
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
-use std::marker::{PhantomData, PhantomPinned};
+use std::marker::PhantomPinned;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -18,9 +21,11 @@ use std::thread;
 use std::time::Duration;
 
 use cancel_cascade::{select_first_ok, AllFailed, SelectFirstOk};
-use futures::future::{FusedFuture, Pending};
-use pin_project::pin_project;
+use futures::future::FusedFuture;
 use support::{panic_message, watchdog, Gate, Log, Opener, Rng, Token, WakeCounter};
+use traits::{
+    assert_debug, assert_fused, assert_not_impl, assert_send, assert_unpin, Immovable, ThreadBound,
+};
 
 type Outcome<T, E> = Result<(T, usize), AllFailed<E>>;
 
@@ -501,49 +506,6 @@ fn a_panicking_child_passes_through_and_the_others_are_dropped_with_it() {
 // Point 6 of the contract, at compile time: `Unpin` whatever the children are, `Send` when the
 // children and their outputs are (and not otherwise), `FusedFuture`, `Debug` without `F: Debug`.
 
-macro_rules! assert_not_impl {
-    ($ty:ty: $trait_:path) => {
-        const _: fn() = || {
-            trait AmbiguousIfImpl<A> {
-                fn some_item() {}
-            }
-            impl<T: ?Sized> AmbiguousIfImpl<()> for T {}
-            #[allow(dead_code)]
-            struct Invalid;
-            impl<T: ?Sized + $trait_> AmbiguousIfImpl<Invalid> for T {}
-            let _ = <$ty as AmbiguousIfImpl<_>>::some_item;
-        };
-    };
-}
-
-/// A child that must never move once polled.
-#[pin_project]
-struct Immovable<T> {
-    #[pin]
-    inner: Pending<T>,
-    #[pin]
-    _pinned: PhantomPinned,
-}
-
-impl<T> Future for Immovable<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        self.project().inner.poll(cx)
-    }
-}
-
-/// A child that must stay on its thread, and that has no `Debug` either.
-struct ThreadBound<T>(Gate<T>, PhantomData<Rc<()>>);
-
-impl<T> Future for ThreadBound<T> {
-    type Output = T;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
 /// An output that must never move once pinned: it never is.
 struct ImmovableOutput(PhantomPinned);
 
@@ -554,11 +516,6 @@ assert_not_impl!(ThreadBound<Fallible>: Send);
 assert_not_impl!(ThreadBound<Fallible>: fmt::Debug);
 assert_not_impl!(SelectFirstOk<ThreadBound<Fallible>>: Send);
 assert_not_impl!(SelectFirstOk<Gate<Result<Rc<u8>, String>>>: Send);
-
-fn assert_unpin<T: Unpin>() {}
-fn assert_send<T: Send>() {}
-fn assert_fused<T: FusedFuture>() {}
-fn assert_debug<T: fmt::Debug>() {}
 
 #[test]
 fn unpin_send_fused_and_debug() {
@@ -571,7 +528,7 @@ fn unpin_send_fused_and_debug() {
     assert_send::<AllFailed<String>>();
 
     let log = Log::new();
-    let select = select_first_ok([ThreadBound(log.gate(0, Ok::<u8, ()>(0)).0, PhantomData)]);
+    let select = select_first_ok([ThreadBound::new(log.gate(0, Ok::<u8, ()>(0)).0)]);
     assert!(format!("{select:?}").starts_with("SelectFirstOk"));
     let collected: SelectFirstOk<_> = [std::future::ready(Ok::<u8, ()>(0))].into_iter().collect();
     drop((select, collected));
