@@ -569,6 +569,8 @@ macro_rules! peer_scenarios {
             a_panicking_task_cancels_its_race,
             a_dropped_cancel_still_cancels,
             an_output_that_panics_when_dropped_with_its_handle,
+            cancel_during_the_last_poll_hands_the_output_over,
+            a_panicking_awaiter_waker_loses_no_output,
         );
     };
 }
@@ -596,20 +598,6 @@ mod on_tokio {
     }
 
     peer_scenarios!(run);
-
-    #[test]
-    fn cancel_during_the_last_poll_hands_the_output_over() {
-        run("last poll", |spawner| async move {
-            super::cancel_during_the_last_poll_hands_the_output_over(&spawner).await;
-        });
-    }
-
-    #[test]
-    fn a_panicking_awaiter_waker_loses_no_output() {
-        run("panicking awaiter waker", |spawner| async move {
-            super::a_panicking_awaiter_waker_loses_no_output(&spawner).await;
-        });
-    }
 
     /// tokio `task_join_set::runtime_gone`: a runtime dropped before its task ran; the handle,
     /// awaited on another runtime, panics with a message; `cancel` gives `None`.
@@ -778,20 +766,6 @@ mod on_smol {
 
     peer_scenarios!(run);
 
-    #[test]
-    fn cancel_during_the_last_poll_hands_the_output_over() {
-        run("last poll", |spawner| async move {
-            super::cancel_during_the_last_poll_hands_the_output_over(&spawner).await;
-        });
-    }
-
-    #[test]
-    fn a_panicking_awaiter_waker_loses_no_output() {
-        run("panicking awaiter waker", |spawner| async move {
-            super::a_panicking_awaiter_waker_loses_no_output(&spawner).await;
-        });
-    }
-
     /// A cancel awaited on another thread while nobody runs the executor, which is then
     /// dropped: the cancel ends with `None`, it does not hang.
     #[test]
@@ -886,20 +860,6 @@ mod on_async_std {
     }
 
     peer_scenarios!(run);
-
-    #[test]
-    fn cancel_during_the_last_poll_hands_the_output_over() {
-        run("last poll", |spawner| async move {
-            super::cancel_during_the_last_poll_hands_the_output_over(&spawner).await;
-        });
-    }
-
-    #[test]
-    fn a_panicking_awaiter_waker_loses_no_output() {
-        run("panicking awaiter waker", |spawner| async move {
-            super::a_panicking_awaiter_waker_loses_no_output(&spawner).await;
-        });
-    }
 
     /// tokio `test_abort_task_that_panics_on_drop_returned`: on async-std, as on tokio, a
     /// destructor that panics while `cancel` drops the future resumes in `cancel`.
