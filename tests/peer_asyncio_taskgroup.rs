@@ -48,7 +48,7 @@ use cancel_cascade::{GroupOutcome, GroupSpawner, TaskGroup, TaskSet};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use support::{panic_message, quiet_panics_containing};
-use tasks::{eventually, Alive};
+use tasks::{eventually, ms, Alive};
 use tokio::sync::{oneshot, Barrier};
 use tokio::time::sleep;
 
@@ -62,10 +62,6 @@ where
     F: Future<Output = ()>,
 {
     tasks::on_tokio(what, LIMIT, scenario);
-}
-
-fn ms(millis: u64) -> Duration {
-    Duration::from_millis(millis)
 }
 
 /// `test_taskgroup_01`, `_02`: each task's result is there once the group ends, also for a task

@@ -24,6 +24,9 @@
 
 #[allow(dead_code)]
 mod support;
+#[allow(dead_code)]
+#[path = "support/tasks.rs"]
+mod tasks;
 
 use std::future::{pending, Future};
 use std::panic::AssertUnwindSafe;
@@ -44,14 +47,7 @@ fn run<F>(what: &str, scenario: impl FnOnce() -> F + Send + 'static)
 where
     F: Future<Output = ()>,
 {
-    support::watchdog(what, LIMIT, move || {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(scenario());
-    });
+    tasks::on_tokio(what, LIMIT, scenario);
 }
 
 /// A task that never completes and holds `sender`: when the task is dropped, so is the sender,

@@ -75,7 +75,7 @@ use std::time::Duration;
 
 use cancel_cascade::rt::tokio::Tokio;
 use cancel_cascade::{CancelToken, GroupOutcome, TaskGroup};
-use tasks::{eventually, Alive};
+use tasks::{eventually, ms, Alive};
 use tokio::sync::{oneshot, Barrier};
 use tokio::time::sleep;
 
@@ -89,10 +89,6 @@ where
     F: Future<Output = ()>,
 {
     tasks::on_tokio(what, LIMIT, scenario);
-}
-
-fn ms(millis: u64) -> Duration {
-    Duration::from_millis(millis)
 }
 
 /// An error with a cause, to check that neither is lost on the way out.

@@ -38,6 +38,11 @@ pub(crate) fn on_tokio<F>(
     });
 }
 
+/// `millis` milliseconds, for scenarios that sleep a lot.
+pub(crate) fn ms(millis: u64) -> Duration {
+    Duration::from_millis(millis)
+}
+
 /// How long a scenario waits for something the runtime does "soon" (drop a cancelled future):
 /// generous, since the machine may be busy; the usual wait is well under a millisecond.
 pub(crate) const SOON: Duration = Duration::from_secs(5);
