@@ -48,7 +48,7 @@ use std::task::{Context, Poll, Waker};
 
 use pin_project::{pin_project, pinned_drop};
 
-use crate::sync::{Arc, AtomicUsize, AtomicWaker, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU8, AtomicUsize, AtomicWaker, Mutex, Ordering};
 use crate::CancelToken;
 
 #[cfg(not(loom))]
@@ -76,6 +76,11 @@ pub(crate) struct Node {
     idle: AtomicWaker,
     /// The token of the nearest enclosing task group, for the groups created under this node.
     scope: Option<CancelToken>,
+    /// Set (to one) once the node's task is asked to stop: by its group's hard stop, or by its
+    /// `GroupTask::cancel`. Only group tasks look at it.
+    stop: AtomicU8,
+    /// The waker of the node's task while it waits, for `stop`.
+    task: AtomicWaker,
 }
 
 // Groups, the only users of some of these, do not exist under loom.
@@ -96,6 +101,8 @@ impl Node {
             parent: Mutex::new(parent),
             idle: AtomicWaker::new(),
             scope,
+            stop: AtomicU8::new(0),
+            task: AtomicWaker::new(),
         })
     }
 
@@ -107,6 +114,8 @@ impl Node {
             parent: Mutex::new(None),
             idle: AtomicWaker::new(),
             scope: current_scope(),
+            stop: AtomicU8::new(0),
+            task: AtomicWaker::new(),
         })
     }
 
@@ -120,6 +129,8 @@ impl Node {
             parent: Mutex::new(None),
             idle: AtomicWaker::new(),
             scope: Some(token.clone()),
+            stop: AtomicU8::new(0),
+            task: AtomicWaker::new(),
         });
         (node, token)
     }
@@ -238,6 +249,35 @@ impl Node {
     /// are gone.
     pub(crate) fn register_owner(&self, waker: &Waker) {
         self.idle.register(waker);
+    }
+
+    /// Asks the node's task to stop, and wakes it if it waits: it drops its future at its next
+    /// poll. The flag is set before the wake-up, so a task woken by it always sees it.
+    pub(crate) fn request_stop(&self) {
+        self.stop.store(1, Ordering::Release);
+        self.task.wake();
+    }
+
+    /// Whether the node's task was asked to stop.
+    pub(crate) fn stop_requested(&self) -> bool {
+        self.stop.load(Ordering::Acquire) != 0
+    }
+
+    /// Whether the node's task was asked to stop; if not, registers `cx`'s waker for
+    /// [`request_stop`](Self::request_stop). Only the task itself calls it.
+    pub(crate) fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
+        if self.stop_requested() {
+            return true;
+        }
+        self.task.register(cx.waker());
+        // Again: a request may have come before the waker was in place.
+        self.stop_requested()
+    }
+
+    /// The task has stopped: the waker it registered is let go of here, on the task's thread,
+    /// rather than with the node (which its group may hold for a while).
+    pub(crate) fn forget_task_waker(&self) {
+        drop(self.task.take());
     }
 }
 

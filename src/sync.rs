@@ -57,6 +57,10 @@ impl AtomicWaker {
     pub(crate) fn wake(&self) {
         self.0.wake();
     }
+
+    pub(crate) fn take(&self) -> Option<core::task::Waker> {
+        self.0.take_waker()
+    }
 }
 
 /// Called before handing control back to the executor to retry later: under loom, lets the

@@ -223,3 +223,95 @@ impl SpawnShared for Arc<TaskGroup<Held, ()>> {
         self.spawner().spawn(future)
     }
 }
+
+#[test]
+fn a_task_that_waited_lets_go_of_its_waker_as_it_finishes() {
+    watchdog("waited, then finished", LIMIT, waited_then_finished);
+}
+
+/// The group keeps the node of each of its tasks for its hard stop, until a sweep or `join`:
+/// the waker a task registered there must not stay with it (keeping the runtime's task alive).
+fn waited_then_finished() {
+    for stop in [false, true] {
+        let held = Held::default();
+        let mut group = TaskGroup::<_, ()>::new(held.clone());
+        let mut polled = false;
+        let output = group.spawn(poll_fn(move |_| {
+            if std::mem::replace(&mut polled, true) {
+                Poll::Ready(Ok(5))
+            } else {
+                Poll::Pending
+            }
+        }));
+        let counted = Arc::new(Counted::default());
+        let mut task = held.take(0);
+        assert_eq!(poll(&mut task, &counted.waker()), Poll::Pending);
+        assert!(
+            counted.kept(0) > 0,
+            "a waiting task must be reachable by a stop"
+        );
+        let mut cancel = None;
+        if stop {
+            let mut cancelling = Box::pin(output.cancel());
+            assert!(cancelling.as_mut().now_or_never().is_none());
+            cancel = Some(cancelling);
+        }
+        // The executor still holds the finished task, as a runtime may for a while.
+        assert_eq!(poll(&mut task, &counted.waker()), Poll::Ready(()));
+        assert_eq!(
+            counted.kept(0),
+            0,
+            "stop = {stop}: a finished task kept its waker"
+        );
+        drop(task);
+        if let Some(cancel) = cancel {
+            assert_eq!(block_on(cancel), None);
+        }
+        assert_eq!(block_on(group.join()), Ok(()));
+    }
+}
+
+#[test]
+fn a_stop_whose_first_waker_panics_still_stops_every_other_task() {
+    support::quiet_panics_containing("this task's waker panics");
+    watchdog("a panicking waker", LIMIT, panicking_waker);
+}
+
+struct PanicOnWake;
+
+impl Wake for PanicOnWake {
+    fn wake(self: Arc<Self>) {
+        panic!("this task's waker panics");
+    }
+}
+
+/// The hard stop wakes each task in turn: a waker that panics (the first task's, here) is the
+/// canceller's panic, after every other task has been woken.
+fn panicking_waker() {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone());
+    for _ in 0..3 {
+        drop(group.spawn(pending::<Result<(), ()>>()));
+    }
+    let mut tasks: Vec<Task> = (0..3).map(|_| held.take(0)).collect();
+    let counted = Arc::new(Counted::default());
+    assert_eq!(
+        poll(&mut tasks[0], &Waker::from(Arc::new(PanicOnWake))),
+        Poll::Pending
+    );
+    for task in &mut tasks[1..] {
+        assert_eq!(poll(task, &counted.waker()), Poll::Pending);
+    }
+    let cancelled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| group.cancel()));
+    assert!(cancelled.is_err(), "the waker's panic was lost");
+    assert_eq!(
+        counted.wakes(),
+        2,
+        "a task after the panicking one was not woken"
+    );
+    for task in &mut tasks {
+        assert_eq!(poll(task, &counted.waker()), Poll::Ready(()));
+    }
+    drop(tasks);
+    assert_eq!(block_on(group.join()), Ok(()));
+}

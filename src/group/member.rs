@@ -5,28 +5,20 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
 use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
 
 use super::shared::{Cause, Core, Limit};
 use crate::live::Node;
-use crate::token::Cancelled;
 
 /// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
 /// task), or the queue of a [`TaskSet`](super::TaskSet).
 pub(super) trait Outlet {
     /// The task stopped without an output (it failed, or was stopped).
     fn no_output(&self);
-
-    /// Whether this task alone was asked to stop; registers the task's waker for that.
-    fn poll_stop(&self, cx: &mut Context<'_>) -> bool;
-
-    /// Whether this task alone was asked to stop.
-    fn stop_requested(&self) -> bool;
 }
 
 /// An [`Outlet`] for outputs of type `T`.
@@ -36,15 +28,17 @@ pub(super) trait OutletOf<T>: Outlet {
 }
 
 /// The future a group hands to its runtime: the task's own future, stopped by the group (or by
-/// its [`GroupTask::cancel`]).
+/// its [`GroupTask::cancel`]) through the task's node.
+///
+/// The group keeps the node of every task it admitted (see `Core::admit`), and its hard stop
+/// asks each of them to stop: a task never registers with anything shared by the group's
+/// tasks, only with its own node, and only once it waits.
 #[pin_project(PinnedDrop)]
 pub(super) struct Member<F, O: Outlet, E> {
     #[pin]
     future: Option<F>,
-    hard_stop: Cancelled,
-    /// The waker that both stop signals (`output`'s and `hard_stop`) hold, once the task has
-    /// waited: a later poll with a waker that wakes the same task registers nothing again.
-    registered: Option<Waker>,
+    /// The task's node: where a stop request reaches it.
+    node: Arc<Node>,
     core: Arc<Core<E>>,
     output: Arc<O>,
     /// Whether the group has a limit: the task then gives back its slot when it stops.
@@ -52,11 +46,10 @@ pub(super) struct Member<F, O: Outlet, E> {
 }
 
 impl<F, O: Outlet, E> Member<F, O, E> {
-    pub(super) fn new(future: F, core: &Arc<Core<E>>, output: &Arc<O>) -> Self {
+    pub(super) fn new(future: F, node: &Arc<Node>, core: &Arc<Core<E>>, output: &Arc<O>) -> Self {
         Member {
             future: Some(future),
-            hard_stop: core.hard_stop.cancelled(),
-            registered: None,
+            node: Arc::clone(node),
             core: Arc::clone(core),
             output: Arc::clone(output),
             limited: core.limit.get().is_some(),
@@ -77,13 +70,15 @@ where
             return Poll::Ready(());
         };
         // A stop that came before this poll: the future is not polled again.
-        let stopped = this.output.stop_requested() || this.core.hard_stop.is_cancelled();
-        let outcome = if stopped {
+        let outcome = if this.node.stop_requested() {
             None
         } else {
             match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Pending) => {
-                    if !wait_for_stop(this.registered, &**this.output, this.hard_stop, cx) {
+                    // Registered only once the task waits: a task that finishes at its first
+                    // poll never registers. The node's `AtomicWaker` keeps the waker it has
+                    // when the new one wakes the same task.
+                    if !this.node.poll_stop(cx) {
                         return Poll::Pending;
                     }
                     // Stopped while the future was being polled.
@@ -99,6 +94,7 @@ where
             Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
             _ => outcome,
         };
+        this.node.forget_task_waker();
         let (output, cause) = match outcome {
             Some(Ok(Ok(value))) => (Some(value), None),
             Some(Ok(Err(error))) => (None, Some(Cause::Error(error))),
@@ -124,34 +120,6 @@ where
     }
 }
 
-/// Makes sure that a stop (of the group, or of this task alone) wakes the task, which has just
-/// returned `Pending`; returns whether a stop came meanwhile.
-///
-/// The task registers only once it waits, and again only when its waker changes: a task that
-/// finishes at its first poll never registers, and a task polled again by the same waker costs
-/// no synchronisation. Both signals set their flag before they wake (and a woken waker is only
-/// ever taken out then), so a registration they took is never needed again: the next poll sees
-/// the flag first.
-fn wait_for_stop<O: Outlet>(
-    registered: &mut Option<Waker>,
-    output: &O,
-    hard_stop: &mut Cancelled,
-    cx: &mut Context<'_>,
-) -> bool {
-    if registered
-        .as_ref()
-        .is_some_and(|waker| waker.will_wake(cx.waker()))
-    {
-        return false;
-    }
-    // Each registration checks its flag again after registering.
-    if output.poll_stop(cx) || Pin::new(hard_stop).poll(cx).is_ready() {
-        return true;
-    }
-    *registered = Some(cx.waker().clone());
-    false
-}
-
 #[pin_project::pinned_drop]
 impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
     fn drop(self: Pin<&mut Self>) {
@@ -162,7 +130,7 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
         // its runtime did (it shut down, or refused the spawn). The group must not report
         // success. (Once the group is cancelling, every task is on its way out anyway.)
-        if !this.output.stop_requested() && !this.core.is_closed() {
+        if !this.node.stop_requested() && !this.core.is_closed() {
             this.core.fail(Cause::Lost);
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
@@ -172,6 +140,7 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             this.core.fail(Cause::Panic(panic));
         }
+        this.node.forget_task_waker();
         this.output.no_output();
         if *this.limited {
             this.core.leave_limit();
@@ -179,16 +148,11 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
     }
 }
 
-/// Where a group task leaves its output for its [`GroupTask`], and where that `GroupTask` asks
-/// the task to stop.
+/// Where a group task leaves its output for its [`GroupTask`].
 pub(super) struct OutputSlot<T> {
     value: Mutex<Slot<T>>,
     /// The `GroupTask`'s waker.
     waker: AtomicWaker,
-    /// Set by [`GroupTask::cancel`].
-    stop: AtomicBool,
-    /// The task's waker, for `stop`.
-    task: AtomicWaker,
 }
 
 enum Slot<T> {
@@ -203,8 +167,6 @@ impl<T> OutputSlot<T> {
         Arc::new(OutputSlot {
             value: Mutex::new(Slot::Running),
             waker: AtomicWaker::new(),
-            stop: AtomicBool::new(false),
-            task: AtomicWaker::new(),
         })
     }
 
@@ -245,18 +207,6 @@ impl<T> OutputSlot<T> {
 impl<T> Outlet for OutputSlot<T> {
     fn no_output(&self) {
         self.finish(Slot::Gone);
-    }
-
-    fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
-        if self.stop.load(Ordering::Acquire) {
-            return true;
-        }
-        self.task.register(cx.waker());
-        self.stop.load(Ordering::Acquire)
-    }
-
-    fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::Acquire)
     }
 }
 
@@ -329,13 +279,12 @@ impl<T> GroupTask<T> {
     /// # });
     /// ```
     pub async fn cancel(self) -> Option<T> {
-        self.output.stop.store(true, Ordering::Release);
-        self.output.task.wake();
-        if let (Some(limit), Some(node)) = (&self.limit, &self.node) {
-            // Still waiting for a slot: dropped here, never polled.
-            limit.withdraw(node);
-        }
         if let Some(node) = &self.node {
+            node.request_stop();
+            if let Some(limit) = &self.limit {
+                // Still waiting for a slot: dropped here, never polled.
+                limit.withdraw(node);
+            }
             poll_fn(|cx| node.poll_stopped(cx)).await;
         }
         match self.output.try_take() {

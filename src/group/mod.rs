@@ -595,7 +595,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             // The tasks still running when the grace period is over are dropped below.
             let _ = until_deadline(&*self.spawner, since + grace_period, all_stopped).await;
         }
-        core.hard_stop.cancel();
+        core.stop_tasks();
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
         crate::rt::reap_finished();
         core.take_report()

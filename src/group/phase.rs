@@ -98,13 +98,13 @@ impl<S> Gate<S> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `count` (which counts a new task in the group) and returns what it made, if the
-    /// group is open; `None` otherwise. Under the lock, so that the task is either counted
+    /// Runs `count` (which counts a new task in the group, and may note it in the rest of the
+    /// state) and returns what it made, if the group is open; `None` otherwise. Under the lock, so that the task is either counted
     /// before a cancellation starts, and then stopped by it, or refused.
-    pub(crate) fn admit<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
-        let state = self.lock();
+    pub(crate) fn admit<T>(&self, count: impl FnOnce(&mut S) -> T) -> Option<T> {
+        let mut state = self.lock();
         match state.phase {
-            Phase::Open => Some(count()),
+            Phase::Open => Some(count(&mut state.rest)),
             Phase::Cancelling { .. } | Phase::Finished => None,
         }
     }
@@ -207,7 +207,7 @@ pub mod loom_access {
 
         /// See the crate's `Gate::admit`.
         pub fn admit<T>(&self, count: impl FnOnce() -> T) -> Option<T> {
-            self.0.admit(count)
+            self.0.admit(|()| count())
         }
 
         /// A task failed (or `cancel`): see the crate's `Gate::start_cancelling`.

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::Duration;
 
 use super::member::{Outlet, OutletOf};
@@ -76,14 +76,6 @@ pub struct TaskSet<S, T, E> {
 
 impl<T> Outlet for Completed<T> {
     fn no_output(&self) {}
-
-    fn poll_stop(&self, _: &mut Context<'_>) -> bool {
-        false
-    }
-
-    fn stop_requested(&self) -> bool {
-        false
-    }
 }
 
 impl<T> OutletOf<T> for Completed<T> {
@@ -221,13 +213,13 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
                 Poll::Pending
             });
             let event = match cancelling {
-                Some((since, Some(grace_period))) if !core.hard_stop.is_cancelled() => {
+                Some((since, Some(grace_period))) if !core.tasks_stopped() => {
                     match until_deadline(&*self.group.spawner, since + grace_period, next_event)
                         .await
                     {
                         Some(event) => event,
                         None => {
-                            core.hard_stop.cancel();
+                            core.stop_tasks();
                             continue;
                         }
                     }

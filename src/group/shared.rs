@@ -4,6 +4,7 @@
 use std::any::Any;
 use std::boxed::Box;
 use std::future::Future;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -46,6 +47,21 @@ impl Limit {
     }
 }
 
+/// Moves the nodes that have stopped out of `members` into `swept`, and makes room for as many
+/// new ones as are left: the cost of a sweep is paid for by the pushes that filled the room.
+fn sweep(members: &mut Vec<Arc<Node>>, swept: &mut Vec<Arc<Node>>) {
+    let mut index = 0;
+    while index < members.len() {
+        if members[index].is_stopped() {
+            swept.push(members.swap_remove(index));
+        } else {
+            index += 1;
+        }
+    }
+    let live = members.len();
+    members.reserve(live.max(4));
+}
+
 /// The message of the panic that reports a task its runtime dropped before it finished.
 pub(super) const LOST_TASK: &str = "a task of the `TaskGroup` was dropped unfinished by its \
      runtime (did the runtime shut down?): the group cannot report its outcome";
@@ -55,8 +71,6 @@ pub(super) struct Core<E> {
     pub(super) node: Arc<Node>,
     /// Cancelled first, for cooperative cleanup; handed out by `token()`.
     pub(super) token: CancelToken,
-    /// Cancelled when the tasks must stop now: every task drops its future.
-    pub(super) hard_stop: CancelToken,
     /// Set once, by `with_limit`.
     pub(super) limit: OnceLock<Arc<Limit>>,
     /// The phase (whether tasks are admitted) and the grace period, with the rest of `State`.
@@ -78,6 +92,13 @@ struct State<E> {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Whether a runtime dropped a task before it finished.
     lost: bool,
+    /// The nodes of the tasks admitted and not yet known to have stopped: the hard stop asks
+    /// each of them to stop. Swept of stopped nodes whenever it is full, so it holds at most
+    /// twice as many nodes as there are running tasks (plus those stopped since the last
+    /// sweep).
+    members: Vec<Arc<Node>>,
+    /// Whether the hard stop came: every task admitted has been asked to stop.
+    tasks_stopped: bool,
 }
 
 /// What started a group's cancellation.
@@ -134,7 +155,6 @@ impl<E> Core<E> {
         Core {
             node,
             token,
-            hard_stop: CancelToken::new(),
             limit: OnceLock::new(),
             state: Gate::new(State {
                 deadline: None,
@@ -144,6 +164,8 @@ impl<E> Core<E> {
                 errors: Vec::new(),
                 panic: None,
                 lost: false,
+                members: Vec::new(),
+                tasks_stopped: false,
             }),
         }
     }
@@ -177,7 +199,45 @@ impl<E> Core<E> {
     /// Checked and counted under the state's lock, so that a task is either admitted before
     /// the group is cancelled or finished, and then waited for, or refused.
     pub(super) fn admit(&self) -> Option<Arc<Node>> {
-        self.state.admit(|| Node::new(Some(Arc::clone(&self.node))))
+        let mut swept = Vec::new();
+        let node = self.state.admit(|state| {
+            let node = Node::new(Some(Arc::clone(&self.node)));
+            if state.members.len() == state.members.capacity() {
+                sweep(&mut state.members, &mut swept);
+            }
+            state.members.push(Arc::clone(&node));
+            node
+        });
+        // A node's last reference may go here, and with it a waker: never under the lock.
+        drop(swept);
+        node
+    }
+
+    /// Asks every task admitted to stop now (the hard stop): each drops its future at its next
+    /// poll, or at once if it waits. Only the first call does anything.
+    pub(super) fn stop_tasks(&self) {
+        let members = {
+            let mut state = self.state();
+            state.tasks_stopped = true;
+            std::mem::take(&mut state.members)
+        };
+        // A waker that panics must not keep the other tasks running: each is asked, then the
+        // first panic goes on.
+        let mut first_panic = None;
+        for node in &members {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.request_stop())) {
+                first_panic.get_or_insert(panic);
+            }
+        }
+        drop(members);
+        if let Some(panic) = first_panic {
+            resume_unwind(panic);
+        }
+    }
+
+    /// Whether the hard stop came.
+    pub(super) fn tasks_stopped(&self) -> bool {
+        self.state().tasks_stopped
     }
 
     /// Whether the group no longer admits tasks.
@@ -333,7 +393,7 @@ impl<E> Signals for Core<E> {
     }
 
     fn stop_tasks(&self) {
-        self.hard_stop.cancel();
+        Core::stop_tasks(self);
     }
 
     fn cancel_token(&self) {
@@ -342,5 +402,52 @@ impl<E> Signals for Core<E> {
 
     fn wake_owner(&self) {
         self.node.wake_owner();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A long-lived group whose tasks come and go keeps the nodes of the running ones, not of
+    /// every task it ever had.
+    #[test]
+    fn the_nodes_kept_for_the_hard_stop_stay_bounded_by_the_running_tasks() {
+        let core = Core::<()>::new();
+        let running: Vec<_> = (0..10).map(|_| core.admit().unwrap()).collect();
+        for _ in 0..10_000 {
+            let node = core.admit().unwrap();
+            node.release();
+        }
+        let state = core.state();
+        assert!(
+            state.members.capacity() <= 64,
+            "{} nodes kept for 10 running tasks",
+            state.members.capacity()
+        );
+        assert!(running
+            .iter()
+            .all(|node| state.members.iter().any(|kept| Arc::ptr_eq(kept, node))));
+        drop(state);
+        for node in running {
+            node.release();
+        }
+    }
+
+    /// The hard stop reaches every task admitted, once.
+    #[test]
+    fn the_hard_stop_asks_every_running_task_to_stop() {
+        let core = Core::<()>::new();
+        let nodes: Vec<_> = (0..100).map(|_| core.admit().unwrap()).collect();
+        for node in &nodes[..50] {
+            node.release();
+        }
+        core.stop_tasks();
+        assert!(core.tasks_stopped());
+        assert!(nodes[50..].iter().all(|node| node.stop_requested()));
+        assert!(core.state().members.is_empty());
+        for node in &nodes[50..] {
+            node.release();
+        }
     }
 }

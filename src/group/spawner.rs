@@ -28,7 +28,10 @@ where
         drop(future);
         return None;
     };
-    let task = Tracked::new(Some(Arc::clone(&node)), Member::new(future, core, outlet));
+    let task = Tracked::new(
+        Some(Arc::clone(&node)),
+        Member::new(future, &node, core, outlet),
+    );
     core.start_within_limit(&node, task, |task| spawner.spawn_detached(task));
     Some(node)
 }
