@@ -64,6 +64,11 @@ loom::thread_local! {
     static CURRENT: RefCell<Option<Arc<Node>>> = RefCell::new(None);
 }
 
+/// In [`Node::signals`]: the task must stop (its group's hard stop, or its `GroupTask::cancel`).
+const STOP: u8 = 1;
+/// In [`Node::signals`]: the task holds a slot of its group's concurrency limit and may run.
+const SLOT: u8 = 2;
+
 /// One task (or task group) in the spawn tree.
 pub(crate) struct Node {
     /// One for the node's own future (or group) while it is alive, plus one per node it holds.
@@ -76,10 +81,9 @@ pub(crate) struct Node {
     idle: AtomicWaker,
     /// The token of the nearest enclosing task group, for the groups created under this node.
     scope: Option<CancelToken>,
-    /// Set (to one) once the node's task is asked to stop: by its group's hard stop, or by its
-    /// `GroupTask::cancel`. Only group tasks look at it.
-    stop: AtomicU8,
-    /// The waker of the node's task while it waits, for `stop`.
+    /// What the node's group told its task ([`STOP`], [`SLOT`]); only group tasks look at it.
+    signals: AtomicU8,
+    /// The waker of the node's task while it waits, for `signals`.
     task: AtomicWaker,
 }
 
@@ -101,7 +105,7 @@ impl Node {
             parent: Mutex::new(parent),
             idle: AtomicWaker::new(),
             scope,
-            stop: AtomicU8::new(0),
+            signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
         })
     }
@@ -114,7 +118,7 @@ impl Node {
             parent: Mutex::new(None),
             idle: AtomicWaker::new(),
             scope: current_scope(),
-            stop: AtomicU8::new(0),
+            signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
         })
     }
@@ -129,7 +133,7 @@ impl Node {
             parent: Mutex::new(None),
             idle: AtomicWaker::new(),
             scope: Some(token.clone()),
-            stop: AtomicU8::new(0),
+            signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
         });
         (node, token)
@@ -254,13 +258,13 @@ impl Node {
     /// Asks the node's task to stop, and wakes it if it waits: it drops its future at its next
     /// poll. The flag is set before the wake-up, so a task woken by it always sees it.
     pub(crate) fn request_stop(&self) {
-        self.stop.store(1, Ordering::Release);
+        self.signals.fetch_or(STOP, Ordering::AcqRel);
         self.task.wake();
     }
 
     /// Whether the node's task was asked to stop.
     pub(crate) fn stop_requested(&self) -> bool {
-        self.stop.load(Ordering::Acquire) != 0
+        self.signals.load(Ordering::Acquire) & STOP != 0
     }
 
     /// Whether the node's task was asked to stop; if not, registers `cx`'s waker for
@@ -272,6 +276,34 @@ impl Node {
         self.task.register(cx.waker());
         // Again: a request may have come before the waker was in place.
         self.stop_requested()
+    }
+
+    /// Gives the node's task a slot of its group's limit, and wakes it if it waits for one.
+    pub(crate) fn grant_slot(&self) {
+        self.signals.fetch_or(SLOT, Ordering::AcqRel);
+        self.task.wake();
+    }
+
+    /// Whether the node's task holds a slot of its group's limit.
+    pub(crate) fn holds_slot(&self) -> bool {
+        self.signals.load(Ordering::Acquire) & SLOT != 0
+    }
+
+    /// For a task waiting for a slot: `Ready(true)` once it must stop (whether or not it got a
+    /// slot meanwhile), `Ready(false)` once it holds a slot, and otherwise registers `cx`'s
+    /// waker for either. Only the task itself calls it.
+    pub(crate) fn poll_slot(&self, cx: &mut Context<'_>) -> Poll<bool> {
+        let ready = |signals: u8| match signals {
+            _ if signals & STOP != 0 => Poll::Ready(true),
+            _ if signals & SLOT != 0 => Poll::Ready(false),
+            _ => Poll::Pending,
+        };
+        if let Poll::Ready(stop) = ready(self.signals.load(Ordering::Acquire)) {
+            return Poll::Ready(stop);
+        }
+        self.task.register(cx.waker());
+        // Again: a signal may have come before the waker was in place.
+        ready(self.signals.load(Ordering::Acquire))
     }
 
     /// The task has stopped: the waker it registered is let go of here, on the task's thread,
@@ -522,6 +554,26 @@ pub mod loom_access {
         /// The count: one for the owner while it lives, plus one per live child.
         pub fn live(&self) -> usize {
             self.0.live.load(Ordering::SeqCst)
+        }
+
+        /// See the crate's `Node::request_stop`.
+        pub fn request_stop(&self) {
+            self.0.request_stop();
+        }
+
+        /// See the crate's `Node::grant_slot`.
+        pub fn grant_slot(&self) {
+            self.0.grant_slot();
+        }
+
+        /// See the crate's `Node::poll_slot`.
+        pub fn poll_slot(&self, cx: &mut Context<'_>) -> Poll<bool> {
+            self.0.poll_slot(cx)
+        }
+
+        /// See the crate's `Node::poll_stop`.
+        pub fn poll_stop(&self, cx: &mut Context<'_>) -> bool {
+            self.0.poll_stop(cx)
         }
     }
 }

@@ -1,6 +1,8 @@
 //! How a group's task makes sure that a stop reaches it, polled by hand on an executor whose
 //! tasks the test holds: a task registers for the stop signals only once it waits, and again only
 //! when its waker changes, and a stop that comes while it is being polled stops it in that poll.
+//! A finished task keeps no waker, a panicking waker does not keep the others from the stop, and
+//! a task of a limited group waits for its slot at its first poll.
 #![cfg(all(feature = "std", not(loom)))]
 
 use std::future::{pending, poll_fn, Future};
@@ -314,4 +316,76 @@ fn panicking_waker() {
     }
     drop(tasks);
     assert_eq!(block_on(group.join()), Ok(()));
+}
+
+#[test]
+fn a_task_of_a_limited_group_waits_for_its_slot_at_its_first_poll() {
+    watchdog("waiting for a slot", LIMIT, waits_for_slot);
+}
+
+/// Every task of a limited group is on its runtime from its spawn; one without a slot waits at
+/// its first poll, before its future is polled, and the task that hands its slot on wakes it.
+/// A waiting task that is cancelled, or whose group cancels, drops its future unpolled.
+fn waits_for_slot() {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone()).with_limit(1);
+    let polls: Vec<_> = (0..4).map(|_| Arc::new(AtomicUsize::new(0))).collect();
+    let mut outputs: Vec<_> = polls
+        .iter()
+        .map(|polls| {
+            let polls = Arc::clone(polls);
+            let mut done = false;
+            Some(group.spawn(poll_fn(move |_| {
+                polls.fetch_add(1, Ordering::SeqCst);
+                if std::mem::replace(&mut done, true) {
+                    Poll::Ready(Ok(()))
+                } else {
+                    Poll::Pending
+                }
+            })))
+        })
+        .collect();
+    let mut tasks: Vec<Task> = (0..4).map(|_| held.take(0)).collect();
+    let counted: Vec<_> = (0..4).map(|_| Arc::new(Counted::default())).collect();
+    let poll_task = |tasks: &mut Vec<Task>, i: usize| poll(&mut tasks[i], &counted[i].waker());
+    let polled = |i: usize| polls[i].load(Ordering::SeqCst);
+
+    // Tasks 1 to 3 wait for the slot that task 0 holds, their futures unpolled.
+    for i in (0..4).rev() {
+        assert_eq!(poll_task(&mut tasks, i), Poll::Pending);
+    }
+    assert_eq!((0..4).map(polled).collect::<Vec<_>>(), [1, 0, 0, 0]);
+    // Task 1 is cancelled while it waits: dropped unpolled, it gives back no slot.
+    let mut cancel = Box::pin(outputs[1].take().unwrap().cancel());
+    assert!(cancel.as_mut().now_or_never().is_none());
+    assert_eq!(
+        counted[1].wakes(),
+        1,
+        "the stop did not wake the waiting task"
+    );
+    assert_eq!(poll_task(&mut tasks, 1), Poll::Ready(()));
+    // Its runtime lets go of the finished task: only then has it stopped.
+    tasks[1] = Box::pin(async {});
+    assert_eq!(block_on(cancel), None);
+    assert_eq!(
+        counted[2].wakes(),
+        0,
+        "a slot was handed on that nobody gave back"
+    );
+    // Task 0 finishes: its slot goes to task 2, in spawn order, which is woken for it.
+    assert_eq!(poll_task(&mut tasks, 0), Poll::Ready(()));
+    assert_eq!((counted[2].wakes(), counted[3].wakes()), (1, 0));
+    assert_eq!(poll_task(&mut tasks, 3), Poll::Pending);
+    assert_eq!(poll_task(&mut tasks, 2), Poll::Pending);
+    assert_eq!((polled(2), polled(3)), (1, 0));
+    // The group cancels: task 3, still waiting, is woken to drop its future unpolled.
+    group.cancel();
+    assert_eq!(counted[3].wakes(), 1);
+    for i in [2, 3] {
+        assert_eq!(poll_task(&mut tasks, i), Poll::Ready(()));
+    }
+    assert_eq!((0..4).map(polled).collect::<Vec<_>>(), [2, 0, 1, 0]);
+    drop(tasks);
+    assert_eq!(block_on(group.join()), Ok(()));
+    assert_eq!(block_on(outputs[0].take().unwrap()), Some(()));
 }

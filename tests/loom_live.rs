@@ -172,3 +172,40 @@ fn a_grandchild_stopping_last_wakes_the_owner() {
         assert_eq!(child.live(), 0);
     });
 }
+
+/// A task of a limited group waits at its first poll for a slot that another thread's task hands
+/// it, while a third thread may cancel it: the waiting task is always woken (no lost wake-up),
+/// and it drops its future unpolled whenever the stop came, slot or no slot.
+#[test]
+fn a_task_waiting_for_its_slot_is_woken_by_the_slot_or_by_a_stop() {
+    for cancelled in [false, true] {
+        model(move || {
+            let task = Arc::new(Node::root());
+            let handing_on = {
+                let task = Arc::clone(&task);
+                thread::spawn(move || task.grant_slot())
+            };
+            let cancelling = cancelled.then(|| {
+                let task = Arc::clone(&task);
+                thread::spawn(move || task.request_stop())
+            });
+            // What the task does at its first poll: wait for the slot, or for a stop.
+            let stop = block_on(poll_fn(|cx| task.poll_slot(cx)));
+            if !stop && cancelled {
+                // Started with its slot: the stop reaches it while its future waits.
+                block_on(poll_fn(|cx| {
+                    if task.poll_stop(cx) {
+                        std::task::Poll::Ready(())
+                    } else {
+                        std::task::Poll::Pending
+                    }
+                }));
+            }
+            handing_on.join().unwrap();
+            if let Some(cancelling) = cancelling {
+                cancelling.join().unwrap();
+            }
+            task.release();
+        });
+    }
+}

@@ -5,7 +5,8 @@
 //! leaves hands its slot to the first queued one, if any, in the same critical section: the
 //! number running never goes above the limit, and a queued task never waits while a slot is
 //! free. Once closed (the group is cancelling), nothing more enters or starts and the queue is
-//! handed back to be dropped. The models in `tests/loom_limit.rs` check the hand-over.
+//! handed back for its tasks to be stopped. The models in `tests/loom_limit.rs` check the
+//! hand-over.
 
 use std::collections::VecDeque;
 use std::sync::PoisonError;
@@ -100,7 +101,7 @@ impl<T> Slots<T> {
     }
 
     /// Takes out of the queue the first task that `is_it` recognises, to be dropped unstarted
-    /// (the task was cancelled while waiting for a slot). Its drop must then `leave`, as any
+    /// (the task was cancelled, or dropped by its runtime, while waiting for a slot). Its drop must then `leave`, as any
     /// task that entered does: until then it still counts as active, which only delays a
     /// hand-over to that `leave`, never loses one.
     pub(crate) fn withdraw(&self, is_it: impl Fn(&T) -> bool) -> Option<T> {

@@ -69,8 +69,17 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
+        // A task of a limited group waits for its slot before its future is first polled.
+        let waited = if *this.limited && !this.node.holds_slot() {
+            match this.node.poll_slot(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(stop) => stop,
+            }
+        } else {
+            false
+        };
         // A stop that came before this poll: the future is not polled again.
-        let outcome = if this.node.stop_requested() {
+        let outcome = if waited || this.node.stop_requested() {
             None
         } else {
             match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
@@ -111,7 +120,7 @@ where
         }
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
-            this.core.leave_limit();
+            this.core.leave_limit(this.node);
         }
         if let Some(panic) = unwound {
             resume_unwind(panic);
@@ -134,16 +143,15 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
             this.core.fail(Cause::Lost);
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
-        // does not unwind through whoever drops the task: a task waiting for a slot is dropped
-        // by the group's cancellation (inside another task's failure, `cancel`, or the group's
-        // drop) or by `GroupTask::cancel`, which must go on to stop the other tasks.
+        // does not unwind through whoever drops the task (its runtime, or the group's spawn
+        // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             this.core.fail(Cause::Panic(panic));
         }
         this.node.forget_task_waker();
         this.output.no_output();
         if *this.limited {
-            this.core.leave_limit();
+            this.core.leave_limit(this.node);
         }
     }
 }
@@ -259,7 +267,8 @@ impl<T> GroupTask<T> {
     ///
     /// The task's future is dropped on its runtime, at its next poll (it is woken for it),
     /// without a grace period; a task still waiting for a slot of a
-    /// [limited](super::TaskGroup::with_limit) group is dropped here, never polled. Dropping the returned future before it resolves still stops the
+    /// [limited](super::TaskGroup::with_limit) group leaves the queue and is dropped the same
+    /// way, never polled. Dropping the returned future before it resolves still stops the
     /// task; only the wait and the output are given up.
     ///
     /// # Examples
@@ -282,7 +291,7 @@ impl<T> GroupTask<T> {
         if let Some(node) = &self.node {
             node.request_stop();
             if let Some(limit) = &self.limit {
-                // Still waiting for a slot: dropped here, never polled.
+                // Still waiting for a slot: it leaves the queue, and drops its future unpolled.
                 limit.withdraw(node);
             }
             poll_fn(|cx| node.poll_stopped(cx)).await;

@@ -11,7 +11,6 @@ mod shared;
 mod spawner;
 mod started;
 
-use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::resume_unwind;
@@ -23,7 +22,7 @@ use std::time::{Duration, Instant};
 pub use self::errors::GroupErrors;
 pub use self::member::GroupTask;
 pub use self::set::{SetSpawner, TaskSet};
-use self::shared::{Core, FailureKind, Limit, Progress, QueuedTask, Report, StopReason, LOST_TASK};
+use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
 use self::started::StartSlot;
@@ -257,16 +256,19 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
 
     /// At most `limit` of the group's tasks run at once (Go's `errgroup.SetLimit`): `spawn`
     /// never blocks; a task spawned while `limit` run waits for a slot, and the waiting tasks
-    /// start in spawn order, each as soon as a running task stops. For a producer that must not
-    /// queue without bound, [`ready`](Self::ready) waits for a free slot.
+    /// get their slots in spawn order, each as soon as a running task stops. A waiting task is
+    /// already on its runtime: it waits at its first poll, before its future is polled, and
+    /// is woken when its slot comes. For a producer that must not queue without bound,
+    /// [`ready`](Self::ready) waits for a free slot.
     ///
     /// Tasks spawned before the limit was set do not count against it: set it first.
     ///
     /// # Cancellation
     ///
     /// When the group starts cancelling, the tasks still waiting for a slot are dropped at
-    /// once, never polled (their `GroupTask`s give `None`); the running ones are cancelled as
-    /// usual. A task that fails starts no waiting task.
+    /// once, never polled (their `GroupTask`s give `None`): each is already on its runtime,
+    /// waiting at its first poll, and is woken to drop its future. The running ones are
+    /// cancelled as usual. A task that fails starts no waiting task.
     ///
     /// # Panics
     ///
@@ -298,22 +300,12 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// assert!(most.load(SeqCst) <= 2);
     /// # });
     /// ```
-    pub fn with_limit(self, limit: usize) -> Self
-    where
-        S: Send + Sync + 'static,
-    {
+    pub fn with_limit(self, limit: usize) -> Self {
         assert!(
             limit > 0,
             "`TaskGroup::with_limit`: a limit of zero tasks would never run any"
         );
-        let spawner = Arc::clone(&self.spawner);
-        let launch = Box::new(move |task: QueuedTask| spawner.spawn_detached(task));
-        if self
-            .core
-            .limit
-            .set(Arc::new(Limit::new(limit, launch)))
-            .is_err()
-        {
+        if self.core.limit.set(Arc::new(Limit::new(limit))).is_err() {
             panic!("`TaskGroup::with_limit`: the group already has a limit");
         }
         self

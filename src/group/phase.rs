@@ -18,7 +18,7 @@ use crate::sync::{Mutex, MutexGuard};
 // `pub` for the loom models, which reach it through `loom_access`.
 #[allow(unreachable_pub)]
 pub trait Signals {
-    /// Drops the tasks still waiting for a slot, unpolled.
+    /// Stops the tasks still waiting for a slot: they drop their futures at once, unpolled.
     fn drop_queued(&self);
     /// Raises the hard stop: every task drops its future at its next poll.
     fn stop_tasks(&self);

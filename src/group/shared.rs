@@ -3,9 +3,7 @@
 
 use std::any::Any;
 use std::boxed::Box;
-use std::future::Future;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::pin::Pin;
 use std::sync::{Arc, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
@@ -15,35 +13,42 @@ use super::phase::{Gate, Locked, Phase, Signals};
 use crate::live::Node;
 use crate::token::CancelToken;
 
-/// A task waiting for a slot, ready to hand to the runtime.
-pub(super) type QueuedTask = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
-
-/// A queued task and its node, by which `GroupTask::cancel` finds it.
-pub(super) struct Queued {
-    node: Arc<Node>,
-    task: QueuedTask,
-}
-
-/// A group's concurrency limit, with the way to start a queued task on the group's runtime.
+/// A group's concurrency limit: the nodes of the tasks waiting for a slot, in spawn order.
+///
+/// Every task is on its runtime from its spawn; one that has to wait for a slot does so at its
+/// first poll, before its future is polled (see [`Node::poll_slot`]), and the task that hands
+/// its slot on wakes it (see [`Node::grant_slot`]). Nothing is boxed or spawned late.
 pub(super) struct Limit {
-    slots: Slots<Queued>,
-    launch: Box<dyn Fn(QueuedTask) + Send + Sync>,
+    slots: Slots<Arc<Node>>,
 }
 
 impl Limit {
-    pub(super) fn new(limit: usize, launch: Box<dyn Fn(QueuedTask) + Send + Sync>) -> Self {
+    pub(super) fn new(limit: usize) -> Self {
         Limit {
             slots: Slots::new(limit),
-            launch,
         }
     }
 
-    /// Drops, unstarted, the task of `node` if it is still waiting for a slot.
+    /// Takes the task of `node` out of the queue, if it still waits for a slot there.
     pub(super) fn withdraw(&self, node: &Arc<Node>) {
-        let queued = self
-            .slots
-            .withdraw(|queued| Arc::ptr_eq(&queued.node, node));
+        let queued = self.slots.withdraw(|queued| Arc::ptr_eq(queued, node));
+        // A node's last reference may go here: not under the limit's lock.
         drop(queued);
+    }
+}
+
+/// Asks the task of each node to stop, outside any lock (the wake-ups run foreign code). A
+/// waker that panics must not keep the later tasks running: each is asked, then the first
+/// panic goes on.
+fn stop_each(nodes: impl IntoIterator<Item = Arc<Node>>) {
+    let mut first_panic = None;
+    for node in nodes {
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.request_stop())) {
+            first_panic.get_or_insert(panic);
+        }
+    }
+    if let Some(panic) = first_panic {
+        resume_unwind(panic);
     }
 }
 
@@ -221,18 +226,7 @@ impl<E> Core<E> {
             state.tasks_stopped = true;
             std::mem::take(&mut state.members)
         };
-        // A waker that panics must not keep the other tasks running: each is asked, then the
-        // first panic goes on.
-        let mut first_panic = None;
-        for node in &members {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.request_stop())) {
-                first_panic.get_or_insert(panic);
-            }
-        }
-        drop(members);
-        if let Some(panic) = first_panic {
-            resume_unwind(panic);
-        }
+        stop_each(members);
     }
 
     /// Whether the hard stop came.
@@ -297,27 +291,22 @@ impl<E> Core<E> {
             .start_cancelling(self.state(), |state| state.stopped_by = Some(reason), self);
     }
 
-    /// Starts `task`, or in a limited group takes a slot for it: `task` is started now,
-    /// queued, or dropped (the limit closed since the task was admitted).
-    pub(super) fn start_within_limit<F>(&self, node: &Arc<Node>, task: F, start: impl FnOnce(F))
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
+    /// Starts `task` on its runtime; in a limited group, first takes a slot for it, or queues
+    /// its node for one (the task then waits at its first poll), or drops it unpolled (the
+    /// limit closed since the task was admitted).
+    pub(super) fn start_within_limit<F>(&self, node: &Arc<Node>, task: F, start: impl FnOnce(F)) {
         let Some(limit) = self.limit.get() else {
             start(task);
             return;
         };
-        // Boxed before the lock is taken, so that the lock is held only to move it.
-        let mut queued = Some(Queued {
-            node: Arc::clone(node),
-            task: Box::pin(task),
-        });
-        let take = |queued: &mut Option<Queued>| queued.take().expect("the task is used once");
-        match limit.slots.enter(|| take(&mut queued)) {
-            Entry::Start => (limit.launch)(take(&mut queued).task),
-            Entry::Queued => {}
+        match limit.slots.enter(|| Arc::clone(node)) {
+            Entry::Start => {
+                node.grant_slot();
+                start(task);
+            }
+            Entry::Queued => start(task),
             // Closed since the task was admitted: dropped unpolled, as if it had been queued.
-            Entry::Refused => drop(queued),
+            Entry::Refused => drop(task),
         }
     }
 
@@ -328,12 +317,19 @@ impl<E> Core<E> {
         }
     }
 
-    /// A task of a limited group stopped: its slot goes to the first queued task, if any.
-    pub(super) fn leave_limit(&self) {
-        if let Some(limit) = self.limit.get() {
-            if let Some(next) = limit.slots.leave() {
-                (limit.launch)(next.task);
-            }
+    /// The task of `node`, in a limited group, stopped: its slot, if it held one, goes to the
+    /// first queued task. One that stopped while it still waited leaves the queue instead.
+    pub(super) fn leave_limit(&self, node: &Arc<Node>) {
+        let Some(limit) = self.limit.get() else {
+            return;
+        };
+        if !node.holds_slot() {
+            // Stopped (or dropped by its runtime) while it waited. Given a slot since it looked,
+            // it is no longer queued, and `leave` hands that slot on like any other.
+            limit.withdraw(node);
+        }
+        if let Some(next) = limit.slots.leave() {
+            next.grant_slot();
         }
     }
 
@@ -385,10 +381,11 @@ impl<E> Core<E> {
 
 /// A group tells its tasks through its limit's queue, its two tokens and its spawn-tree node.
 impl<E> Signals for Core<E> {
-    /// Closes the limit, if there is one, and drops the tasks still waiting for a slot.
+    /// Closes the limit, if there is one, and stops the tasks still waiting for a slot: each
+    /// drops its future at once, unpolled.
     fn drop_queued(&self) {
         if let Some(limit) = self.limit.get() {
-            drop(limit.slots.close());
+            stop_each(limit.slots.close());
         }
     }
 
