@@ -224,6 +224,12 @@ impl Node {
         }
     }
 
+    /// The node's count: one for its own future (or group) while it is alive, plus one per live
+    /// node it holds. A snapshot, for heuristics.
+    pub(crate) fn count(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+
     /// Whether only the owner's own count is left: every child has stopped.
     pub(crate) fn only_owner_left(&self) -> bool {
         self.live.load(Ordering::Acquire) <= 1

@@ -207,7 +207,12 @@ impl<E> Core<E> {
         let mut swept = Vec::new();
         let node = self.state.admit(|state| {
             let node = Node::new(Some(Arc::clone(&self.node)));
-            if state.members.len() == state.members.capacity() {
+            // Swept only when at least half the nodes kept are those of stopped tasks (read in
+            // the group's own count): a sweep reads every node kept, each last written by the
+            // task's thread, so one that would free little is not worth it. The list then
+            // grows instead, and holds at most about four nodes per running task.
+            let kept = state.members.len();
+            if kept == state.members.capacity() && self.node.count() <= kept / 2 {
                 sweep(&mut state.members, &mut swept);
             }
             state.members.push(Arc::clone(&node));
