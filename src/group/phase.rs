@@ -12,7 +12,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::PoisonError;
 use std::time::{Duration, Instant};
 
-use crate::sync::{Mutex, MutexGuard};
+use crate::sync::{AtomicU8, Mutex, MutexGuard, Ordering};
 
 /// How a cancellation tells a group's tasks to stop; a group's are its two tokens.
 // `pub` for the loom models, which reach it through `loom_access`.
@@ -45,6 +45,9 @@ pub(crate) enum Phase {
 /// The phase and the rest of a group's state `S`, behind one lock.
 pub(crate) struct Gate<S> {
     state: Mutex<Locked<S>>,
+    /// One while the phase is `Open`: whether the group is open, read without the lock. Set
+    /// to zero under the lock, where the phase leaves `Open`, before anyone is told.
+    open: AtomicU8,
 }
 
 /// The locked state: the phase, the grace period, and `S` (reached through `Deref`).
@@ -57,14 +60,6 @@ pub(crate) struct Locked<S> {
 impl<S> Locked<S> {
     pub(crate) fn phase(&self) -> Phase {
         self.phase
-    }
-
-    /// Marks an open group finished (every task has stopped).
-    #[cfg_attr(loom, allow(dead_code))]
-    pub(crate) fn finish(&mut self) {
-        if self.phase == Phase::Open {
-            self.phase = Phase::Finished;
-        }
     }
 }
 
@@ -90,6 +85,7 @@ impl<S> Gate<S> {
                 grace_period: None,
                 rest,
             }),
+            open: AtomicU8::new(1),
         }
     }
 
@@ -101,6 +97,21 @@ impl<S> Gate<S> {
     /// Runs `count` (which counts a new task in the group, and may note it in the rest of the
     /// state) and returns what it made, if the group is open; `None` otherwise. Under the lock, so that the task is either counted
     /// before a cancellation starts, and then stopped by it, or refused.
+    /// Whether the phase is `Open`, without the lock: a phase that left `Open` before whatever
+    /// told the caller about it (a wake-up, a token) is seen.
+    pub(crate) fn is_open(&self) -> bool {
+        self.open.load(Ordering::Acquire) != 0
+    }
+
+    /// Marks an open group finished (every task has stopped); `state` is this gate's, locked.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn finish(&self, state: &mut Locked<S>) {
+        if state.phase == Phase::Open {
+            state.phase = Phase::Finished;
+            self.open.store(0, Ordering::Release);
+        }
+    }
+
     pub(crate) fn admit<T>(&self, count: impl FnOnce(&mut S) -> T) -> Option<T> {
         let mut state = self.lock();
         match state.phase {
@@ -124,6 +135,7 @@ impl<S> Gate<S> {
         state.phase = Phase::Cancelling {
             since: Instant::now(),
         };
+        self.open.store(0, Ordering::Release);
         on_close(&mut state.rest);
         let grace_period = state.grace_period;
         drop(state);
@@ -148,6 +160,7 @@ impl<S> Gate<S> {
                 state.phase = Phase::Cancelling {
                     since: Instant::now(),
                 };
+                self.open.store(0, Ordering::Release);
                 on_close(&mut state.rest);
             }
         }

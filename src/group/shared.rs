@@ -241,7 +241,7 @@ impl<E> Core<E> {
 
     /// Whether the group no longer admits tasks.
     pub(super) fn is_closed(&self) -> bool {
-        self.state().phase() != Phase::Open
+        !self.state.is_open()
     }
 
     /// Records a task's failure and, if it is the first thing to stop the group (and the group
@@ -340,6 +340,10 @@ impl<E> Core<E> {
 
     /// When the cancellation started and the grace period from there, if it has started.
     pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
+        // The usual case, asked at every `join_next`: no lock.
+        if self.state.is_open() {
+            return None;
+        }
         let state = self.state();
         match state.phase() {
             Phase::Cancelling { since } => Some((since, state.grace_period)),
@@ -357,7 +361,7 @@ impl<E> Core<E> {
             },
             Phase::Finished => Progress::Idle,
             Phase::Open if self.node.only_owner_left() => {
-                state.finish();
+                self.state.finish(&mut state);
                 Progress::Idle
             }
             Phase::Open => Progress::Running,
@@ -367,7 +371,7 @@ impl<E> Core<E> {
     /// Closes the group for good (every task has stopped) and takes what went wrong.
     pub(super) fn take_report(&self) -> Report<E> {
         let mut state = self.state();
-        state.finish();
+        self.state.finish(&mut state);
         Report {
             stopped_by: state.stopped_by,
             first: state.first.take(),
