@@ -37,13 +37,16 @@
 //!
 //! A node also carries the token of the nearest [`TaskGroup`](crate::TaskGroup) its task runs
 //! under (through any depth of `TaskHandle`s): a group created inside that task takes a child of
-//! that token, so the outer group's cancellation reaches the inner group's tasks at once.
+//! that token, so the outer group's cancellation reaches the inner group's tasks at once. It
+//! also carries that group itself ([`Enclosing`]): the inner group is handed to it, so that the
+//! outer group's hard stop stops the inner group's tasks too, before the outer token reaches
+//! them.
 
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::PoisonError;
+use std::sync::{PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 
 use pin_project::{pin_project, pinned_drop};
@@ -69,6 +72,23 @@ const STOP: u8 = 1;
 /// In [`Node::signals`]: the task holds a slot of its group's concurrency limit and may run.
 const SLOT: u8 = 2;
 
+/// A task group, as the groups created inside its tasks see it.
+pub(crate) trait Enclosing: Send + Sync {
+    /// A group was created inside one of this group's tasks: this group's hard stop is to stop
+    /// it too. Returns `true` if the hard stop came already (the new group is to stop now).
+    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool;
+
+    /// The group enclosing this one stops its tasks now: this group stops its own.
+    fn stop_with_enclosing(&self);
+}
+
+/// The nearest task group a node's task runs under: its token and the group itself.
+#[derive(Clone)]
+struct Scope {
+    token: CancelToken,
+    group: Weak<dyn Enclosing>,
+}
+
 /// One task (or task group) in the spawn tree.
 pub(crate) struct Node {
     /// One for the node's own future (or group) while it is alive, plus one per node it holds.
@@ -79,8 +99,8 @@ pub(crate) struct Node {
     /// Woken when the count comes down to one (a group waiting for its tasks) and to zero (a
     /// handle waiting for its task).
     idle: AtomicWaker,
-    /// The token of the nearest enclosing task group, for the groups created under this node.
-    scope: Option<CancelToken>,
+    /// The nearest enclosing task group, for the groups created under this node.
+    scope: Option<Scope>,
     /// What the node's group told its task ([`STOP`], [`SLOT`]); only group tasks look at it.
     signals: AtomicU8,
     /// The waker of the node's task while it waits, for `signals`.
@@ -123,20 +143,31 @@ impl Node {
         })
     }
 
-    /// The node of a new task group, counting one for the group, and the group's token: a child
-    /// of the enclosing group's token when the group is created inside a task of another group
-    /// (at any depth of spawned tasks), a new token otherwise.
-    pub(crate) fn for_group() -> (Arc<Node>, CancelToken) {
-        let token = current_scope().map_or_else(CancelToken::new, |outer| outer.child_token());
+    /// The node of the new task group `group`, counting one for the group, and the group's
+    /// token: a child of the enclosing group's token when the group is created inside a task of
+    /// another group (at any depth of spawned tasks), a new token otherwise. In the first case
+    /// `group` is handed to the enclosing group (see [`Enclosing::adopt`]), and the `bool` is
+    /// its answer: whether `group` is to stop at once.
+    pub(crate) fn for_group(group: Weak<dyn Enclosing>) -> (Arc<Node>, CancelToken, bool) {
+        let outer = current_scope();
+        let token = outer
+            .as_ref()
+            .map_or_else(CancelToken::new, |outer| outer.token.child_token());
+        let stopped = outer
+            .and_then(|outer| outer.group.upgrade())
+            .is_some_and(|outer| outer.adopt(Weak::clone(&group)));
         let node = Arc::new(Node {
             live: AtomicUsize::new(1),
             parent: Mutex::new(None),
             idle: AtomicWaker::new(),
-            scope: Some(token.clone()),
+            scope: Some(Scope {
+                token: token.clone(),
+                group,
+            }),
             signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
         });
-        (node, token)
+        (node, token, stopped)
     }
 
     /// Gives up one count; at zero, gives up the node's count in its parent.
@@ -327,8 +358,8 @@ impl fmt::Debug for Node {
     }
 }
 
-/// The token of the enclosing group of the task being polled on this thread, if any.
-fn current_scope() -> Option<CancelToken> {
+/// The enclosing group of the task being polled on this thread, if any.
+fn current_scope() -> Option<Scope> {
     CURRENT
         .try_with(|current| {
             current
@@ -692,9 +723,33 @@ mod tests {
         );
     }
 
+    /// A group that counts what it was asked; its hard stop came once `stopped` is set.
+    #[derive(Default)]
+    struct Group {
+        adopted: std::sync::atomic::AtomicUsize,
+        stopped: std::sync::atomic::AtomicBool,
+    }
+
+    impl Enclosing for Group {
+        fn adopt(&self, _: Weak<dyn Enclosing>) -> bool {
+            self.adopted
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+        }
+
+        fn stop_with_enclosing(&self) {}
+    }
+
+    fn no_group() -> Weak<dyn Enclosing> {
+        Weak::<Group>::new()
+    }
+
     #[test]
     fn a_group_inside_a_group_task_takes_a_child_of_the_outer_token() {
-        let (outer, outer_token) = Node::for_group();
+        let outer_group = std::sync::Arc::new(Group::default());
+        let weak_outer = std::sync::Arc::downgrade(&outer_group);
+        let (outer, outer_token, stop) = Node::for_group(weak_outer);
+        assert!(!stop);
         let member = Node::new(Some(Arc::clone(&outer)));
         let mut inner = None;
         let mut task = Box::pin(Tracked::new(
@@ -705,7 +760,9 @@ mod tests {
                 let mut nested = Tracked::new(
                     Some(spawned),
                     std::future::poll_fn(|_| {
-                        inner = Some(Node::for_group().1);
+                        let (_, token, stop) = Node::for_group(no_group());
+                        assert!(!stop, "the outer group has not stopped");
+                        inner = Some(token);
                         Poll::Ready(())
                     }),
                 );
@@ -719,9 +776,21 @@ mod tests {
         assert!(!inner.is_cancelled());
         outer_token.cancel();
         assert!(inner.is_cancelled());
-        assert!(
-            !Node::for_group().1.is_cancelled(),
-            "outside any task: a new token"
+        assert_eq!(
+            outer_group
+                .adopted
+                .load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the inner group was not handed to the outer one"
+        );
+        let (_, token, stop) = Node::for_group(no_group());
+        assert!(!token.is_cancelled(), "outside any task: a new token");
+        assert!(!stop);
+        assert_eq!(
+            outer_group
+                .adopted
+                .load(std::sync::atomic::Ordering::SeqCst),
+            1
         );
     }
 }

@@ -389,3 +389,97 @@ fn waits_for_slot() {
     assert_eq!(block_on(group.join()), Ok(()));
     assert_eq!(block_on(outputs[0].take().unwrap()), Some(()));
 }
+
+#[test]
+fn a_group_s_hard_stop_reaches_the_groups_inside_its_tasks_before_its_token() {
+    watchdog("nested groups", LIMIT, nested_groups);
+}
+
+/// A group created inside a task of another group is stopped by that group's hard stop before
+/// the outer token (whose child is the inner token) wakes anything: without a grace period, an
+/// inner task woken by its token finds itself stopped and never runs its cleanup. With one,
+/// the cleanup runs, as the token asks.
+fn nested_groups() {
+    for grace_period in [None, Some(Duration::from_secs(60))] {
+        let held = Held::default();
+        let mut outer = TaskGroup::<_, ()>::new(held.clone());
+        if let Some(grace_period) = grace_period {
+            outer = outer.with_grace_period(grace_period);
+        }
+        let cleanups = Arc::new(AtomicUsize::new(0));
+        let (inner_executor, counter) = (held.clone(), Arc::clone(&cleanups));
+        drop(outer.spawn(async move {
+            let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+            let token = inner.token();
+            drop(inner.spawn(async move {
+                token.cancelled().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }));
+            inner.join().await
+        }));
+        let counted = Arc::new(Counted::default());
+        let waker = counted.waker();
+        let mut outer_task = held.take(0);
+        assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+        let mut leaf = held.take(0);
+        assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+
+        outer.cancel();
+        assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+        let expected = usize::from(grace_period.is_some());
+        assert_eq!(
+            cleanups.load(Ordering::SeqCst),
+            expected,
+            "grace period {grace_period:?}: the inner task's cleanup"
+        );
+        drop(leaf);
+        while poll(&mut outer_task, &waker).is_pending() {}
+        drop(outer_task);
+        assert_eq!(block_on(outer.join()), Ok(()));
+    }
+}
+
+#[test]
+fn a_group_that_finishes_on_its_own_leaves_a_group_handed_out_of_it_running() {
+    watchdog("a group handed out", LIMIT, handed_out);
+}
+
+/// A task returns the group it created, still running: once the outer group has finished on
+/// its own, the inner group belongs to whoever received it, and nothing stops its tasks.
+fn handed_out() {
+    let held = Held::default();
+    let mut outer = TaskGroup::<_, ()>::new(held.clone());
+    let inner_executor = held.clone();
+    let polls = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&polls);
+    let inner = outer.spawn(async move {
+        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+        drop(inner.spawn(poll_fn(move |_| {
+            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+                Poll::Pending
+            } else {
+                Poll::Ready(Ok(()))
+            }
+        })));
+        Ok(inner)
+    });
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
+    drop(outer_task);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    assert_eq!(block_on(outer.join()), Ok(()));
+    let inner = block_on(inner).expect("the outer task returned its group");
+    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        2,
+        "the inner task was stopped"
+    );
+    drop(leaf);
+    assert_eq!(block_on(inner.join()), Ok(()));
+}

@@ -254,11 +254,9 @@ fn workers(
 
 /// `test_cancel_inheritance`: cancelling the outer group reaches the leaves of the groups its
 /// children run. With a grace period every leaf sees the cancellation (its group's token is a
-/// child of the outer one) and records it. Without one, the outer group's own tasks are dropped
-/// at their next poll, and with them the inner groups and their leaves; a leaf may still see
-/// its token cancelled and run its cleanup first (the token reaches it on another worker before
-/// its group is dropped), so what is checked is that every leaf is gone by the time the outer
-/// group returns, and that nothing but a leaf's own cleanup was recorded.
+/// child of the outer one) and records it. Without one, the outer group's hard stop reaches the
+/// inner groups before its token does: every leaf is dropped without running its cleanup, even
+/// one that its token wakes on another worker.
 #[test]
 fn cancel_reaches_the_tasks_of_nested_groups() {
     run("cancel_inheritance", || async {
@@ -279,8 +277,7 @@ fn cancel_reaches_the_tasks_of_nested_groups() {
                 let every_leaf = ["w1-l1", "w1-l2", "w2-l1", "w2-l2"].map(String::from);
                 assert_eq!(*record, BTreeSet::from(every_leaf));
             } else {
-                let leaves = ["w1-l1", "w1-l2", "w2-l1", "w2-l2"].map(String::from);
-                assert!(record.is_subset(&BTreeSet::from(leaves)), "{record:?}");
+                assert!(record.is_empty(), "a leaf ran its cleanup: {record:?}");
             }
         }
     });

@@ -157,11 +157,18 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// Created inside a task of another group (at any depth of spawned tasks), the group's
     /// [token](Self::token) is a child of that group's token: the outer group's cancellation
-    /// reaches this group's tasks at once, within the outer grace period.
+    /// reaches this group's tasks at once, within the outer grace period. And when the outer
+    /// group stops its tasks (at once without a grace period, or at the end of one), this group
+    /// is cancelled and stops its own tasks first, before the outer token reaches them: a task
+    /// of this group that the outer cancellation wakes finds itself stopped, and runs no
+    /// cleanup that the outer group gave no time for. `join` then returns `Ok(())`, as after
+    /// [`cancel`](Self::cancel), unless a task had failed. This holds wherever this group is
+    /// by then (handed on in a task's output, say); an outer group that finished on its own
+    /// stops nothing.
     pub fn new(spawner: S) -> Self {
         TaskGroup {
             spawner: Arc::new(spawner),
-            core: Arc::new(Core::new()),
+            core: Core::new(),
         }
     }
 
@@ -587,7 +594,11 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             // The tasks still running when the grace period is over are dropped below.
             let _ = until_deadline(&*self.spawner, since + grace_period, all_stopped).await;
         }
-        core.stop_tasks();
+        // A group that finished on its own has no task to stop, and a group created inside one
+        // of its tasks that is still running was handed on (in a task's output): not stopped.
+        if !matches!(progress, Progress::Idle) {
+            core.stop_tasks();
+        }
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
         crate::rt::reap_finished();
         core.take_report()

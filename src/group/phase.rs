@@ -152,9 +152,10 @@ impl<S> Gate<S> {
     }
 
     /// Cancels everything at once, grace period or not (the group was dropped): an open group
-    /// moves to cancelling (`on_close` records why), and nothing more is admitted.
+    /// moves to cancelling (`on_close` records why), and nothing more is admitted. A finished
+    /// group has no task left to stop (nor any queued): only its token is cancelled.
     pub(crate) fn abandon(&self, on_close: impl FnOnce(&mut S), signals: &impl Signals) {
-        {
+        let finished = {
             let mut state = self.lock();
             if state.phase == Phase::Open {
                 state.phase = Phase::Cancelling {
@@ -163,10 +164,13 @@ impl<S> Gate<S> {
                 self.open.store(0, Ordering::Release);
                 on_close(&mut state.rest);
             }
-        }
+            state.phase == Phase::Finished
+        };
         let mut unwinding = Unwinding::default();
-        unwinding.run(|| signals.drop_queued());
-        unwinding.run(|| signals.stop_tasks());
+        if !finished {
+            unwinding.run(|| signals.drop_queued());
+            unwinding.run(|| signals.stop_tasks());
+        }
         unwinding.run(|| signals.cancel_token());
         unwinding.resume();
     }

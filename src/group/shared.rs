@@ -4,13 +4,13 @@
 use std::any::Any;
 use std::boxed::Box;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Arc, MutexGuard, OnceLock};
+use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::limit::{Entry, Slots};
 use super::phase::{Gate, Locked, Phase, Signals};
-use crate::live::Node;
+use crate::live::{Enclosing, Node};
 use crate::token::CancelToken;
 
 /// A group's concurrency limit: the nodes of the tasks waiting for a slot, in spawn order.
@@ -97,6 +97,9 @@ struct State<E> {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Whether a runtime dropped a task before it finished.
     lost: bool,
+    /// The groups created inside this group's tasks (at any depth of spawned tasks), stopped
+    /// by this group's hard stop. Swept of dropped groups whenever it is full.
+    nested: Vec<Weak<dyn Enclosing>>,
     /// The nodes of the tasks admitted and not yet known to have stopped: the hard stop asks
     /// each of them to stop. Swept of stopped nodes whenever it is full, so it holds at most
     /// twice as many nodes as there are running tasks (plus those stopped since the last
@@ -154,9 +157,26 @@ pub(super) struct Report<E> {
     pub(super) lost: bool,
 }
 
+impl<E: Send + 'static> Core<E> {
+    /// A new group's core; created inside a task of another group, it is handed to that group,
+    /// whose hard stop stops it too (and at once if that came already).
+    pub(super) fn new() -> Arc<Self> {
+        let mut stopped = false;
+        let core = Arc::new_cyclic(|core: &Weak<Self>| {
+            let enclosing: Weak<dyn Enclosing> = Weak::clone(core) as Weak<dyn Enclosing>;
+            let (node, token, stop) = Node::for_group(enclosing);
+            stopped = stop;
+            Core::with_node(node, token)
+        });
+        if stopped {
+            core.abandon();
+        }
+        core
+    }
+}
+
 impl<E> Core<E> {
-    pub(super) fn new() -> Self {
-        let (node, token) = Node::for_group();
+    fn with_node(node: Arc<Node>, token: CancelToken) -> Self {
         Core {
             node,
             token,
@@ -170,6 +190,7 @@ impl<E> Core<E> {
                 panic: None,
                 lost: false,
                 members: Vec::new(),
+                nested: Vec::new(),
                 tasks_stopped: false,
             }),
         }
@@ -226,12 +247,28 @@ impl<E> Core<E> {
     /// Asks every task admitted to stop now (the hard stop): each drops its future at its next
     /// poll, or at once if it waits. Only the first call does anything.
     pub(super) fn stop_tasks(&self) {
-        let members = {
+        let (members, nested) = {
             let mut state = self.state();
             state.tasks_stopped = true;
-            std::mem::take(&mut state.members)
+            (
+                std::mem::take(&mut state.members),
+                std::mem::take(&mut state.nested),
+            )
         };
-        stop_each(members);
+        // The groups inside the tasks first, so that no task of theirs sees a token before its
+        // own hard stop: then the tasks of this group (whose token comes after this).
+        let mut unwinding = None;
+        for group in nested.iter().filter_map(Weak::upgrade) {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| group.stop_with_enclosing())) {
+                unwinding.get_or_insert(panic);
+            }
+        }
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| stop_each(members))) {
+            unwinding.get_or_insert(panic);
+        }
+        if let Some(panic) = unwinding {
+            resume_unwind(panic);
+        }
     }
 
     /// Whether the hard stop came.
@@ -388,6 +425,29 @@ impl<E> Core<E> {
     }
 }
 
+impl<E: Send + 'static> Enclosing for Core<E> {
+    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool {
+        let mut state = self.state();
+        if state.tasks_stopped {
+            return true;
+        }
+        if state.nested.len() == state.nested.capacity() {
+            // A `Weak` runs no destructor of the group it points to: safe under the lock.
+            state.nested.retain(|group| group.strong_count() > 0);
+            let live = state.nested.len();
+            state.nested.reserve(live.max(4));
+        }
+        state.nested.push(nested);
+        false
+    }
+
+    fn stop_with_enclosing(&self) {
+        self.abandon();
+        // Whoever waits on this group (its `join`, its `start`) looks again.
+        self.node.wake_owner();
+    }
+}
+
 /// A group tells its tasks through its limit's queue, its two tokens and its spawn-tree node.
 impl<E> Signals for Core<E> {
     /// Closes the limit, if there is one, and stops the tasks still waiting for a slot: each
@@ -421,7 +481,7 @@ mod tests {
     fn the_nodes_kept_for_the_hard_stop_stay_bounded_by_the_running_tasks() {
         let core = Core::<()>::new();
         let running: Vec<_> = (0..10).map(|_| core.admit().unwrap()).collect();
-        for _ in 0..10_000 {
+        for _ in 0..2_000 {
             let node = core.admit().unwrap();
             node.release();
         }
