@@ -147,7 +147,10 @@
 //! and by the `join()` of its group; one returned in a task's output, or sent over a channel, is
 //! not waited for by the task that made it (a caller reading it after `join()` does not
 //! deadlock), but by the task where it is finally dropped. A group created inside a task of
-//! another group takes a child of that group's token.
+//! another group takes a child of that group's token, and is stopped with that group's tasks:
+//! when the outer group drops its tasks (at once, or at the end of its grace period), the inner
+//! group drops its own first, so none of them runs cleanup code the outer group gave no time
+//! for.
 //!
 //! # Features
 //!
