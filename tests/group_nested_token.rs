@@ -1,6 +1,8 @@
 //! A group created inside a task of another group takes a child of the outer group's token: the
 //! outer group's cancellation reaches the inner group's tasks at once, so their cleanup runs
-//! within the outer grace period instead of being cut off when it is over.
+//! within the outer grace period instead of being cut off when it is over. Without an outer
+//! grace period, the outer group's hard stop reaches the inner groups before its token does:
+//! their tasks are dropped without running any cleanup.
 #![cfg(all(feature = "std", not(loom)))]
 
 #[allow(dead_code)]
@@ -28,6 +30,7 @@ on_each_runtime!(
     the_outer_cancellation_reaches_an_inner_group,
     the_outer_cancellation_reaches_a_group_inside_a_spawned_task,
     an_inner_cancellation_stays_inside,
+    without_an_outer_grace_period_no_inner_task_runs_its_cleanup,
 );
 
 /// Inner tasks that clean up once their group's token is cancelled.
@@ -140,4 +143,37 @@ where
     });
     assert_eq!(outer.join().await, Ok(()));
     assert!(outer_token.lock().unwrap().is_some());
+}
+
+/// Inner groups in an outer task and in a task that an outer task spawned: the outer failure,
+/// with no grace period, drops every inner task before any of them can see a cancelled token.
+async fn without_an_outer_grace_period_no_inner_task_runs_its_cleanup<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let started = Arc::new(AtomicUsize::new(0));
+    let cleaned = Arc::new(AtomicUsize::new(0));
+    let mut outer = TaskGroup::new(spawner.clone());
+    {
+        let (spawner, started, cleaned) =
+            (spawner.clone(), Arc::clone(&started), Arc::clone(&cleaned));
+        outer.spawn(async move {
+            let mut inner = TaskGroup::new(spawner.clone());
+            spawn_cleaners(&mut inner, 4, &started, &cleaned);
+            let nested = spawner.clone().spawn_task(async move {
+                let mut inner = TaskGroup::new(spawner);
+                spawn_cleaners(&mut inner, 4, &started, &cleaned);
+                inner.join().await
+            });
+            inner.join().await?;
+            nested.await
+        });
+    }
+    fail_when_started(&mut outer, &started, 8);
+    assert_eq!(outer.join().await, Err("outer failure".to_owned()));
+    assert_eq!(
+        cleaned.load(Ordering::SeqCst),
+        0,
+        "an inner task ran cleanup that the outer group gave no time for"
+    );
 }
