@@ -74,13 +74,18 @@ const SLOT: u8 = 2;
 
 /// A task group, as the groups created inside its tasks see it.
 pub(crate) trait Enclosing: Send + Sync {
-    /// A group was created inside one of this group's tasks: this group's hard stop is to stop
-    /// it too. Returns `true` if the hard stop came already (the new group is to stop now).
-    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool;
+    /// A group was created while the task of `creator` was polled (a task of this group, or one
+    /// spawned under it): this group's hard stop is to stop it too, as long as that task has
+    /// not stopped (a group handed out of a finished task runs on). Returns `true` if the hard
+    /// stop came already (the new group is to stop now).
+    fn adopt(&self, nested: Weak<dyn Enclosing>, creator: &Arc<Node>) -> bool;
 
     /// The group enclosing this one stops its tasks now: this group stops its own.
     fn stop_with_enclosing(&self);
 }
+
+/// Where a new group was created: the enclosing group and the node of the task being polled.
+pub(crate) type Enclosed = Option<(std::sync::Arc<dyn Enclosing>, Arc<Node>)>;
 
 /// The nearest task group a node's task runs under: its token and the group itself.
 #[derive(Clone)]
@@ -146,16 +151,14 @@ impl Node {
     /// The node of the new task group `group`, counting one for the group, and the group's
     /// token: a child of the enclosing group's token when the group is created inside a task of
     /// another group (at any depth of spawned tasks), a new token otherwise. In the first case
-    /// `group` is handed to the enclosing group (see [`Enclosing::adopt`]), and the `bool` is
-    /// its answer: whether `group` is to stop at once.
-    pub(crate) fn for_group(group: Weak<dyn Enclosing>) -> (Arc<Node>, CancelToken, bool) {
-        let outer = current_scope();
+    /// it also gives the enclosing group and the node of the task being polled, for the new
+    /// group to hand itself over (see [`Enclosing::adopt`]) once it is built.
+    pub(crate) fn for_group(group: Weak<dyn Enclosing>) -> (Arc<Node>, CancelToken, Enclosed) {
+        let (creator, outer) = current_node_and_scope().unzip();
         let token = outer
             .as_ref()
             .map_or_else(CancelToken::new, |outer| outer.token.child_token());
-        let stopped = outer
-            .and_then(|outer| outer.group.upgrade())
-            .is_some_and(|outer| outer.adopt(Weak::clone(&group)));
+        let enclosed = outer.and_then(|outer| outer.group.upgrade()).zip(creator);
         let node = Arc::new(Node {
             live: AtomicUsize::new(1),
             parent: Mutex::new(None),
@@ -167,7 +170,7 @@ impl Node {
             signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
         });
-        (node, token, stopped)
+        (node, token, enclosed)
     }
 
     /// Gives up one count; at zero, gives up the node's count in its parent.
@@ -358,7 +361,7 @@ impl fmt::Debug for Node {
     }
 }
 
-/// The enclosing group of the task being polled on this thread, if any.
+/// The group that the task being polled on this thread runs under, if any.
 fn current_scope() -> Option<Scope> {
     CURRENT
         .try_with(|current| {
@@ -366,6 +369,19 @@ fn current_scope() -> Option<Scope> {
                 .borrow()
                 .as_ref()
                 .and_then(|node| node.scope.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+/// The node of the task being polled on this thread and the group it runs under, if any.
+fn current_node_and_scope() -> Option<(Arc<Node>, Scope)> {
+    CURRENT
+        .try_with(|current| {
+            current.borrow().as_ref().and_then(|node| {
+                let scope = node.scope.clone()?;
+                Some((Arc::clone(node), scope))
+            })
         })
         .ok()
         .flatten()
@@ -723,18 +739,12 @@ mod tests {
         );
     }
 
-    /// A group that counts what it was asked; its hard stop came once `stopped` is set.
-    #[derive(Default)]
-    struct Group {
-        adopted: std::sync::atomic::AtomicUsize,
-        stopped: std::sync::atomic::AtomicBool,
-    }
+    /// A group as the groups inside it see it; this test only checks who it is.
+    struct Group;
 
     impl Enclosing for Group {
-        fn adopt(&self, _: Weak<dyn Enclosing>) -> bool {
-            self.adopted
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            self.stopped.load(std::sync::atomic::Ordering::SeqCst)
+        fn adopt(&self, _: Weak<dyn Enclosing>, _: &Arc<Node>) -> bool {
+            false
         }
 
         fn stop_with_enclosing(&self) {}
@@ -746,10 +756,10 @@ mod tests {
 
     #[test]
     fn a_group_inside_a_group_task_takes_a_child_of_the_outer_token() {
-        let outer_group = std::sync::Arc::new(Group::default());
-        let weak_outer = std::sync::Arc::downgrade(&outer_group);
-        let (outer, outer_token, stop) = Node::for_group(weak_outer);
-        assert!(!stop);
+        let outer_group: std::sync::Arc<dyn Enclosing> = std::sync::Arc::new(Group);
+        let (outer, outer_token, enclosed) =
+            Node::for_group(std::sync::Arc::downgrade(&outer_group));
+        assert!(enclosed.is_none(), "outside any task: no enclosing group");
         let member = Node::new(Some(Arc::clone(&outer)));
         let mut inner = None;
         let mut task = Box::pin(Tracked::new(
@@ -760,8 +770,13 @@ mod tests {
                 let mut nested = Tracked::new(
                     Some(spawned),
                     std::future::poll_fn(|_| {
-                        let (_, token, stop) = Node::for_group(no_group());
-                        assert!(!stop, "the outer group has not stopped");
+                        let (_, token, enclosed) = Node::for_group(no_group());
+                        let (group, creator) = enclosed.expect("inside a task of a group");
+                        assert!(std::sync::Arc::ptr_eq(&group, &outer_group));
+                        assert!(
+                            current().is_some_and(|node| Arc::ptr_eq(&node, &creator)),
+                            "the creator is the task being polled"
+                        );
                         inner = Some(token);
                         Poll::Ready(())
                     }),
@@ -776,21 +791,8 @@ mod tests {
         assert!(!inner.is_cancelled());
         outer_token.cancel();
         assert!(inner.is_cancelled());
-        assert_eq!(
-            outer_group
-                .adopted
-                .load(std::sync::atomic::Ordering::SeqCst),
-            1,
-            "the inner group was not handed to the outer one"
-        );
-        let (_, token, stop) = Node::for_group(no_group());
+        let (_, token, enclosed) = Node::for_group(no_group());
         assert!(!token.is_cancelled(), "outside any task: a new token");
-        assert!(!stop);
-        assert_eq!(
-            outer_group
-                .adopted
-                .load(std::sync::atomic::Ordering::SeqCst),
-            1
-        );
+        assert!(enclosed.is_none());
     }
 }

@@ -1,8 +1,10 @@
 //! How a group's task makes sure that a stop reaches it, polled by hand on an executor whose
 //! tasks the test holds: a task registers for the stop signals only once it waits, and again only
 //! when its waker changes, and a stop that comes while it is being polled stops it in that poll.
-//! A finished task keeps no waker, a panicking waker does not keep the others from the stop, and
-//! a task of a limited group waits for its slot at its first poll.
+//! A finished task keeps no waker, a panicking waker does not keep the others from the stop, a
+//! task of a limited group waits for its slot at its first poll, a group's hard stop reaches the
+//! groups inside its running tasks (and not one handed out of a finished task), and a task
+//! dropped by its runtime settles its output even when the failure it reports unwinds.
 #![cfg(all(feature = "std", not(loom)))]
 
 use std::future::{pending, poll_fn, Future};
@@ -482,4 +484,137 @@ fn handed_out() {
     );
     drop(leaf);
     assert_eq!(block_on(inner.join()), Ok(()));
+}
+
+/// A task that is pending at its first poll and ready at its second; counts its polls.
+fn pending_once(polls: &Arc<AtomicUsize>) -> impl Future<Output = Result<(), ()>> + Send + 'static {
+    let counter = Arc::clone(polls);
+    poll_fn(move |_| {
+        if counter.fetch_add(1, Ordering::SeqCst) == 0 {
+            Poll::Pending
+        } else {
+            Poll::Ready(Ok(()))
+        }
+    })
+}
+
+#[test]
+fn a_set_read_to_the_end_then_dropped_leaves_a_group_handed_out_of_it_running() {
+    watchdog("a set read to the end", LIMIT, set_read_to_the_end);
+}
+
+/// A `TaskSet` read until `join_next` gives `None`, then dropped as usual: the group its task
+/// returned belongs to whoever read it, and the set's drop must not stop it.
+fn set_read_to_the_end() {
+    let held = Held::default();
+    let mut set = cancel_cascade::TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
+    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
+    let leaf = pending_once(&polls);
+    set.spawn(async move {
+        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+        drop(inner.spawn(leaf));
+        Ok(inner)
+    });
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
+    drop(outer_task);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    let inner = block_on(set.join_next()).unwrap().unwrap();
+    assert!(block_on(set.join_next()).is_none(), "no task runs");
+    drop(set);
+    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        2,
+        "the inner task was stopped"
+    );
+    drop(leaf);
+    assert_eq!(block_on(inner.join()), Ok(()));
+}
+
+#[test]
+fn a_group_dropped_once_its_tasks_finished_leaves_a_group_handed_out_of_it_running() {
+    watchdog("a group dropped unjoined", LIMIT, dropped_unjoined);
+}
+
+/// The same with a `TaskGroup` whose tasks all finished, dropped without `join`; and, for
+/// contrast, a group still inside a running task of an outer group that is dropped: that one
+/// is stopped with the outer group's tasks.
+fn dropped_unjoined() {
+    let held = Held::default();
+    let mut outer = TaskGroup::<_, ()>::new(held.clone());
+    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
+    let leaf = pending_once(&polls);
+    let inner = outer.spawn(async move {
+        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+        drop(inner.spawn(leaf));
+        Ok(inner)
+    });
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
+    drop(outer_task);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    let inner = block_on(inner).unwrap();
+    drop(outer);
+    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        2,
+        "the inner task was stopped"
+    );
+    drop(leaf);
+    assert_eq!(block_on(inner.join()), Ok(()));
+
+    // Inside a task that still runs, the inner group goes with the outer group's drop.
+    let mut outer = TaskGroup::<_, ()>::new(held.clone());
+    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
+    let leaf = pending_once(&polls);
+    drop(outer.spawn(async move {
+        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+        drop(inner.spawn(leaf));
+        inner.join().await
+    }));
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    drop(outer);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(polls.load(Ordering::SeqCst), 1, "the inner task ran on");
+}
+
+#[test]
+fn a_task_its_runtime_drops_settles_its_output_even_if_the_failure_unwinds() {
+    support::quiet_panics_containing("this task's waker panics");
+    watchdog("a dropped task's output", LIMIT, dropped_task_output);
+}
+
+/// The runtime drops a task unfinished while the group runs: the group fails, and its
+/// cancellation wakes a token waiter whose waker panics. The panic goes on to whoever dropped
+/// the task, but only once the task's output is settled: its `GroupTask` resolves (to `None`)
+/// instead of waiting forever, and `join` reports the lost task.
+fn dropped_task_output() {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone());
+    let output = group.spawn(pending::<Result<(), ()>>());
+    let mut waiter = Box::pin(group.token().cancelled());
+    let panicking = Waker::from(Arc::new(PanicOnWake));
+    assert!(waiter
+        .as_mut()
+        .poll(&mut Context::from_waker(&panicking))
+        .is_pending());
+    let task = held.take(0);
+    let dropped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(task)));
+    assert!(dropped.is_err(), "the waker's panic was lost");
+    assert_eq!(block_on(output), None);
+    let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(group.join())));
+    assert!(joined.is_err(), "a lost task is not a success");
 }

@@ -1,6 +1,8 @@
 //! One task of a group: the future the runtime runs ([`Member`]) and the caller's side of it
 //! ([`GroupTask`]), joined by an [`OutputSlot`].
 
+use std::any::Any;
+use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -41,19 +43,36 @@ pub(super) struct Member<F, O: Outlet, E> {
     node: Arc<Node>,
     core: Arc<Core<E>>,
     output: Arc<O>,
-    /// Whether the group has a limit: the task then gives back its slot when it stops.
+    /// Whether the task entered the group's limit: it then waits for its slot, and gives it
+    /// back when it stops.
     limited: bool,
 }
 
 impl<F, O: Outlet, E> Member<F, O, E> {
-    pub(super) fn new(future: F, node: &Arc<Node>, core: &Arc<Core<E>>, output: &Arc<O>) -> Self {
+    /// The task of `node`; `limited` says whether it enters the group's limit, as read once by
+    /// the spawn that starts it (the limit may be set meanwhile on another thread).
+    pub(super) fn new(
+        future: F,
+        node: &Arc<Node>,
+        core: &Arc<Core<E>>,
+        output: &Arc<O>,
+        limited: bool,
+    ) -> Self {
         Member {
             future: Some(future),
             node: Arc::clone(node),
             core: Arc::clone(core),
             output: Arc::clone(output),
-            limited: core.limit.get().is_some(),
+            limited,
         }
+    }
+}
+
+/// Runs `step`, keeping the first panic of a sequence in `first` instead of unwinding: a task
+/// that stops settles everything (its failure, its output, its slot) before any panic goes on.
+fn settle(first: &mut Option<Box<dyn Any + Send>>, step: impl FnOnce()) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(step)) {
+        first.get_or_insert(panic);
     }
 }
 
@@ -110,17 +129,20 @@ where
             Some(Err(panic)) => (None, Some(Cause::Panic(panic))),
             None => (None, None),
         };
-        // The failure's cancellation may unwind (a waiter's waker on the group's token panics):
-        // the task's output and slot are still settled, then the panic goes on to the runtime.
-        let unwound =
-            cause.and_then(|cause| catch_unwind(AssertUnwindSafe(|| this.core.fail(cause))).err());
+        // The failure's cancellation may unwind (a waiter's waker on the group's token panics),
+        // and so may handing the slot on (the next task's waker): the task's output and slot
+        // are still settled, then the first panic goes on to the runtime.
+        let mut unwound = None;
+        if let Some(cause) = cause {
+            settle(&mut unwound, || this.core.fail(cause));
+        }
         match output {
             Some(output) => this.output.output(output),
             None => this.output.no_output(),
         }
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
-            this.core.leave_limit(this.node);
+            settle(&mut unwound, || this.core.leave_limit(this.node));
         }
         if let Some(panic) = unwound {
             resume_unwind(panic);
@@ -139,19 +161,25 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         // Dropped unfinished while the group was open and its `GroupTask` had not stopped it:
         // its runtime did (it shut down, or refused the spawn). The group must not report
         // success. (Once the group is cancelling, every task is on its way out anyway.)
+        // Each step may unwind (a waker that the failure's cancellation or the slot's hand-over
+        // wakes panics): every later step still runs, then the first panic goes on.
+        let mut unwound = None;
         if !this.node.stop_requested() && !this.core.is_closed() {
-            this.core.fail(Cause::Lost);
+            settle(&mut unwound, || this.core.fail(Cause::Lost));
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
         // does not unwind through whoever drops the task (its runtime, or the group's spawn
         // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
-            this.core.fail(Cause::Panic(panic));
+            settle(&mut unwound, || this.core.fail(Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
         this.output.no_output();
         if *this.limited {
-            this.core.leave_limit(this.node);
+            settle(&mut unwound, || this.core.leave_limit(this.node));
+        }
+        if let Some(panic) = unwound {
+            resume_unwind(panic);
         }
     }
 }
@@ -289,11 +317,13 @@ impl<T> GroupTask<T> {
     /// ```
     pub async fn cancel(self) -> Option<T> {
         if let Some(node) = &self.node {
-            node.request_stop();
             if let Some(limit) = &self.limit {
-                // Still waiting for a slot: it leaves the queue, and drops its future unpolled.
+                // Still waiting for a slot: it leaves the queue (first, so that a waker that
+                // panics below cannot leave a stopped task holding a place in it), and drops
+                // its future unpolled.
                 limit.withdraw(node);
             }
+            node.request_stop();
             poll_fn(|cx| node.poll_stopped(cx)).await;
         }
         match self.output.try_take() {

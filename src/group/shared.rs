@@ -97,9 +97,10 @@ struct State<E> {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Whether a runtime dropped a task before it finished.
     lost: bool,
-    /// The groups created inside this group's tasks (at any depth of spawned tasks), stopped
-    /// by this group's hard stop. Swept of dropped groups whenever it is full.
-    nested: Vec<Weak<dyn Enclosing>>,
+    /// The groups created inside this group's tasks (at any depth of spawned tasks), each with
+    /// the node of the task that created it: this group's hard stop stops those whose task
+    /// still runs. Swept of dropped groups whenever it is full.
+    nested: Vec<(Weak<dyn Enclosing>, Weak<Node>)>,
     /// The nodes of the tasks admitted and not yet known to have stopped: the hard stop asks
     /// each of them to stop. Swept of stopped nodes whenever it is full, so it holds at most
     /// twice as many nodes as there are running tasks (plus those stopped since the last
@@ -161,15 +162,20 @@ impl<E: Send + 'static> Core<E> {
     /// A new group's core; created inside a task of another group, it is handed to that group,
     /// whose hard stop stops it too (and at once if that came already).
     pub(super) fn new() -> Arc<Self> {
-        let mut stopped = false;
+        let mut enclosed = None;
+        // Built knowing itself, for the groups that its own tasks will create.
         let core = Arc::new_cyclic(|core: &Weak<Self>| {
-            let enclosing: Weak<dyn Enclosing> = Weak::clone(core) as Weak<dyn Enclosing>;
-            let (node, token, stop) = Node::for_group(enclosing);
-            stopped = stop;
+            let (node, token, outer) = Node::for_group(Weak::clone(core) as Weak<dyn Enclosing>);
+            enclosed = outer;
             Core::with_node(node, token)
         });
-        if stopped {
-            core.abandon();
+        // Handed over only now that it is built: a hard stop of the outer group from now on
+        // reaches it (its `Weak` upgrades), and one that came before is the answer here.
+        if let Some((outer, creator)) = enclosed {
+            let nested = Arc::downgrade(&core) as Weak<dyn Enclosing>;
+            if outer.adopt(nested, &creator) {
+                core.abandon();
+            }
         }
         core
     }
@@ -256,10 +262,18 @@ impl<E> Core<E> {
             )
         };
         // The groups inside the tasks first, so that no task of theirs sees a token before its
-        // own hard stop: then the tasks of this group (whose token comes after this).
+        // own hard stop: then the tasks of this group (whose token comes after this). A group
+        // whose creating task has stopped was handed out of it (in its output, say): it runs
+        // on, wherever it went.
         let mut unwinding = None;
-        for group in nested.iter().filter_map(Weak::upgrade) {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| group.stop_with_enclosing())) {
+        for (group, creator) in nested {
+            let stop = || {
+                let creator_runs = creator.upgrade().is_some_and(|node| !node.is_stopped());
+                if let Some(group) = group.upgrade().filter(|_| creator_runs) {
+                    group.stop_with_enclosing();
+                }
+            };
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(stop)) {
                 unwinding.get_or_insert(panic);
             }
         }
@@ -336,8 +350,13 @@ impl<E> Core<E> {
     /// Starts `task` on its runtime; in a limited group, first takes a slot for it, or queues
     /// its node for one (the task then waits at its first poll), or drops it unpolled (the
     /// limit closed since the task was admitted).
-    pub(super) fn start_within_limit<F>(&self, node: &Arc<Node>, task: F, start: impl FnOnce(F)) {
-        let Some(limit) = self.limit.get() else {
+    pub(super) fn start_within_limit<F>(
+        limit: Option<&Arc<Limit>>,
+        node: &Arc<Node>,
+        task: F,
+        start: impl FnOnce(F),
+    ) {
+        let Some(limit) = limit else {
             start(task);
             return;
         };
@@ -426,18 +445,18 @@ impl<E> Core<E> {
 }
 
 impl<E: Send + 'static> Enclosing for Core<E> {
-    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool {
+    fn adopt(&self, nested: Weak<dyn Enclosing>, creator: &Arc<Node>) -> bool {
         let mut state = self.state();
         if state.tasks_stopped {
             return true;
         }
         if state.nested.len() == state.nested.capacity() {
-            // A `Weak` runs no destructor of the group it points to: safe under the lock.
-            state.nested.retain(|group| group.strong_count() > 0);
+            // A `Weak` runs no destructor of what it points to: safe under the lock.
+            state.nested.retain(|(group, _)| group.strong_count() > 0);
             let live = state.nested.len();
             state.nested.reserve(live.max(4));
         }
-        state.nested.push(nested);
+        state.nested.push((nested, Arc::downgrade(creator)));
         false
     }
 

@@ -28,11 +28,11 @@ where
         drop(future);
         return None;
     };
-    let task = Tracked::new(
-        Some(Arc::clone(&node)),
-        Member::new(future, &node, core, outlet),
-    );
-    core.start_within_limit(&node, task, |task| spawner.spawn_detached(task));
+    // Read once: the task waits for a slot exactly when its spawn made it enter the limit.
+    let limit = core.limit.get();
+    let member = Member::new(future, &node, core, outlet, limit.is_some());
+    let task = Tracked::new(Some(Arc::clone(&node)), member);
+    Core::<E>::start_within_limit(limit, &node, task, |task| spawner.spawn_detached(task));
     Some(node)
 }
 
