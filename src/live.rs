@@ -74,18 +74,17 @@ const SLOT: u8 = 2;
 
 /// A task group, as the groups created inside its tasks see it.
 pub(crate) trait Enclosing: Send + Sync {
-    /// A group was created while the task of `creator` was polled (a task of this group, or one
-    /// spawned under it): this group's hard stop is to stop it too, as long as that task has
-    /// not stopped (a group handed out of a finished task runs on). Returns `true` if the hard
-    /// stop came already (the new group is to stop now).
-    fn adopt(&self, nested: Weak<dyn Enclosing>, creator: &Arc<Node>) -> bool;
+    /// A group was created inside one of this group's tasks (or a task spawned under one): this
+    /// group's hard stop is to stop it too, wherever it goes. Returns `true` if the hard stop
+    /// came already (the new group is to stop now).
+    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool;
 
     /// The group enclosing this one stops its tasks now: this group stops its own.
     fn stop_with_enclosing(&self);
 }
 
-/// Where a new group was created: the enclosing group and the node of the task being polled.
-pub(crate) type Enclosed = Option<(std::sync::Arc<dyn Enclosing>, Arc<Node>)>;
+/// The group a new group was created in, if any.
+pub(crate) type Enclosed = Option<std::sync::Arc<dyn Enclosing>>;
 
 /// The nearest task group a node's task runs under: its token and the group itself.
 #[derive(Clone)]
@@ -151,14 +150,14 @@ impl Node {
     /// The node of the new task group `group`, counting one for the group, and the group's
     /// token: a child of the enclosing group's token when the group is created inside a task of
     /// another group (at any depth of spawned tasks), a new token otherwise. In the first case
-    /// it also gives the enclosing group and the node of the task being polled, for the new
-    /// group to hand itself over (see [`Enclosing::adopt`]) once it is built.
+    /// it also gives the enclosing group, for the new group to hand itself over (see
+    /// [`Enclosing::adopt`]) once it is built.
     pub(crate) fn for_group(group: Weak<dyn Enclosing>) -> (Arc<Node>, CancelToken, Enclosed) {
-        let (creator, outer) = current_node_and_scope().unzip();
+        let outer = current_scope();
         let token = outer
             .as_ref()
             .map_or_else(CancelToken::new, |outer| outer.token.child_token());
-        let enclosed = outer.and_then(|outer| outer.group.upgrade()).zip(creator);
+        let enclosed = outer.and_then(|outer| outer.group.upgrade());
         let node = Arc::new(Node {
             live: AtomicUsize::new(1),
             parent: Mutex::new(None),
@@ -369,19 +368,6 @@ fn current_scope() -> Option<Scope> {
                 .borrow()
                 .as_ref()
                 .and_then(|node| node.scope.clone())
-        })
-        .ok()
-        .flatten()
-}
-
-/// The node of the task being polled on this thread and the group it runs under, if any.
-fn current_node_and_scope() -> Option<(Arc<Node>, Scope)> {
-    CURRENT
-        .try_with(|current| {
-            current.borrow().as_ref().and_then(|node| {
-                let scope = node.scope.clone()?;
-                Some((Arc::clone(node), scope))
-            })
         })
         .ok()
         .flatten()
@@ -743,7 +729,7 @@ mod tests {
     struct Group;
 
     impl Enclosing for Group {
-        fn adopt(&self, _: Weak<dyn Enclosing>, _: &Arc<Node>) -> bool {
+        fn adopt(&self, _: Weak<dyn Enclosing>) -> bool {
             false
         }
 
@@ -771,12 +757,8 @@ mod tests {
                     Some(spawned),
                     std::future::poll_fn(|_| {
                         let (_, token, enclosed) = Node::for_group(no_group());
-                        let (group, creator) = enclosed.expect("inside a task of a group");
+                        let group = enclosed.expect("inside a task of a group");
                         assert!(std::sync::Arc::ptr_eq(&group, &outer_group));
-                        assert!(
-                            current().is_some_and(|node| Arc::ptr_eq(&node, &creator)),
-                            "the creator is the task being polled"
-                        );
                         inner = Some(token);
                         Poll::Ready(())
                     }),

@@ -3,8 +3,9 @@
 //! when its waker changes, and a stop that comes while it is being polled stops it in that poll.
 //! A finished task keeps no waker, a panicking waker does not keep the others from the stop, a
 //! task of a limited group waits for its slot at its first poll, a group's hard stop reaches the
-//! groups inside its running tasks (and not one handed out of a finished task), and a task
-//! dropped by its runtime settles its output even when the failure it reports unwinds.
+//! groups made in its tasks, wherever they went (but a group that finished on its own stops
+//! nothing), and a task dropped by its runtime, or finishing, settles its output and its slot
+//! even when a waker it wakes panics.
 #![cfg(all(feature = "std", not(loom)))]
 
 use std::future::{pending, poll_fn, Future};
@@ -15,7 +16,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::time::Duration;
 
 use cancel_cascade::rt::Spawn;
-use cancel_cascade::TaskGroup;
+use cancel_cascade::{TaskGroup, TaskSet};
 use futures::executor::block_on;
 use futures::FutureExt;
 use support::watchdog;
@@ -507,7 +508,7 @@ fn a_set_read_to_the_end_then_dropped_leaves_a_group_handed_out_of_it_running() 
 /// returned belongs to whoever read it, and the set's drop must not stop it.
 fn set_read_to_the_end() {
     let held = Held::default();
-    let mut set = cancel_cascade::TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
+    let mut set = TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
     let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
     let leaf = pending_once(&polls);
     set.spawn(async move {
@@ -617,4 +618,255 @@ fn dropped_task_output() {
     assert_eq!(block_on(output), None);
     let joined = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(group.join())));
     assert!(joined.is_err(), "a lost task is not a success");
+}
+
+#[test]
+fn a_group_a_task_handle_returns_to_a_running_outer_task_is_stopped_with_it() {
+    watchdog("a group returned by a handle", LIMIT, returned_by_a_handle);
+}
+
+/// An outer task spawns a `TaskHandle` task, which creates a group and returns it; the outer
+/// task awaits the handle and joins the group. The group is inside a running task of the outer
+/// group: the outer hard stop (no grace period) must stop it before the outer token reaches its
+/// task, which then runs no cleanup, although the task that created the group has finished.
+fn returned_by_a_handle() {
+    let held = Held::default();
+    let mut outer = TaskGroup::<_, ()>::new(held.clone());
+    let cleanups = Arc::new(AtomicUsize::new(0));
+    let (executor, counter) = (held.clone(), Arc::clone(&cleanups));
+    drop(outer.spawn(async move {
+        let inner_executor = executor.clone();
+        let handle = executor.spawn_task(async move {
+            let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+            let token = inner.token();
+            drop(inner.spawn(async move {
+                token.cancelled().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }));
+            inner
+        });
+        let inner = handle.await;
+        inner.join().await
+    }));
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+    let mut handle_task = held.take(0);
+    assert_eq!(poll(&mut handle_task, &waker), Poll::Ready(()));
+    drop(handle_task);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    // The outer task receives the group and waits in its `join`.
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+
+    outer.cancel();
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        cleanups.load(Ordering::SeqCst),
+        0,
+        "a task of a group inside a running outer task ran its cleanup past the outer hard stop"
+    );
+    drop(leaf);
+    while poll(&mut outer_task, &waker).is_pending() {}
+    drop(outer_task);
+    assert_eq!(block_on(outer.join()), Ok(()));
+}
+
+#[test]
+fn a_group_a_nested_group_s_task_returns_to_a_running_outer_task_is_stopped_with_it() {
+    watchdog(
+        "a group returned by a nested group's task",
+        LIMIT,
+        returned_by_a_nested_task,
+    );
+}
+
+/// The same through a group: the outer task creates a group whose task creates a third group
+/// and returns it; the outer task joins both. The outer hard stop stops the middle group, which
+/// has no task left, and with it the third group, before the middle token (the third token's
+/// parent) is cancelled: the third group's task runs no cleanup.
+fn returned_by_a_nested_task() {
+    let held = Held::default();
+    let mut outer = TaskGroup::<_, ()>::new(held.clone());
+    let cleanups = Arc::new(AtomicUsize::new(0));
+    let (executor, counter) = (held.clone(), Arc::clone(&cleanups));
+    drop(outer.spawn(async move {
+        let mut middle = TaskGroup::<_, ()>::new(executor.clone());
+        let innermost = middle.spawn(async move {
+            let mut innermost = TaskGroup::<_, ()>::new(executor);
+            let token = innermost.token();
+            drop(innermost.spawn(async move {
+                token.cancelled().await;
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }));
+            Ok(innermost)
+        });
+        let innermost = innermost.await.expect("the middle task returned its group");
+        let joined = innermost.join().await;
+        middle.join().await.and(joined)
+    }));
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+    let mut middle_task = held.take(0);
+    assert_eq!(poll(&mut middle_task, &waker), Poll::Ready(()));
+    drop(middle_task);
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+
+    outer.cancel();
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        cleanups.load(Ordering::SeqCst),
+        0,
+        "a task of a group inside a running outer task ran its cleanup past the outer hard stop"
+    );
+    drop(leaf);
+    while poll(&mut outer_task, &waker).is_pending() {}
+    drop(outer_task);
+    assert_eq!(block_on(outer.join()), Ok(()));
+}
+
+#[test]
+fn a_group_dropped_before_its_tasks_stopped_stops_a_group_handed_out_of_it() {
+    watchdog("a group handed out early", LIMIT, || {
+        handed_out_early(true);
+        handed_out_early(false);
+    });
+}
+
+/// A task returns the group it created; its output is read, and the outer group (a
+/// `TaskGroup`, or a `TaskSet` read with `join_next`) is dropped while the runtime still holds
+/// the finished task, as a multi-thread runtime may for a moment after the poll that gave the
+/// output. A group dropped before all its tasks have stopped is cancelled, and what was made
+/// in its tasks goes with it, wherever it went: the handed-out group's task is woken and
+/// dropped. (`join`, or reading the set until `None`, first hands it out for good: see
+/// `group_stop_registration.rs`.)
+fn handed_out_early(set: bool) {
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    let held = Held::default();
+    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
+    let leaf = pending_once(&polls);
+    let make_inner = async move {
+        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
+        drop(inner.spawn(leaf));
+        Ok(inner)
+    };
+    let mut outer_set = TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
+    let mut outer_group = TaskGroup::<_, ()>::new(held.clone());
+    let output = if set {
+        outer_set.spawn(make_inner);
+        None
+    } else {
+        Some(outer_group.spawn(make_inner))
+    };
+    let mut outer_task = held.take(0);
+    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
+    let mut leaf = held.take(0);
+    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    let inner = match output {
+        Some(output) => block_on(output).expect("the task returned its group"),
+        None => block_on(outer_set.join_next()).unwrap().unwrap(),
+    };
+    drop(outer_set);
+    drop(outer_group);
+    drop(outer_task);
+    assert_eq!(
+        counted.wakes(),
+        1,
+        "set = {set}: the inner task was not told"
+    );
+    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "set = {set}: the inner task ran on"
+    );
+    drop(leaf);
+    assert_eq!(block_on(inner.join()), Ok(()));
+}
+
+#[test]
+fn a_panicking_output_waker_does_not_keep_the_slot_of_a_task_that_finishes() {
+    support::quiet_panics_containing("this task's waker panics");
+    watchdog("a panicking output waker, finished", LIMIT, || {
+        panicking_output_waker(true);
+    });
+}
+
+#[test]
+fn a_panicking_output_waker_does_not_keep_the_slot_of_a_task_its_runtime_drops() {
+    support::quiet_panics_containing("this task's waker panics");
+    watchdog("a panicking output waker, dropped", LIMIT, || {
+        panicking_output_waker(false);
+    });
+}
+
+/// In a group limited to one task, the first task's `GroupTask` waits with a waker that
+/// panics. The first task then finishes (in `poll`), or is dropped unfinished by its runtime
+/// (in its destructor; the group is supervised, so the lost task does not cancel it). Its
+/// output is settled, the waker panics, and the panic goes on to the runtime: but the slot
+/// must still go to the queued task (before, the panic skipped the hand-over, and the queued
+/// task waited for good).
+fn panicking_output_waker(finishes: bool) {
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone())
+        .supervised()
+        .with_limit(1);
+    let first = group.spawn(poll_fn(move |_| {
+        if finishes {
+            Poll::Ready(Ok(1))
+        } else {
+            Poll::Pending
+        }
+    }));
+    let polls = Arc::new(AtomicUsize::new(0));
+    let second = group.spawn(pending_once(&polls));
+    let mut first_task = held.take(0);
+    let mut second_task = held.take(0);
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
+    assert_eq!(poll(&mut second_task, &waker), Poll::Pending);
+    assert_eq!(polls.load(Ordering::SeqCst), 0, "it holds no slot yet");
+
+    let mut first = Box::pin(first);
+    let panicking = Waker::from(Arc::new(PanicOnWake));
+    assert!(first
+        .as_mut()
+        .poll(&mut Context::from_waker(&panicking))
+        .is_pending());
+    let settled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        if finishes {
+            assert_eq!(poll(&mut first_task, &waker), Poll::Ready(()));
+        }
+        drop(first_task);
+    }));
+    assert!(
+        settled.is_err(),
+        "finishes = {finishes}: the waker's panic was lost"
+    );
+
+    assert_eq!(
+        counted.wakes(),
+        1,
+        "finishes = {finishes}: the queued task was not given the slot"
+    );
+    assert_eq!(poll(&mut second_task, &waker), Poll::Pending);
+    assert_eq!(
+        polls.load(Ordering::SeqCst),
+        1,
+        "finishes = {finishes}: the queued task never ran"
+    );
+    group.cancel();
+    assert_eq!(poll(&mut second_task, &waker), Poll::Ready(()));
+    drop(second_task);
+    drop(second);
+    drop(first);
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(group.join())));
 }

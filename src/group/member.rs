@@ -130,16 +130,17 @@ where
             None => (None, None),
         };
         // The failure's cancellation may unwind (a waiter's waker on the group's token panics),
-        // and so may handing the slot on (the next task's waker): the task's output and slot
-        // are still settled, then the first panic goes on to the runtime.
+        // and so may handing over the output (the `GroupTask`'s or the reader's waker) and the
+        // slot (the next task's waker): each step still runs, then the first panic goes on to
+        // the runtime.
         let mut unwound = None;
         if let Some(cause) = cause {
             settle(&mut unwound, || this.core.fail(cause));
         }
-        match output {
+        settle(&mut unwound, || match output {
             Some(output) => this.output.output(output),
             None => this.output.no_output(),
-        }
+        });
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
             settle(&mut unwound, || this.core.leave_limit(this.node));
@@ -174,7 +175,7 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
             settle(&mut unwound, || this.core.fail(Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
-        this.output.no_output();
+        settle(&mut unwound, || this.output.no_output());
         if *this.limited {
             settle(&mut unwound, || this.core.leave_limit(this.node));
         }

@@ -162,9 +162,15 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// is cancelled and stops its own tasks first, before the outer token reaches them: a task
     /// of this group that the outer cancellation wakes finds itself stopped, and runs no
     /// cleanup that the outer group gave no time for. `join` then returns `Ok(())`, as after
-    /// [`cancel`](Self::cancel), unless a task had failed. This holds wherever this group is
-    /// by then (handed on in a task's output, say); an outer group that finished on its own
-    /// stops nothing.
+    /// [`cancel`](Self::cancel), unless a task had failed.
+    ///
+    /// This holds wherever this group is by then: handed from a task to another, or out of
+    /// the outer group in a task's output, it stays in the outer group's scope. An outer group
+    /// whose tasks have all stopped (it finished on its own, or a `TaskSet` was read until
+    /// `None`) stops nothing when it is joined or dropped, so a group handed out of it runs on
+    /// (dropping the outer group still cancels its token, and this group's with it). An outer
+    /// group dropped before its tasks have stopped is a cancellation: `join` it first to hand
+    /// such a group out for good.
     pub fn new(spawner: S) -> Self {
         TaskGroup {
             spawner: Arc::new(spawner),

@@ -26,6 +26,11 @@ pub trait Signals {
     fn cancel_token(&self);
     /// Wakes whoever waits for the group's tasks.
     fn wake_owner(&self);
+
+    /// Whether no task of the group runs (none is admitted and not yet stopped).
+    fn idle(&self) -> bool {
+        false
+    }
 }
 
 /// Where the group is in its life: admitting tasks, stopping them, or done.
@@ -151,10 +156,17 @@ impl<S> Gate<S> {
         unwinding.resume();
     }
 
-    /// Cancels everything at once, grace period or not (the group was dropped): an open group
-    /// moves to cancelling (`on_close` records why), and nothing more is admitted. A finished
-    /// group has no task left to stop (nor any queued): only its token is cancelled.
-    pub(crate) fn abandon(&self, on_close: impl FnOnce(&mut S), signals: &impl Signals) {
+    /// Cancels everything at once, grace period or not (the group was dropped, or the group it
+    /// was created in stops its tasks: `forced`): an open group moves to cancelling
+    /// (`on_close` records why), and nothing more is admitted. Unless `forced`, a group that
+    /// finished, or whose tasks have all stopped, stops nothing (the groups made in its tasks
+    /// that still live were handed out, and run on): only its token is cancelled.
+    pub(crate) fn abandon(
+        &self,
+        on_close: impl FnOnce(&mut S),
+        signals: &impl Signals,
+        forced: bool,
+    ) {
         let finished = {
             let mut state = self.lock();
             if state.phase == Phase::Open {
@@ -167,7 +179,7 @@ impl<S> Gate<S> {
             state.phase == Phase::Finished
         };
         let mut unwinding = Unwinding::default();
-        if !finished {
+        if forced || !(finished || signals.idle()) {
             unwinding.run(|| signals.drop_queued());
             unwinding.run(|| signals.stop_tasks());
         }
@@ -234,7 +246,7 @@ pub mod loom_access {
 
         /// The group was dropped: see the crate's `Gate::abandon`.
         pub fn abandon(&self, signals: &impl Signals) {
-            self.0.abandon(|()| {}, signals);
+            self.0.abandon(|()| {}, signals, false);
         }
 
         /// Whether the group still admits tasks.

@@ -97,10 +97,10 @@ struct State<E> {
     panic: Option<Box<dyn Any + Send + 'static>>,
     /// Whether a runtime dropped a task before it finished.
     lost: bool,
-    /// The groups created inside this group's tasks (at any depth of spawned tasks), each with
-    /// the node of the task that created it: this group's hard stop stops those whose task
-    /// still runs. Swept of dropped groups whenever it is full.
-    nested: Vec<(Weak<dyn Enclosing>, Weak<Node>)>,
+    /// The groups created inside this group's tasks (at any depth of spawned tasks), wherever
+    /// they went since: this group's hard stop stops them. Swept of dropped groups whenever it
+    /// is full.
+    nested: Vec<Weak<dyn Enclosing>>,
     /// The nodes of the tasks admitted and not yet known to have stopped: the hard stop asks
     /// each of them to stop. Swept of stopped nodes whenever it is full, so it holds at most
     /// twice as many nodes as there are running tasks (plus those stopped since the last
@@ -171,9 +171,9 @@ impl<E: Send + 'static> Core<E> {
         });
         // Handed over only now that it is built: a hard stop of the outer group from now on
         // reaches it (its `Weak` upgrades), and one that came before is the answer here.
-        if let Some((outer, creator)) = enclosed {
+        if let Some(outer) = enclosed {
             let nested = Arc::downgrade(&core) as Weak<dyn Enclosing>;
-            if outer.adopt(nested, &creator) {
+            if outer.adopt(nested) {
                 core.abandon();
             }
         }
@@ -262,18 +262,10 @@ impl<E> Core<E> {
             )
         };
         // The groups inside the tasks first, so that no task of theirs sees a token before its
-        // own hard stop: then the tasks of this group (whose token comes after this). A group
-        // whose creating task has stopped was handed out of it (in its output, say): it runs
-        // on, wherever it went.
+        // own hard stop: then the tasks of this group (whose token comes after this).
         let mut unwinding = None;
-        for (group, creator) in nested {
-            let stop = || {
-                let creator_runs = creator.upgrade().is_some_and(|node| !node.is_stopped());
-                if let Some(group) = group.upgrade().filter(|_| creator_runs) {
-                    group.stop_with_enclosing();
-                }
-            };
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(stop)) {
+        for group in nested.iter().filter_map(Weak::upgrade) {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| group.stop_with_enclosing())) {
                 unwinding.get_or_insert(panic);
             }
         }
@@ -439,29 +431,38 @@ impl<E> Core<E> {
 
     /// Cancels everything at once (the group was dropped): nothing more is admitted.
     pub(super) fn abandon(&self) {
-        self.state
-            .abandon(|state| state.stopped_by = Some(StopReason::Cancel), self);
+        self.state.abandon(
+            |state| state.stopped_by = Some(StopReason::Cancel),
+            self,
+            false,
+        );
     }
 }
 
 impl<E: Send + 'static> Enclosing for Core<E> {
-    fn adopt(&self, nested: Weak<dyn Enclosing>, creator: &Arc<Node>) -> bool {
+    fn adopt(&self, nested: Weak<dyn Enclosing>) -> bool {
         let mut state = self.state();
         if state.tasks_stopped {
             return true;
         }
         if state.nested.len() == state.nested.capacity() {
             // A `Weak` runs no destructor of what it points to: safe under the lock.
-            state.nested.retain(|(group, _)| group.strong_count() > 0);
+            state.nested.retain(|group| group.strong_count() > 0);
             let live = state.nested.len();
             state.nested.reserve(live.max(4));
         }
-        state.nested.push((nested, Arc::downgrade(creator)));
+        state.nested.push(nested);
         false
     }
 
     fn stop_with_enclosing(&self) {
-        self.abandon();
+        // Everything under the enclosing group stops, the groups made in this group's tasks
+        // too, even if none of this group's own tasks still runs.
+        self.state.abandon(
+            |state| state.stopped_by = Some(StopReason::Cancel),
+            self,
+            true,
+        );
         // Whoever waits on this group (its `join`, its `start`) looks again.
         self.node.wake_owner();
     }
@@ -487,6 +488,10 @@ impl<E> Signals for Core<E> {
 
     fn wake_owner(&self) {
         self.node.wake_owner();
+    }
+
+    fn idle(&self) -> bool {
+        self.node.only_owner_left()
     }
 }
 
