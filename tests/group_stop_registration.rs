@@ -403,7 +403,12 @@ fn a_group_s_hard_stop_reaches_the_groups_inside_its_tasks_before_its_token() {
 /// inner task woken by its token finds itself stopped and never runs its cleanup. With one,
 /// the cleanup runs, as the token asks.
 fn nested_groups() {
-    for grace_period in [None, Some(Duration::from_secs(60))] {
+    for (grace_period, dropped) in [
+        (None, false),
+        (Some(Duration::from_secs(60)), false),
+        // Dropping the outer group stops its tasks at once, grace period or not.
+        (Some(Duration::from_secs(60)), true),
+    ] {
         let held = Held::default();
         let mut outer = TaskGroup::<_, ()>::new(held.clone());
         if let Some(grace_period) = grace_period {
@@ -413,12 +418,7 @@ fn nested_groups() {
         let (inner_executor, counter) = (held.clone(), Arc::clone(&cleanups));
         drop(outer.spawn(async move {
             let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-            let token = inner.token();
-            drop(inner.spawn(async move {
-                token.cancelled().await;
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }));
+            spawn_cleaner(&mut inner, &counter);
             inner.join().await
         }));
         let counted = Arc::new(Counted::default());
@@ -428,63 +428,27 @@ fn nested_groups() {
         let mut leaf = held.take(0);
         assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
 
-        outer.cancel();
+        let outer = if dropped {
+            drop(outer);
+            None
+        } else {
+            outer.cancel();
+            Some(outer)
+        };
         assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-        let expected = usize::from(grace_period.is_some());
+        let expected = usize::from(grace_period.is_some() && !dropped);
         assert_eq!(
             cleanups.load(Ordering::SeqCst),
             expected,
-            "grace period {grace_period:?}: the inner task's cleanup"
+            "grace period {grace_period:?}, dropped {dropped}: the inner task's cleanup"
         );
         drop(leaf);
         while poll(&mut outer_task, &waker).is_pending() {}
         drop(outer_task);
-        assert_eq!(block_on(outer.join()), Ok(()));
+        if let Some(outer) = outer {
+            assert_eq!(block_on(outer.join()), Ok(()));
+        }
     }
-}
-
-#[test]
-fn a_group_that_finishes_on_its_own_leaves_a_group_handed_out_of_it_running() {
-    watchdog("a group handed out", LIMIT, handed_out);
-}
-
-/// A task returns the group it created, still running: once the outer group has finished on
-/// its own, the inner group belongs to whoever received it, and nothing stops its tasks.
-fn handed_out() {
-    let held = Held::default();
-    let mut outer = TaskGroup::<_, ()>::new(held.clone());
-    let inner_executor = held.clone();
-    let polls = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&polls);
-    let inner = outer.spawn(async move {
-        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-        drop(inner.spawn(poll_fn(move |_| {
-            if counter.fetch_add(1, Ordering::SeqCst) == 0 {
-                Poll::Pending
-            } else {
-                Poll::Ready(Ok(()))
-            }
-        })));
-        Ok(inner)
-    });
-    let counted = Arc::new(Counted::default());
-    let waker = counted.waker();
-    let mut outer_task = held.take(0);
-    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
-    drop(outer_task);
-    let mut leaf = held.take(0);
-    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
-    assert_eq!(block_on(outer.join()), Ok(()));
-    let inner = block_on(inner).expect("the outer task returned its group");
-    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-    assert_eq!(
-        polls.load(Ordering::SeqCst),
-        2,
-        "the inner task was stopped"
-    );
-    drop(leaf);
-    assert_eq!(block_on(inner.join()), Ok(()));
 }
 
 /// A task that is pending at its first poll and ready at its second; counts its polls.
@@ -497,99 +461,6 @@ fn pending_once(polls: &Arc<AtomicUsize>) -> impl Future<Output = Result<(), ()>
             Poll::Ready(Ok(()))
         }
     })
-}
-
-#[test]
-fn a_set_read_to_the_end_then_dropped_leaves_a_group_handed_out_of_it_running() {
-    watchdog("a set read to the end", LIMIT, set_read_to_the_end);
-}
-
-/// A `TaskSet` read until `join_next` gives `None`, then dropped as usual: the group its task
-/// returned belongs to whoever read it, and the set's drop must not stop it.
-fn set_read_to_the_end() {
-    let held = Held::default();
-    let mut set = TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
-    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
-    let leaf = pending_once(&polls);
-    set.spawn(async move {
-        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-        drop(inner.spawn(leaf));
-        Ok(inner)
-    });
-    let counted = Arc::new(Counted::default());
-    let waker = counted.waker();
-    let mut outer_task = held.take(0);
-    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
-    drop(outer_task);
-    let mut leaf = held.take(0);
-    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
-    let inner = block_on(set.join_next()).unwrap().unwrap();
-    assert!(block_on(set.join_next()).is_none(), "no task runs");
-    drop(set);
-    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-    assert_eq!(
-        polls.load(Ordering::SeqCst),
-        2,
-        "the inner task was stopped"
-    );
-    drop(leaf);
-    assert_eq!(block_on(inner.join()), Ok(()));
-}
-
-#[test]
-fn a_group_dropped_once_its_tasks_finished_leaves_a_group_handed_out_of_it_running() {
-    watchdog("a group dropped unjoined", LIMIT, dropped_unjoined);
-}
-
-/// The same with a `TaskGroup` whose tasks all finished, dropped without `join`; and, for
-/// contrast, a group still inside a running task of an outer group that is dropped: that one
-/// is stopped with the outer group's tasks.
-fn dropped_unjoined() {
-    let held = Held::default();
-    let mut outer = TaskGroup::<_, ()>::new(held.clone());
-    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
-    let leaf = pending_once(&polls);
-    let inner = outer.spawn(async move {
-        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-        drop(inner.spawn(leaf));
-        Ok(inner)
-    });
-    let counted = Arc::new(Counted::default());
-    let waker = counted.waker();
-    let mut outer_task = held.take(0);
-    assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
-    drop(outer_task);
-    let mut leaf = held.take(0);
-    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
-    let inner = block_on(inner).unwrap();
-    drop(outer);
-    assert_eq!(counted.wakes(), 0, "the inner task was woken to stop");
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-    assert_eq!(
-        polls.load(Ordering::SeqCst),
-        2,
-        "the inner task was stopped"
-    );
-    drop(leaf);
-    assert_eq!(block_on(inner.join()), Ok(()));
-
-    // Inside a task that still runs, the inner group goes with the outer group's drop.
-    let mut outer = TaskGroup::<_, ()>::new(held.clone());
-    let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
-    let leaf = pending_once(&polls);
-    drop(outer.spawn(async move {
-        let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-        drop(inner.spawn(leaf));
-        inner.join().await
-    }));
-    let mut outer_task = held.take(0);
-    assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
-    let mut leaf = held.take(0);
-    assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
-    drop(outer);
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-    assert_eq!(polls.load(Ordering::SeqCst), 1, "the inner task ran on");
 }
 
 #[test]
@@ -638,12 +509,7 @@ fn returned_by_a_handle() {
         let inner_executor = executor.clone();
         let handle = executor.spawn_task(async move {
             let mut inner = TaskGroup::<_, ()>::new(inner_executor);
-            let token = inner.token();
-            drop(inner.spawn(async move {
-                token.cancelled().await;
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }));
+            spawn_cleaner(&mut inner, &counter);
             inner
         });
         let inner = handle.await;
@@ -660,16 +526,38 @@ fn returned_by_a_handle() {
     assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
     // The outer task receives the group and waits in its `join`.
     assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+    cancel_without_cleanup(outer, outer_task, leaf, &waker, &cleanups);
+}
 
+/// A task of `group` that counts one in `cleanups` once the group's token is cancelled.
+fn spawn_cleaner(group: &mut TaskGroup<Held, ()>, cleanups: &Arc<AtomicUsize>) {
+    let (token, counter) = (group.token(), Arc::clone(cleanups));
+    drop(group.spawn(async move {
+        token.cancelled().await;
+        counter.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }));
+}
+
+/// Cancels `outer` (no grace period) while `leaf`, a cleaner of a group that `outer_task` (a
+/// running task of `outer`) holds, waits for its token: the leaf must stop without its
+/// cleanup. Then lets the outer task finish and joins `outer`.
+fn cancel_without_cleanup(
+    outer: TaskGroup<Held, ()>,
+    mut outer_task: Task,
+    mut leaf: Task,
+    waker: &Waker,
+    cleanups: &AtomicUsize,
+) {
     outer.cancel();
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
+    assert_eq!(poll(&mut leaf, waker), Poll::Ready(()));
     assert_eq!(
         cleanups.load(Ordering::SeqCst),
         0,
         "a task of a group inside a running outer task ran its cleanup past the outer hard stop"
     );
     drop(leaf);
-    while poll(&mut outer_task, &waker).is_pending() {}
+    while poll(&mut outer_task, waker).is_pending() {}
     drop(outer_task);
     assert_eq!(block_on(outer.join()), Ok(()));
 }
@@ -696,12 +584,7 @@ fn returned_by_a_nested_task() {
         let mut middle = TaskGroup::<_, ()>::new(executor.clone());
         let innermost = middle.spawn(async move {
             let mut innermost = TaskGroup::<_, ()>::new(executor);
-            let token = innermost.token();
-            drop(innermost.spawn(async move {
-                token.cancelled().await;
-                counter.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }));
+            spawn_cleaner(&mut innermost, &counter);
             Ok(innermost)
         });
         let innermost = innermost.await.expect("the middle task returned its group");
@@ -718,38 +601,52 @@ fn returned_by_a_nested_task() {
     let mut leaf = held.take(0);
     assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
     assert_eq!(poll(&mut outer_task, &waker), Poll::Pending);
+    cancel_without_cleanup(outer, outer_task, leaf, &waker, &cleanups);
+}
 
-    outer.cancel();
-    assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
-    assert_eq!(
-        cleanups.load(Ordering::SeqCst),
-        0,
-        "a task of a group inside a running outer task ran its cleanup past the outer hard stop"
-    );
-    drop(leaf);
-    while poll(&mut outer_task, &waker).is_pending() {}
-    drop(outer_task);
-    assert_eq!(block_on(outer.join()), Ok(()));
+#[test]
+fn a_group_that_finishes_on_its_own_leaves_a_group_handed_out_of_it_running() {
+    watchdog("a group handed out", LIMIT, || {
+        for ending in [
+            Ending::Joined,
+            Ending::SetReadToTheEnd,
+            Ending::DroppedOnceStopped,
+        ] {
+            assert!(!hand_out(ending), "{ending:?}: the inner task was stopped");
+        }
+    });
 }
 
 #[test]
 fn a_group_dropped_before_its_tasks_stopped_stops_a_group_handed_out_of_it() {
     watchdog("a group handed out early", LIMIT, || {
-        handed_out_early(true);
-        handed_out_early(false);
+        for ending in [Ending::GroupDroppedEarly, Ending::SetDroppedEarly] {
+            assert!(hand_out(ending), "{ending:?}: the inner task ran on");
+        }
     });
 }
 
-/// A task returns the group it created; its output is read, and the outer group (a
-/// `TaskGroup`, or a `TaskSet` read with `join_next`) is dropped while the runtime still holds
-/// the finished task, as a multi-thread runtime may for a moment after the poll that gave the
-/// output. A group dropped before all its tasks have stopped is cancelled, and what was made
-/// in its tasks goes with it, wherever it went: the handed-out group's task is woken and
-/// dropped. (`join`, or reading the set until `None`, first hands it out for good: see
-/// `group_stop_registration.rs`.)
-fn handed_out_early(set: bool) {
-    let counted = Arc::new(Counted::default());
-    let waker = counted.waker();
+/// How the outer group (or set) ends once its task has handed out the group it created.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    /// `join`: it finished on its own.
+    Joined,
+    /// A `TaskSet`, read until `join_next` gives `None`, then dropped.
+    SetReadToTheEnd,
+    /// Dropped unjoined, once its task has stopped.
+    DroppedOnceStopped,
+    /// Dropped while its runtime still holds the finished task, as a multi-thread runtime may
+    /// for a moment after the poll that gave the output: a group dropped before all its tasks
+    /// have stopped is cancelled, and what was made in its tasks goes with it.
+    GroupDroppedEarly,
+    /// The same with a `TaskSet` whose output was read with `join_next`.
+    SetDroppedEarly,
+}
+
+/// A task of an outer group (or set) returns the group it created, whose one task waits; the
+/// outer group then ends as `ending` says. Returns whether that ending stopped the inner task
+/// (woken, and dropped unpolled at its next poll) rather than leaving it running.
+fn hand_out(ending: Ending) -> bool {
     let held = Held::default();
     let (inner_executor, polls) = (held.clone(), Arc::new(AtomicUsize::new(0)));
     let leaf = pending_once(&polls);
@@ -758,38 +655,56 @@ fn handed_out_early(set: bool) {
         drop(inner.spawn(leaf));
         Ok(inner)
     };
+    let set = matches!(ending, Ending::SetReadToTheEnd | Ending::SetDroppedEarly);
     let mut outer_set = TaskSet::<_, TaskGroup<Held, ()>, ()>::new(held.clone());
-    let mut outer_group = TaskGroup::<_, ()>::new(held.clone());
-    let output = if set {
-        outer_set.spawn(make_inner);
-        None
-    } else {
-        Some(outer_group.spawn(make_inner))
+    let mut outer_group = Some(TaskGroup::<_, ()>::new(held.clone()));
+    let output = match &mut outer_group {
+        Some(group) if !set => Some(group.spawn(make_inner)),
+        _ => {
+            outer_set.spawn(make_inner);
+            None
+        }
     };
+    let counted = Arc::new(Counted::default());
+    let waker = counted.waker();
     let mut outer_task = held.take(0);
     assert_eq!(poll(&mut outer_task, &waker), Poll::Ready(()));
     let mut leaf = held.take(0);
     assert_eq!(poll(&mut leaf, &waker), Poll::Pending);
+    let early = matches!(ending, Ending::GroupDroppedEarly | Ending::SetDroppedEarly);
+    if !early {
+        // The runtime lets go of the finished task.
+        drop(outer_task);
+        outer_task = Box::pin(async {});
+    }
     let inner = match output {
         Some(output) => block_on(output).expect("the task returned its group"),
         None => block_on(outer_set.join_next()).unwrap().unwrap(),
     };
+    match ending {
+        Ending::Joined => {
+            let group = outer_group.take().unwrap();
+            assert_eq!(block_on(group.join()), Ok(()));
+        }
+        Ending::SetReadToTheEnd => {
+            assert!(block_on(outer_set.join_next()).is_none(), "no task runs");
+        }
+        _ => {}
+    }
     drop(outer_set);
     drop(outer_group);
     drop(outer_task);
-    assert_eq!(
-        counted.wakes(),
-        1,
-        "set = {set}: the inner task was not told"
-    );
+    let stopped = counted.wakes() == 1;
     assert_eq!(poll(&mut leaf, &waker), Poll::Ready(()));
     assert_eq!(
         polls.load(Ordering::SeqCst),
-        1,
-        "set = {set}: the inner task ran on"
+        if stopped { 1 } else { 2 },
+        "{ending:?}: the inner task was woken {} times",
+        counted.wakes()
     );
     drop(leaf);
     assert_eq!(block_on(inner.join()), Ok(()));
+    stopped
 }
 
 #[test]
