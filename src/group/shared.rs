@@ -102,9 +102,8 @@ struct State<E> {
     /// is full.
     nested: Vec<Weak<dyn Enclosing>>,
     /// The nodes of the tasks admitted and not yet known to have stopped: the hard stop asks
-    /// each of them to stop. Swept of stopped nodes whenever it is full, so it holds at most
-    /// twice as many nodes as there are running tasks (plus those stopped since the last
-    /// sweep).
+    /// each of them to stop. Swept of stopped nodes when it is full and at least half of them
+    /// have stopped (see `admit`), so it holds at most about four nodes per running task.
     members: Vec<Arc<Node>>,
     /// Whether the hard stop came: every task admitted has been asked to stop.
     tasks_stopped: bool,
