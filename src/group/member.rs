@@ -1,11 +1,9 @@
 //! One task of a group: the future the runtime runs ([`Member`]) and the caller's side of it
 //! ([`GroupTask`]), joined by an [`OutputSlot`].
 
-use std::any::Any;
-use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
@@ -13,6 +11,7 @@ use std::task::{Context, Poll};
 use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
 
+use super::phase::Unwinding;
 use super::shared::{Cause, Core, Limit};
 use crate::live::Node;
 
@@ -65,14 +64,6 @@ impl<F, O: Outlet, E> Member<F, O, E> {
             output: Arc::clone(output),
             limited,
         }
-    }
-}
-
-/// Runs `step`, keeping the first panic of a sequence in `first` instead of unwinding: a task
-/// that stops settles everything (its failure, its output, its slot) before any panic goes on.
-fn settle(first: &mut Option<Box<dyn Any + Send>>, step: impl FnOnce()) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(step)) {
-        first.get_or_insert(panic);
     }
 }
 
@@ -133,21 +124,19 @@ where
         // and so may handing over the output (the `GroupTask`'s or the reader's waker) and the
         // slot (the next task's waker): each step still runs, then the first panic goes on to
         // the runtime.
-        let mut unwound = None;
+        let mut unwinding = Unwinding::default();
         if let Some(cause) = cause {
-            settle(&mut unwound, || this.core.fail(cause));
+            unwinding.run(|| this.core.fail(cause));
         }
-        settle(&mut unwound, || match output {
+        unwinding.run(|| match output {
             Some(output) => this.output.output(output),
             None => this.output.no_output(),
         });
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
-            settle(&mut unwound, || this.core.leave_limit(this.node));
+            unwinding.run(|| this.core.leave_limit(this.node));
         }
-        if let Some(panic) = unwound {
-            resume_unwind(panic);
-        }
+        unwinding.resume();
         Poll::Ready(())
     }
 }
@@ -164,24 +153,22 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         // success. (Once the group is cancelling, every task is on its way out anyway.)
         // Each step may unwind (a waker that the failure's cancellation or the slot's hand-over
         // wakes panics): every later step still runs, then the first panic goes on.
-        let mut unwound = None;
+        let mut unwinding = Unwinding::default();
         if !this.node.stop_requested() && !this.core.is_closed() {
-            settle(&mut unwound, || this.core.fail(Cause::Lost));
+            unwinding.run(|| this.core.fail(Cause::Lost));
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
         // does not unwind through whoever drops the task (its runtime, or the group's spawn
         // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
-            settle(&mut unwound, || this.core.fail(Cause::Panic(panic)));
+            unwinding.run(|| this.core.fail(Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
-        settle(&mut unwound, || this.output.no_output());
+        unwinding.run(|| this.output.no_output());
         if *this.limited {
-            settle(&mut unwound, || this.core.leave_limit(this.node));
+            unwinding.run(|| this.core.leave_limit(this.node));
         }
-        if let Some(panic) = unwound {
-            resume_unwind(panic);
-        }
+        unwinding.resume();
     }
 }
 

@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 
 use crate::sync::{AtomicU8, Mutex, MutexGuard, Ordering};
 
-/// How a cancellation tells a group's tasks to stop; a group's are its two tokens.
+/// How a cancellation tells a group's tasks to stop: a group's are its limit's queue, the
+/// nodes of its tasks (the hard stop) and its token.
 // `pub` for the loom models, which reach it through `loom_access`.
 #[allow(unreachable_pub)]
 pub trait Signals {
@@ -99,9 +100,6 @@ impl<S> Gate<S> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Runs `count` (which counts a new task in the group, and may note it in the rest of the
-    /// state) and returns what it made, if the group is open; `None` otherwise. Under the lock, so that the task is either counted
-    /// before a cancellation starts, and then stopped by it, or refused.
     /// Whether the phase is `Open`, without the lock: a phase that left `Open` before whatever
     /// told the caller about it (a wake-up, a token) is seen.
     pub(crate) fn is_open(&self) -> bool {
@@ -112,11 +110,21 @@ impl<S> Gate<S> {
     #[cfg_attr(loom, allow(dead_code))]
     pub(crate) fn finish(&self, state: &mut Locked<S>) {
         if state.phase == Phase::Open {
-            state.phase = Phase::Finished;
-            self.open.store(0, Ordering::Release);
+            self.leave_open(state, Phase::Finished);
         }
     }
 
+    /// The one place where the phase leaves `Open` (`state` is this gate's, locked): the
+    /// lock-free mirror follows it at once.
+    fn leave_open(&self, state: &mut Locked<S>, phase: Phase) {
+        state.phase = phase;
+        self.open.store(0, Ordering::Release);
+    }
+
+    /// Runs `count` (which counts a new task in the group, and may note it in the rest of the
+    /// state) and returns what it made, if the group is open; `None` otherwise. Under the lock,
+    /// so that the task is either counted before a cancellation starts, and then stopped by it,
+    /// or refused.
     pub(crate) fn admit<T>(&self, count: impl FnOnce(&mut S) -> T) -> Option<T> {
         let mut state = self.lock();
         match state.phase {
@@ -137,10 +145,8 @@ impl<S> Gate<S> {
         if state.phase != Phase::Open {
             return;
         }
-        state.phase = Phase::Cancelling {
-            since: Instant::now(),
-        };
-        self.open.store(0, Ordering::Release);
+        let since = Instant::now();
+        self.leave_open(&mut state, Phase::Cancelling { since });
         on_close(&mut state.rest);
         let grace_period = state.grace_period;
         drop(state);
@@ -170,10 +176,8 @@ impl<S> Gate<S> {
         let finished = {
             let mut state = self.lock();
             if state.phase == Phase::Open {
-                state.phase = Phase::Cancelling {
-                    since: Instant::now(),
-                };
-                self.open.store(0, Ordering::Release);
+                let since = Instant::now();
+                self.leave_open(&mut state, Phase::Cancelling { since });
                 on_close(&mut state.rest);
             }
             state.phase == Phase::Finished
@@ -188,19 +192,22 @@ impl<S> Gate<S> {
     }
 }
 
-/// Runs every step of a stop even if one unwinds (a token's waiter whose waker panics makes
-/// `cancel` resume that panic), then resumes the first panic: a later step is never skipped.
+/// Runs every step of a sequence even if one unwinds (a waker that panics, in a token's
+/// cancellation, a task's wake-up or a hand-over), then resumes the first panic: a later step is
+/// never skipped. A group's stops use it, and so does a task that settles its end.
 #[derive(Default)]
-struct Unwinding(Option<std::boxed::Box<dyn std::any::Any + Send + 'static>>);
+pub(crate) struct Unwinding(Option<std::boxed::Box<dyn std::any::Any + Send + 'static>>);
 
 impl Unwinding {
-    fn run(&mut self, step: impl FnOnce()) {
+    /// Runs `step`, keeping its panic (if it is the first) instead of unwinding.
+    pub(crate) fn run(&mut self, step: impl FnOnce()) {
         if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)) {
             self.0.get_or_insert(panic);
         }
     }
 
-    fn resume(self) {
+    /// Resumes the first panic kept, if any.
+    pub(crate) fn resume(self) {
         if let Some(panic) = self.0 {
             std::panic::resume_unwind(panic);
         }

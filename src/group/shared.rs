@@ -3,13 +3,12 @@
 
 use std::any::Any;
 use std::boxed::Box;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
 use super::limit::{Entry, Slots};
-use super::phase::{Gate, Locked, Phase, Signals};
+use super::phase::{Gate, Locked, Phase, Signals, Unwinding};
 use crate::live::{Enclosing, Node};
 use crate::token::CancelToken;
 
@@ -38,17 +37,11 @@ impl Limit {
 }
 
 /// Asks the task of each node to stop, outside any lock (the wake-ups run foreign code). A
-/// waker that panics must not keep the later tasks running: each is asked, then the first
-/// panic goes on.
-fn stop_each(nodes: impl IntoIterator<Item = Arc<Node>>) {
-    let mut first_panic = None;
+/// waker that panics (or a node's last reference, dropping one) must not keep the later tasks
+/// running: each is asked, and the panics are kept in `unwinding`.
+fn stop_each(nodes: impl IntoIterator<Item = Arc<Node>>, unwinding: &mut Unwinding) {
     for node in nodes {
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.request_stop())) {
-            first_panic.get_or_insert(panic);
-        }
-    }
-    if let Some(panic) = first_panic {
-        resume_unwind(panic);
+        unwinding.run(move || node.request_stop());
     }
 }
 
@@ -262,18 +255,12 @@ impl<E> Core<E> {
         };
         // The groups inside the tasks first, so that no task of theirs sees a token before its
         // own hard stop: then the tasks of this group (whose token comes after this).
-        let mut unwinding = None;
+        let mut unwinding = Unwinding::default();
         for group in nested.iter().filter_map(Weak::upgrade) {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| group.stop_with_enclosing())) {
-                unwinding.get_or_insert(panic);
-            }
+            unwinding.run(move || group.stop_with_enclosing());
         }
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| stop_each(members))) {
-            unwinding.get_or_insert(panic);
-        }
-        if let Some(panic) = unwinding {
-            resume_unwind(panic);
-        }
+        stop_each(members, &mut unwinding);
+        unwinding.resume();
     }
 
     /// Whether the hard stop came.
@@ -473,7 +460,9 @@ impl<E> Signals for Core<E> {
     /// drops its future at once, unpolled.
     fn drop_queued(&self) {
         if let Some(limit) = self.limit.get() {
-            stop_each(limit.slots.close());
+            let mut unwinding = Unwinding::default();
+            stop_each(limit.slots.close(), &mut unwinding);
+            unwinding.resume();
         }
     }
 
