@@ -160,3 +160,40 @@ fn a_runtime_shutting_down_after_the_failure_does_not_change_the_outcome() {
         assert_eq!(block_on(group.join()), Err("boom"));
     });
 }
+
+/// The same for a limited group, whose waiting tasks are on the runtime too (each waits for its
+/// slot at its first poll): the runtime's shutdown drops them unpolled, the group reports the
+/// lost tasks, and nothing waits for a slot that no task will give back.
+#[test]
+fn a_runtime_shut_down_under_a_limited_group_drops_the_waiting_tasks_unpolled() {
+    quiet_panics_containing(LOST);
+    watchdog("tokio runtime dropped, limited group", LIMIT, || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let watch = Arc::new(Watch::default());
+        let mut group = TaskGroup::new(runtime.handle().clone()).with_limit(1);
+        let running = group.spawn(pending_task::<()>(&watch));
+        let waiting_watch = Arc::new(Watch::default());
+        let waiting: Vec<_> = (0..3)
+            .map(|_| group.spawn(pending_task::<()>(&waiting_watch)))
+            .collect();
+        wait_started(&watch);
+        drop(runtime);
+        assert_eq!(watch.dropped.load(Ordering::SeqCst), 1);
+        assert_eq!(waiting_watch.dropped.load(Ordering::SeqCst), 3);
+        assert!(
+            !waiting_watch.started.load(Ordering::SeqCst),
+            "a task that waited for a slot was polled"
+        );
+        let message = panic_of(async move {
+            let _ = group.join().await;
+        });
+        assert!(message.contains(LOST), "{message}");
+        assert_eq!(block_on(running), None);
+        for output in waiting {
+            assert_eq!(block_on(output), None);
+        }
+    });
+}

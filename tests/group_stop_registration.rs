@@ -785,3 +785,94 @@ fn panicking_output_waker(finishes: bool) {
     drop(first);
     let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| block_on(group.join())));
 }
+
+#[test]
+fn an_executor_that_polls_a_task_from_inside_its_waker() {
+    watchdog("polled from inside wake", LIMIT, polled_inside_wake);
+}
+
+/// A waker that polls its task at once, inside `wake`, as some executors do.
+struct PollsInsideWake {
+    task: Mutex<Option<Task>>,
+    polls: AtomicUsize,
+}
+
+impl Wake for PollsInsideWake {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let waker = Waker::from(Arc::clone(self));
+        let mut task = self.task.lock().unwrap();
+        if let Some(mut running) = task.take() {
+            self.polls.fetch_add(1, Ordering::SeqCst);
+            if poll(&mut running, &waker).is_pending() {
+                *task = Some(running);
+            }
+        }
+    }
+}
+
+impl PollsInsideWake {
+    /// Takes task `index` of `held` and polls it once, with a waker that polls it again.
+    fn run(held: &Held, index: usize) -> Arc<Self> {
+        let this = Arc::new(PollsInsideWake {
+            task: Mutex::new(Some(held.take(index))),
+            polls: AtomicUsize::new(0),
+        });
+        this.wake_by_ref();
+        this
+    }
+
+    fn finished(&self) -> bool {
+        self.task.lock().unwrap().is_none()
+    }
+}
+
+/// The group's stop and a slot's hand-over wake a task, and the executor polls it inside that
+/// wake-up: the stop drops the task's future there, before the token is cancelled (no cleanup
+/// runs), and the slot's new holder runs there, while the task that gave the slot finishes.
+fn polled_inside_wake() {
+    // The hard stop.
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone());
+    let cleanups = Arc::new(AtomicUsize::new(0));
+    spawn_cleaner(&mut group, &cleanups);
+    let task = PollsInsideWake::run(&held, 0);
+    assert!(!task.finished());
+    group.cancel();
+    assert!(task.finished(), "the stop did not reach the task");
+    assert_eq!(task.polls.load(Ordering::SeqCst), 2);
+    assert_eq!(
+        cleanups.load(Ordering::SeqCst),
+        0,
+        "the task ran its cleanup"
+    );
+    assert_eq!(block_on(group.join()), Ok(()));
+
+    // The slot's hand-over.
+    let held = Held::default();
+    let mut group = TaskGroup::<_, ()>::new(held.clone()).with_limit(1);
+    let polls = Arc::new(AtomicUsize::new(0));
+    let first = group.spawn(pending_once(&polls));
+    let second = group.spawn(async { Ok(()) });
+    let mut first_task = held.take(0);
+    assert_eq!(
+        poll(&mut first_task, &Arc::new(Counted::default()).waker()),
+        Poll::Pending
+    );
+    let second_task = PollsInsideWake::run(&held, 0);
+    assert!(!second_task.finished(), "ran without a slot");
+    assert_eq!(
+        poll(&mut first_task, &Arc::new(Counted::default()).waker()),
+        Poll::Ready(())
+    );
+    assert!(
+        second_task.finished(),
+        "the slot's new holder did not run inside its wake-up"
+    );
+    drop(first_task);
+    assert_eq!(block_on(group.join()), Ok(()));
+    assert_eq!((block_on(first), block_on(second)), (Some(()), Some(())));
+}
