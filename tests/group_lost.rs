@@ -103,6 +103,14 @@ fn pending_task<E>(watch: &Arc<Watch>) -> impl Future<Output = Result<(), E>> + 
     }
 }
 
+/// A multi-thread tokio runtime with two workers, to shut down under a group.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .unwrap()
+}
+
 fn wait_started(watch: &Watch) {
     while !watch.started.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(1));
@@ -113,10 +121,7 @@ fn wait_started(watch: &Watch) {
 fn a_tokio_runtime_shut_down_under_the_group_makes_join_panic() {
     quiet_panics_containing(LOST);
     watchdog("tokio runtime dropped", LIMIT, || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let runtime = two_workers();
         let watch = Arc::new(Watch::default());
         let mut group = TaskGroup::new(runtime.handle().clone());
         let finished = group.spawn(async { Ok(5) });
@@ -168,10 +173,7 @@ fn a_runtime_shutting_down_after_the_failure_does_not_change_the_outcome() {
 fn a_runtime_shut_down_under_a_limited_group_drops_the_waiting_tasks_unpolled() {
     quiet_panics_containing(LOST);
     watchdog("tokio runtime dropped, limited group", LIMIT, || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .build()
-            .unwrap();
+        let runtime = two_workers();
         let watch = Arc::new(Watch::default());
         let mut group = TaskGroup::new(runtime.handle().clone()).with_limit(1);
         let running = group.spawn(pending_task::<()>(&watch));
