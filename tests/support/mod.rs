@@ -340,3 +340,41 @@ impl Rng {
         }
     }
 }
+
+/// The environment variable that tells a test binary it runs as [`in_child_process`]'s child.
+const CHILD_TEST: &str = "CANCEL_CASCADE_CHILD_TEST";
+
+/// Runs `body` as the test `name` (its full path inside the test binary, as `--exact` takes it)
+/// in a child process of this test binary, and asserts that the child passed within `limit`.
+///
+/// For the cases whose failure is not a panic but the end of the process (a stack overflow
+/// aborts it): the parent survives to report it. The child runs only `name`, on one test
+/// thread with the default 2 MiB test stack.
+pub(crate) fn in_child_process(name: &str, limit: Duration, body: impl FnOnce()) {
+    if std::env::var(CHILD_TEST).as_deref() == Ok(name) {
+        body();
+        return;
+    }
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_TEST, name)
+        .env("RUST_MIN_STACK", (2 << 20).to_string())
+        .spawn()
+        .expect("the test binary starts again as a child process");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("`{name}` did not finish within {limit:?} in its child process");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    assert!(
+        status.success(),
+        "`{name}` failed in its child process ({status}): a stack overflow aborts it"
+    );
+}
