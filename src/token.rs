@@ -45,10 +45,27 @@ pub struct CancelToken {
 
 // Foreign code (a waker's clone, drop or wake) never runs while a token's lock is held: a
 // waker may call back into the token (cancel it, poll it, make a child), or panic.
+//
+// A child holds its parent, and a parent only `Weak`s to its children: a token whose handles
+// are all gone stays alive while a child of it does, so a cancellation still reaches every
+// descendant however many tokens between them were dropped.
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
     waiting: Mutex<Waiting>,
+    /// The token this one is a child of, kept alive by it.
+    parent: Option<Arc<Inner>>,
+}
+
+impl Drop for Inner {
+    /// Lets go of the chain of ancestors one at a time, so that the last child of a long chain
+    /// of otherwise dropped tokens frees them without recursion.
+    fn drop(&mut self) {
+        let mut next = self.parent.take();
+        while let Some(parent) = next {
+            next = Arc::into_inner(parent).and_then(|mut parent| parent.parent.take());
+        }
+    }
 }
 
 /// Who to tell when the token is cancelled.
@@ -149,11 +166,22 @@ impl CancelToken {
     /// A token cancelled when this one is (or at once, if this one already is), and that can
     /// also be cancelled on its own without affecting this one.
     ///
+    /// The child follows this token even after every clone of this token is dropped: in a
+    /// chain `parent -> middle -> leaf`, dropping `middle` leaves `leaf` a descendant of
+    /// `parent`. A child keeps its ancestors' small shared state alive (not their waiters), and
+    /// a chain of any length is freed without recursion.
+    ///
     /// O(1) amortised, however many children are alive: dropped children are swept out of the
     /// parent's list only when it is full, and a sweep leaves room for as many new children as
     /// it kept.
     pub fn child_token(&self) -> CancelToken {
-        let child = CancelToken::new();
+        let child = CancelToken {
+            inner: Arc::new(Inner {
+                cancelled: AtomicBool::new(false),
+                waiting: Mutex::default(),
+                parent: Some(Arc::clone(&self.inner)),
+            }),
+        };
         {
             let mut waiting = self.inner.waiting();
             // Read under the lock: `cancel` sets the flag before it takes the list.

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use cancel_cascade::CancelToken;
 use futures::task::noop_waker_ref;
-use support::watchdog;
+use support::{watchdog, WakeCounter};
 
 /// Under miri (which checks the memory accesses of the walk, not its depth), a short chain.
 const DEPTH: usize = if cfg!(miri) { 1_000 } else { 200_000 };
@@ -62,4 +62,80 @@ fn a_wide_tree_with_churn_keeps_every_live_child_and_cancels_it() {
     parent.cancel();
     assert!(kept.iter().all(CancelToken::is_cancelled));
     assert!(late.is_cancelled());
+}
+
+#[test]
+fn dropping_a_middle_token_keeps_its_children_in_reach_of_the_parent() {
+    let parent = CancelToken::new();
+    let mid = parent.child_token();
+    let leaf = mid.child_token();
+    let wakes = WakeCounter::new();
+    let waker = wakes.waker();
+    let mut waiting = leaf.cancelled();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(Pin::new(&mut waiting).poll(&mut cx), Poll::Pending);
+    drop(mid);
+    parent.cancel();
+    assert!(
+        leaf.is_cancelled(),
+        "the parent's cancel reaches the grandchild"
+    );
+    assert_eq!(wakes.wakes(), 1, "the grandchild's waiter is woken");
+    assert_eq!(Pin::new(&mut waiting).poll(&mut cx), Poll::Ready(()));
+}
+
+#[test]
+fn a_leaf_under_200_000_dropped_ancestors_is_cancelled_and_dropped_without_recursion() {
+    let run = || {
+        let root = CancelToken::new();
+        let mut last = root.child_token();
+        for _ in 1..DEPTH {
+            // Only the root and the newest token are kept: every middle token is dropped.
+            last = last.child_token();
+        }
+        let mut waiting = last.cancelled();
+        let mut cx = Context::from_waker(noop_waker_ref());
+        assert_eq!(Pin::new(&mut waiting).poll(&mut cx), Poll::Pending);
+        root.cancel();
+        assert!(last.is_cancelled());
+        assert_eq!(Pin::new(&mut waiting).poll(&mut cx), Poll::Ready(()));
+        // The leaf is the last to hold the chain of its ancestors: dropping it frees them all.
+        drop(root);
+        drop(waiting);
+        drop(last);
+
+        // The same chain, dropped from the leaf while the root lives on, then the root.
+        let root = CancelToken::new();
+        let mut last = root.child_token();
+        for _ in 1..DEPTH {
+            last = last.child_token();
+        }
+        drop(last);
+        let late = root.child_token();
+        root.cancel();
+        assert!(late.is_cancelled());
+    };
+    watchdog(
+        "deep chain of dropped tokens",
+        Duration::from_secs(60),
+        move || {
+            std::thread::Builder::new()
+                .stack_size(256 * 1024)
+                .spawn(run)
+                .unwrap()
+                .join()
+                .unwrap()
+        },
+    );
+}
+
+#[test]
+fn a_child_whose_parent_was_dropped_is_cancelled_only_on_its_own() {
+    let parent = CancelToken::new();
+    let child = parent.child_token();
+    let grandchild = child.child_token();
+    drop(parent);
+    assert!(!child.is_cancelled());
+    child.cancel();
+    assert!(grandchild.is_cancelled());
 }
