@@ -42,9 +42,12 @@
 //! outer group's hard stop stops the inner group's tasks too, before the outer token reaches
 //! them.
 
+use std::any::Any;
+use std::boxed::Box;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
@@ -172,17 +175,43 @@ impl Node {
         (node, token, enclosed)
     }
 
-    /// Gives up one count; at zero, gives up the node's count in its parent.
+    /// Gives up one count; at zero, gives up the node's count in its parent, and so on up.
+    ///
+    /// The walk up is a loop, not a recursion: a chain of any depth (a task holding the handle
+    /// of a task holding the handle of ...) comes down on any stack. Every node on the way is
+    /// counted down and its waiter woken even if a waker panics; the first such panic resumes
+    /// once the walk is over (unless the thread is unwinding already: then it is dropped, as a
+    /// second panic would abort the process).
     pub(crate) fn release(&self) {
-        match self.live.fetch_sub(1, Ordering::AcqRel) {
-            1 => {
-                self.unlink();
-                // Whoever waits for this whole subtree to stop (a group task's `cancel`).
-                self.idle.wake();
-            }
-            2 => self.idle.wake(),
-            _ => {}
+        let mut first_panic = None;
+        let mut next = self.count_down(&mut first_panic);
+        while let Some(parent) = next {
+            next = parent.count_down(&mut first_panic);
         }
+        if let Some(panic) = first_panic {
+            if !std::thread::panicking() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+    }
+
+    /// Gives up one count and wakes whoever waits for it: the node's own waiter at zero (a
+    /// handle, or a group task's `cancel`), the group's at one. At zero, also unlinks the node
+    /// and returns its parent, whose count it held, for the caller to count down next.
+    fn count_down(&self, first_panic: &mut Option<Box<dyn Any + Send>>) -> Option<Arc<Node>> {
+        let parent = match self.live.fetch_sub(1, Ordering::AcqRel) {
+            1 => self
+                .parent
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take(),
+            2 => None,
+            _ => return None,
+        };
+        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.idle.wake())) {
+            first_panic.get_or_insert(panic);
+        }
+        parent
     }
 
     /// The owner of a group lets go of it: the group's node is handed over to the current task
@@ -223,18 +252,6 @@ impl Node {
         }
         receiver.live.fetch_add(1, Ordering::Relaxed);
         *parent = Some(receiver);
-    }
-
-    /// Stops counting in the parent (at zero).
-    fn unlink(&self) {
-        let parent = self
-            .parent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(parent) = parent {
-            parent.release();
-        }
     }
 
     /// Whether the node has reached zero: its future is gone, and so is everything counted in
@@ -723,6 +740,82 @@ mod tests {
             current().is_none(),
             "the current node is restored on unwind"
         );
+    }
+
+    /// A waker that counts its wake-ups, or panics when woken.
+    struct TestWaker {
+        wakes: std::sync::atomic::AtomicUsize,
+        panics: bool,
+    }
+
+    impl std::task::Wake for TestWaker {
+        fn wake(self: std::sync::Arc<Self>) {
+            self.wake_by_ref();
+        }
+
+        fn wake_by_ref(self: &std::sync::Arc<Self>) {
+            self.wakes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            assert!(!self.panics, "a waker panics on purpose");
+        }
+    }
+
+    fn test_waker(panics: bool) -> (std::sync::Arc<TestWaker>, Waker) {
+        let state = std::sync::Arc::new(TestWaker {
+            wakes: std::sync::atomic::AtomicUsize::new(0),
+            panics,
+        });
+        (std::sync::Arc::clone(&state), Waker::from(state))
+    }
+
+    #[test]
+    fn a_release_through_100_000_levels_does_not_recurse() {
+        const DEPTH: usize = 100_000;
+        let run = || {
+            let root = Node::new(None);
+            let mut chain = std::vec![Arc::clone(&root)];
+            for _ in 0..DEPTH {
+                let child = Node::new(Some(Arc::clone(chain.last().unwrap())));
+                chain.push(child);
+            }
+            let leaf = chain.pop().unwrap();
+            // Every node but the leaf gives up its own count: each still counts its child.
+            for node in &chain[1..] {
+                node.release();
+            }
+            drop(chain);
+            assert!(!root.only_owner_left());
+            // The leaf's last count brings every node above it to zero, one after the other.
+            leaf.release();
+            assert!(root.only_owner_left());
+        };
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn a_panicking_waker_of_the_parent_does_not_keep_the_childs_waiter_asleep() {
+        let group = Node::new(None);
+        let task = Node::new(Some(Arc::clone(&group)));
+        let (_, join_waker) = test_waker(true);
+        let (cancel, cancel_waker) = test_waker(false);
+        assert!(group
+            .poll_only_owner_left(&mut Context::from_waker(&join_waker))
+            .is_pending());
+        assert!(task
+            .poll_stopped(&mut Context::from_waker(&cancel_waker))
+            .is_pending());
+        let released = catch_unwind(AssertUnwindSafe(|| task.release()));
+        assert!(released.is_err(), "the waker's panic passes through");
+        assert_eq!(
+            cancel.wakes.load(std::sync::atomic::Ordering::SeqCst),
+            1,
+            "the task's own waiter is woken too"
+        );
+        assert!(group.only_owner_left() && task.is_stopped());
     }
 
     /// A group as the groups inside it see it; this test only checks who it is.

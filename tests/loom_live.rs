@@ -209,3 +209,25 @@ fn a_task_waiting_for_its_slot_is_woken_by_the_slot_or_by_a_stop() {
         });
     }
 }
+
+/// The middle of a chain (root <- middle <- leaf) and its leaf stop on two threads at once: the
+/// walk up from whichever is last counts the middle and then the root down, and wakes both the
+/// middle's waiter (a handle's `cancel`) and the root's (a group's `join`).
+#[test]
+fn a_chain_stopping_from_both_ends_wakes_every_waiter_on_the_way_up() {
+    model(|| {
+        let root = Node::root();
+        let middle = Arc::new(Node::child_of(&root));
+        let leaf = Node::child_of(&middle);
+        let middle_stops = {
+            let middle = Arc::clone(&middle);
+            thread::spawn(move || middle.release())
+        };
+        let leaf_stops = thread::spawn(move || leaf.release());
+        block_on(poll_fn(|cx| middle.poll_stopped(cx)));
+        block_on(poll_fn(|cx| root.poll_only_owner_left(cx)));
+        middle_stops.join().unwrap();
+        leaf_stops.join().unwrap();
+        assert_eq!((root.live(), middle.live()), (1, 0));
+    });
+}
