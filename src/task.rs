@@ -254,10 +254,14 @@ impl<T> TaskHandle<T> {
         }
     }
 
-    /// Whether the task has stopped: it completed or panicked, or its future was dropped.
+    /// Whether the task's future has stopped: it completed or panicked, or it was dropped.
+    /// Also `true` once the handle has given its output.
     ///
-    /// Once this returns `true`, awaiting the handle (or [`cancel`](Self::cancel)) does not
-    /// wait. Also `true` once the handle has given its output.
+    /// Once this returns `true`, awaiting the handle gives the output (or resumes the panic)
+    /// without waiting. [`cancel`](Self::cancel) may still wait: it returns only once
+    /// everything the task let go of on its way out has stopped too (the tasks whose handles it
+    /// dropped, the tasks of a group it ran), and a finished task can leave such tasks still
+    /// stopping.
     pub fn is_finished(&self) -> bool {
         match &self.task {
             None => true,

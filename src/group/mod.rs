@@ -606,7 +606,6 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             core.stop_tasks();
         }
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
-        crate::rt::reap_finished();
         core.take_report()
     }
 }

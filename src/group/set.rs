@@ -226,9 +226,6 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
                 }
                 _ => next_event.await,
             };
-            if matches!(event, Event::Idle) {
-                crate::rt::reap_finished();
-            }
             match event {
                 Event::Output(output) => return Some(Ok(output)),
                 Event::Cancelling => continue,

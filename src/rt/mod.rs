@@ -48,14 +48,6 @@ use std::time::Instant;
 
 use crate::TaskHandle;
 
-/// Lets go of what this thread still keeps of finished tasks: the tokio adapter keeps the
-/// handles of the tasks it spawns detached (see `tokio::kept`). A group calls it once its
-/// tasks have stopped.
-pub(crate) fn reap_finished() {
-    #[cfg(feature = "tokio")]
-    tokio::kept::reap();
-}
-
 /// An executor that can run a `'static` future detached; that is all it takes to spawn
 /// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
 ///
