@@ -42,8 +42,6 @@
 //! outer group's hard stop stops the inner group's tasks too, before the outer token reaches
 //! them.
 
-use std::any::Any;
-use std::boxed::Box;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
@@ -51,6 +49,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
+use std::vec::Vec;
 
 use pin_project::{pin_project, pinned_drop};
 
@@ -178,16 +177,31 @@ impl Node {
     /// Gives up one count; at zero, gives up the node's count in its parent, and so on up.
     ///
     /// The walk up is a loop, not a recursion: a chain of any depth (a task holding the handle
-    /// of a task holding the handle of ...) comes down on any stack. Every node on the way is
-    /// counted down and its waiter woken even if a waker panics; the first such panic resumes
-    /// once the walk is over (unless the thread is unwinding already: then it is dropped, as a
-    /// second panic would abort the process).
+    /// of a task holding the handle of ...) comes down on any stack. Every count on the way
+    /// comes down before the first waiter is woken, the topmost waiter first (so a group task's
+    /// `cancel`, woken last, finds its group's count down already), and every waiter is woken
+    /// even if a waker panics: the first such panic resumes once all are woken (unless the
+    /// thread is unwinding already: then it is dropped, as a second panic would abort).
     pub(crate) fn release(&self) {
-        let mut first_panic = None;
-        let mut next = self.count_down(&mut first_panic);
-        while let Some(parent) = next {
-            next = parent.count_down(&mut first_panic);
+        let (wake_self, mut next) = self.count_down();
+        // The nodes above this one whose waiters are to be woken, lowest first; only a walk
+        // that reaches a waiting node above this one allocates.
+        let mut above = Vec::new();
+        while let Some(node) = next {
+            let (wake, parent) = node.count_down();
+            if wake {
+                above.push(node);
+            }
+            next = parent;
         }
+        let mut first_panic = None;
+        let wakes = above.iter().rev().map(|node| &**node);
+        for node in wakes.chain(wake_self.then_some(self)) {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| node.idle.wake())) {
+                first_panic.get_or_insert(panic);
+            }
+        }
+        drop(above);
         if let Some(panic) = first_panic {
             if !std::thread::panicking() {
                 std::panic::resume_unwind(panic);
@@ -195,23 +209,22 @@ impl Node {
         }
     }
 
-    /// Gives up one count and wakes whoever waits for it: the node's own waiter at zero (a
-    /// handle, or a group task's `cancel`), the group's at one. At zero, also unlinks the node
-    /// and returns its parent, whose count it held, for the caller to count down next.
-    fn count_down(&self, first_panic: &mut Option<Box<dyn Any + Send>>) -> Option<Arc<Node>> {
-        let parent = match self.live.fetch_sub(1, Ordering::AcqRel) {
-            1 => self
-                .parent
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .take(),
-            2 => None,
-            _ => return None,
-        };
-        if let Err(panic) = catch_unwind(AssertUnwindSafe(|| self.idle.wake())) {
-            first_panic.get_or_insert(panic);
+    /// Gives up one count. Says whether the node's waiter is to be woken: at zero (a handle,
+    /// or a group task's `cancel`) and at one (a group's `join`). At zero, also unlinks the
+    /// node and returns its parent, whose count it held, for the caller to count down next.
+    fn count_down(&self) -> (bool, Option<Arc<Node>>) {
+        match self.live.fetch_sub(1, Ordering::AcqRel) {
+            1 => {
+                let parent = self
+                    .parent
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                (true, parent)
+            }
+            2 => (true, None),
+            _ => (false, None),
         }
-        parent
     }
 
     /// The owner of a group lets go of it: the group's node is handed over to the current task
@@ -816,6 +829,30 @@ mod tests {
             "the task's own waiter is woken too"
         );
         assert!(group.only_owner_left() && task.is_stopped());
+    }
+
+    #[test]
+    fn a_group_tasks_waiter_is_woken_after_the_groups_count_came_down() {
+        /// Records, when woken, whether the group counted the task any more.
+        struct SeesGroup(Arc<Node>, std::sync::atomic::AtomicBool);
+        impl std::task::Wake for SeesGroup {
+            fn wake(self: std::sync::Arc<Self>) {
+                let down = self.0.only_owner_left();
+                self.1.store(down, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let group = Node::new(None);
+        let task = Node::new(Some(Arc::clone(&group)));
+        let sees = std::sync::Arc::new(SeesGroup(
+            Arc::clone(&group),
+            std::sync::atomic::AtomicBool::new(false),
+        ));
+        let waker = Waker::from(std::sync::Arc::clone(&sees));
+        assert!(task
+            .poll_stopped(&mut Context::from_waker(&waker))
+            .is_pending());
+        task.release();
+        assert!(sees.1.load(std::sync::atomic::Ordering::SeqCst));
     }
 
     /// A group as the groups inside it see it; this test only checks who it is.
