@@ -218,6 +218,8 @@ mod token;
 mod try_join_all_cancel;
 mod try_join_all_cancel_limit;
 mod try_join_cancel;
+#[cfg(feature = "std")]
+mod until_stopped;
 mod wait_any;
 
 pub use as_completed::{as_completed, AsCompleted};
@@ -251,4 +253,7 @@ pub use token::{CancelToken, Cancelled, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use until_stopped::{until_stopped, UntilStopped};
 pub use wait_any::{wait_any, WaitAny};

@@ -48,7 +48,10 @@ use crate::sync::Arc;
 /// as stopped, so a [`TaskGroup`](crate::TaskGroup)'s `join` and an enclosing `cancel().await`
 /// wait for it too. A handle returned as a task's output, or sent over a channel, is not waited
 /// for by the task that created it: it is answered for where it is finally dropped or awaited.
-/// A handle dropped outside any such task is waited for by nobody.
+/// A handle dropped outside any such task is waited for by nobody; wrap the future that drops
+/// it in [`until_stopped`](crate::until_stopped) to wait for it there. That is the way to race
+/// handles in a combinator and know the losers have stopped when it returns:
+/// `until_stopped(select_first(handles)).await`.
 ///
 /// # Examples
 ///
