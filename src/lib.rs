@@ -159,6 +159,7 @@
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
 //! | `std` | yes | also [`TaskHandle`], [`CancelToken`] and the [`rt::Spawn`] trait |
 //! | `async-io` | yes | also [`TaskGroup`] and [`time`], on `async-io`'s timer (implies `std`) |
+//! | `tokio-util` | no | [`CancelToken`] from and into tokio-util's `CancellationToken` (implies `std`) |
 //! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
 //!
 //! Timers follow the runtime: a [`TaskGroup`]'s grace period runs on the timer of its spawner
@@ -249,7 +250,7 @@ pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
 pub use task::TaskHandle;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
-pub use token::{CancelToken, Cancelled, RunUntilCancelled};
+pub use token::{CancelToken, Cancelled, DropGuard, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
 pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};

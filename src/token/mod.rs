@@ -1,7 +1,11 @@
 //! `CancelToken`: a cooperative cancellation signal, shared by clones, inherited by child tokens.
 
+#[cfg(feature = "tokio-util")]
+mod tokio_util;
+
 use std::fmt;
 use std::future::Future;
+use std::hash::{Hash, Hasher};
 use std::mem;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
@@ -61,6 +65,14 @@ impl Drop for Inner {
     /// Lets go of the chain of ancestors one at a time, so that the last child of a long chain
     /// of otherwise dropped tokens frees them without recursion.
     fn drop(&mut self) {
+        // The watch on a tokio-util token is registered with that token through a waker that
+        // holds the watch: a cycle, broken here.
+        #[cfg(feature = "tokio-util")]
+        self.waiting
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .bridge
+            .stop_watching();
         let mut next = self.parent.take();
         while let Some(parent) = next {
             next = Arc::into_inner(parent).and_then(|mut parent| parent.parent.take());
@@ -76,6 +88,9 @@ struct Waiting {
     free: Vec<usize>,
     /// Child tokens, dropped ones included until a sweep removes them.
     children: Vec<Weak<Inner>>,
+    /// The tokio-util token cancelled with this one, and the watch on it.
+    #[cfg(feature = "tokio-util")]
+    bridge: tokio_util::Bridge,
     /// Entries looked at by sweeps, for the unit test of the amortised cost.
     #[cfg(test)]
     swept: usize,
@@ -99,19 +114,31 @@ impl Waiting {
     }
 }
 
+/// Who a cancellation tells, once every token of the subtree is marked: foreign code, run
+/// outside every lock.
+#[derive(Default)]
+struct Told {
+    wakers: Vec<Waker>,
+    /// tokio-util tokens to cancel with ours.
+    #[cfg(feature = "tokio-util")]
+    bridges: Vec<tokio_util::Bridge>,
+}
+
 impl Inner {
     fn waiting(&self) -> MutexGuard<'_, Waiting> {
         // The lists stay consistent even if a thread panicked while the lock was held.
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Marks this token cancelled; hands over its wakers and its live children.
-    fn mark_cancelled(&self, wakers: &mut Vec<Waker>, children: &mut Vec<Arc<Inner>>) {
+    /// Marks this token cancelled; hands over what is to be told and its live children.
+    fn mark_cancelled(&self, told: &mut Told, children: &mut Vec<Arc<Inner>>) {
         if self.cancelled.swap(true, Ordering::AcqRel) {
             return;
         }
         let waiting = mem::take(&mut *self.waiting());
-        wakers.extend(waiting.wakers.into_iter().flatten());
+        told.wakers.extend(waiting.wakers.into_iter().flatten());
+        #[cfg(feature = "tokio-util")]
+        told.bridges.push(waiting.bridge);
         children.extend(waiting.children.iter().filter_map(Weak::upgrade));
     }
 
@@ -120,15 +147,21 @@ impl Inner {
     /// before the first waker runs, and a waker that panics does not keep the others from being
     /// woken: its panic resumes once they all have been.
     fn cancel(&self) {
-        let mut wakers = Vec::new();
+        let mut told = Told::default();
         let mut children = Vec::new();
-        self.mark_cancelled(&mut wakers, &mut children);
+        self.mark_cancelled(&mut told, &mut children);
         while let Some(child) = children.pop() {
-            child.mark_cancelled(&mut wakers, &mut children);
+            child.mark_cancelled(&mut told, &mut children);
         }
         let mut first_panic = None;
-        for waker in wakers {
+        for waker in told.wakers {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+                first_panic.get_or_insert(panic);
+            }
+        }
+        #[cfg(feature = "tokio-util")]
+        for bridge in told.bridges {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| bridge.cancelled())) {
                 first_panic.get_or_insert(panic);
             }
         }
@@ -233,6 +266,30 @@ impl CancelToken {
         }
     }
 
+    /// A guard that cancels this token when it is dropped (on any path out of a scope, an
+    /// early return or a panic included), unless it is [disarmed](DropGuard::disarm) first.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use cancel_cascade::CancelToken;
+    ///
+    /// let token = CancelToken::new();
+    /// {
+    ///     let _guard = token.clone().drop_guard();
+    ///     // ... work that must stop the token's watchers however it ends ...
+    /// }
+    /// assert!(token.is_cancelled());
+    ///
+    /// let kept = CancelToken::new();
+    /// let guard = kept.clone().drop_guard();
+    /// assert_eq!(guard.disarm(), kept);
+    /// assert!(!kept.is_cancelled());
+    /// ```
+    pub fn drop_guard(self) -> DropGuard {
+        DropGuard { token: Some(self) }
+    }
+
     /// A future that resolves once the token is cancelled. It owns a clone of the token, so it
     /// is `'static` and can be spawned, stored or raced with [`select_first`](crate::select_first).
     ///
@@ -243,6 +300,47 @@ impl CancelToken {
         Cancelled {
             token: self.clone(),
             key: None,
+        }
+    }
+}
+
+/// Tokens are equal when they are clones of one another (they share one signal); a child
+/// token, or a token made independently, is a different token.
+impl PartialEq for CancelToken {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+impl Eq for CancelToken {}
+
+impl Hash for CancelToken {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Arc::as_ptr(&self.inner).hash(state);
+    }
+}
+
+/// Cancels its token when dropped, unless [`disarm`](Self::disarm)ed first: from
+/// [`CancelToken::drop_guard`].
+#[must_use = "a guard dropped at once cancels its token at once"]
+#[derive(Debug)]
+pub struct DropGuard {
+    token: Option<CancelToken>,
+}
+
+impl DropGuard {
+    /// Gives the token back without cancelling it; the guard is gone.
+    pub fn disarm(mut self) -> CancelToken {
+        self.token
+            .take()
+            .expect("a guard holds its token until it is disarmed")
+    }
+}
+
+impl Drop for DropGuard {
+    fn drop(&mut self) {
+        if let Some(token) = self.token.take() {
+            token.cancel();
         }
     }
 }
