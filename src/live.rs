@@ -75,6 +75,11 @@ const STOP: u8 = 1;
 const SLOT: u8 = 2;
 
 /// A task group, as the groups created inside its tasks see it.
+// Groups, its only implementors, need a timer, which a build with `std` alone (or loom) lacks.
+#[cfg_attr(
+    any(loom, not(any(feature = "async-io", feature = "tokio"))),
+    allow(dead_code)
+)]
 pub(crate) trait Enclosing: Send + Sync {
     /// A group was created inside one of this group's tasks (or a task spawned under one): this
     /// group's hard stop is to stop it too, wherever it goes. Returns `true` if the hard stop
