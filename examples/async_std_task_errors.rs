@@ -1,14 +1,12 @@
-//! On async-std (legacy): three tasks run together and one raises; the others are
-//! cancelled as soon as the error comes back.
+//! On async-std (legacy): three spawned tasks under `try_join_all_cancel`; one fails, and the
+//! others are cancelled as soon as the error comes back.
 //!
-//! asyncio pattern it replaces: the tasks catch, log and re-raise their error, and the main
-//! coroutine waits for all of them with `gather(*tasks, return_exceptions=True)`: the healthy
-//! tasks run to the end, and the error is one element of the result list.
+//! `try_join_all_cancel` over the tasks' handles returns the first error and drops the other
+//! handles in the same poll, which cancels their tasks: they never print `finished`. async-std is
+//! discontinued upstream; the same code runs on tokio or smol with their `spawn`. Needs
+//! `--features async-std`.
 //!
-//! What differs here: `try_join_all_cancel` over the tasks' handles returns the first error and
-//! drops the other handles in the same poll, which cancels their tasks: they never print
-//! `finished`. async-std is discontinued upstream; the same code runs on tokio or smol with
-//! their `spawn`.
+//! Replays asyncio's `gather(*tasks, return_exceptions=True)` over tasks that log and re-raise.
 
 use std::time::Duration;
 

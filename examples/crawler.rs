@@ -1,14 +1,13 @@
-//! A crawler whose tasks discover more work as they go: each page's task spawns a task per new
-//! link into its own group, at most three fetches run at once, and the crawl ends when every
-//! task, including the last one discovered, has stopped.
+//! A crawler whose tasks discover more work as they go: each page's task spawns a task per new link
+//! into its own `TaskGroup` through a `GroupSpawner`, at most three fetches run at once, and the
+//! crawl ends when every task, including the last one discovered, has stopped.
 //!
-//! asyncio pattern it replaces: a `TaskGroup` passed into every task so that it can call
-//! `tg.create_task`, plus a `Semaphore` around each fetch; in Go, an `errgroup.Group` with
-//! `SetLimit`, whose `Go` blocks the task that discovers links while the pool is full.
+//! A `GroupSpawner` is cheap to clone and `Send + Sync`, and its `spawn` never blocks: a page found
+//! while three fetches run waits its turn in the order it was found (Go's `errgroup` with
+//! `SetLimit` would block the task that found it). A fetch that fails cancels the whole crawl.
+//! Needs `--features smol`.
 //!
-//! What differs here: tasks spawn through a `GroupSpawner` (cheap to clone, `Send + Sync`), and
-//! `spawn` never blocks: a page found while three fetches run waits its turn in the order it
-//! was found. A fetch that fails cancels the whole crawl. Runs on smol.
+//! Replays asyncio's `TaskGroup` passed into every task, with a `Semaphore` around each fetch.
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

@@ -1,13 +1,11 @@
-//! A server-like loop that drains on shutdown: workers get a grace period to finish the job in
-//! hand and say goodbye, then whatever still runs is dropped.
+//! A server-like loop that drains on shutdown: a `TaskGroup` with a grace period gives workers time
+//! to finish the job in hand and say goodbye, then drops whatever still runs.
 //!
-//! asyncio pattern it replaces: catching `CancelledError` in each worker to run cleanup, then
-//! `await gather(*workers, return_exceptions=True)` (or `asyncio.wait(..., timeout=...)`
-//! followed by a second round of `cancel()` for the stragglers).
+//! The cleanup is ordinary async code after `token.cancelled()`, the grace period is one builder
+//! call, and `shutdown()` returns once every worker has stopped, the straggler (which ignores the
+//! token) included. Needs `--features tokio`.
 //!
-//! What differs here: the cleanup is ordinary async code after `token.cancelled()`, the grace
-//! period is one builder call, and `shutdown()` returns once every worker has stopped, the
-//! straggler included. Runs on tokio.
+//! Replays asyncio's `except CancelledError:` cleanup per worker, then a second `cancel()` round.
 
 use std::time::Duration;
 

@@ -1,13 +1,11 @@
-//! With a task group: two tasks in a restart loop; when one fails, both restart, and
-//! no `foo` is left over from the previous round.
+//! A `TaskGroup` on smol in a restart loop: when one task fails, both restart, and no `foo` is left
+//! over from the last round.
 //!
-//! asyncio pattern it replaces: `footask.cancel()` after a failed `gather`, then the idiom
-//! `await gather(*tasks, return_exceptions=True)` to be sure the cancelled task has processed
-//! its cancellation before the next round creates a new one.
+//! `join()` cancels `foo` when `bar` fails and returns only once `foo` has stopped, so the next
+//! round starts with zero running `foo`s (the example counts them). Runs on smol's global
+//! executor; needs `--features smol`.
 //!
-//! What differs here: the group is the whole idiom. `join()` cancels `foo` when `bar` fails and
-//! returns only once `foo` has stopped, so the next round starts with zero running `foo`s (the
-//! example counts them). Runs on smol's global executor.
+//! Replays asyncio's `footask.cancel()`, then `gather(*tasks, return_exceptions=True)`, per round.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};

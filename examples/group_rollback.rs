@@ -1,15 +1,12 @@
-//! With a task group: `bar1` fails inside `bar`, the group stops everything (`foo`,
-//! `bar2`, and a task `bar2` spawned), waits until all of it has stopped, and only then the
-//! rollback runs, followed by `baz` alone.
+//! A `TaskGroup` on tokio: `bar1` fails inside `bar`, the group stops everything (`foo`, `bar2`,
+//! and a task `bar2` spawned), waits until all of it has stopped, and only then the rollback runs,
+//! followed by `baz` alone.
 //!
-//! asyncio pattern it replaces: `task_foo.cancel(); task_bar.cancel()` after a failed
-//! `gather`, which is too late for `bar` (already finished) and leaves `bar2` printing during
-//! `baz`; the asker wanted "several rollback coroutines" instead. With `asyncio.TaskGroup` the
-//! cancellation is right, but a task that `bar2` created with `create_task` keeps running.
+//! `join()` returns the error only once every task of the group, and every task they spawned
+//! through the crate, has stopped: their destructors (which print `... stopped`) have all finished
+//! before `One task failed` is printed. Needs `--features tokio`.
 //!
-//! What differs here: `join()` returns the error only once every task of the group, and every
-//! task they spawned through the crate, has stopped: their destructors (which print
-//! `... stopped`) have all finished before `One task failed` is printed. Runs on tokio.
+//! Replays asyncio's rollback after a failed `gather`, then with `asyncio.TaskGroup`.
 
 use std::time::Duration;
 

@@ -1,15 +1,11 @@
-//! A failure deep in a tree of coroutines cancels the whole tree, then `baz` runs
-//! alone.
+//! A failure deep in a tree of inline futures stops the whole tree before the error comes back.
 //!
-//! asyncio pattern it replaces: `gather(foo(), bar())` where `bar` does `gather(bar1(), bar2())`.
-//! When `bar1` raises, asyncio's inner `gather` propagates the error but leaves `bar2` running,
-//! so `Bar2 3`, `Bar2 4` and `Bar2 done` interleave with `baz`, and cancelling the outer tasks
-//! afterwards is too late (`bar` has already finished). The usual asyncio answers write
-//! `wait(FIRST_EXCEPTION)` plus a manual cancel loop in every coroutine that gathers.
+//! `foo` runs beside `bar`, and `bar` runs `bar1` beside `bar2`, each level a `try_join_cancel`.
+//! When `bar1` fails, every level drops its other futures inside the poll that sees the error, so
+//! `bar2` and `foo` are gone (their destructors print it) before `One task failed` is printed;
+//! then the rollback runs, and `baz` runs alone. No runtime: `async-io`'s `block_on` and timers.
 //!
-//! What differs here: `try_join_cancel` drops the siblings inside the poll that sees the error,
-//! at every level, so `bar2` and `foo` are gone (their destructors print it) before
-//! `One task failed` is printed, and nothing of them runs during `baz`. Then the rollback runs.
+//! Replays asyncio's nested `gather(foo(), bar())`, where `bar2` runs on after `bar1` raises.
 
 use std::time::Duration;
 

@@ -1,16 +1,11 @@
-//! Two tasks in a restart loop; when one fails, restart both, without leaking a
-//! `foo` per round.
+//! Two futures in a restart loop: when one fails, both restart, and nothing of the last round is
+//! left running.
 //!
-//! asyncio pattern it replaces: `while True: await gather(foo_task, bar_task)` with
-//! `except ValueError: foo_task.cancel()`. `gather` does not cancel `foo` when `bar` raises,
-//! and cancelling the finished `gather` does nothing, so every round leaves one more `foo`
-//! running (`foo` printed twice, then three times per tick). The usual asyncio fix is the idiom
-//! "cancel each task, then `await gather(*tasks, return_exceptions=True)`", or a hand-written
-//! `advanced_gather(cancel_on_exception=True)`.
+//! Each round is `try_join_cancel((foo(), bar()))`: when `bar` fails, `foo` is dropped before the
+//! error comes back, so each round starts from zero running `foo`s, which the example counts and
+//! prints. No runtime: `async-io`'s `block_on` and timers.
 //!
-//! What differs here: `try_join_cancel` is that `advanced_gather`: when `bar` fails, `foo` is
-//! dropped before the error comes back, so each round starts from zero running `foo`s, which
-//! the example counts and prints.
+//! Replays asyncio's `while True: await gather(foo_task, bar_task)`, `foo_task.cancel()` on error.
 
 use std::convert::Infallible;
 use std::sync::atomic::{AtomicUsize, Ordering};

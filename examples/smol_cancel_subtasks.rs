@@ -1,15 +1,13 @@
-//! On smol: a main task starts a sub-task, which starts workers of its own; cancelling
-//! the main task cancels the whole tree.
+//! On smol: a main task spawns a sub-task, which spawns workers of its own; cancelling the main
+//! task cancels the whole tree.
 //!
-//! asyncio pattern it replaces: the main coroutine keeps its sub-task in a variable and calls
-//! `sub_task.cancel()` itself. Tasks the sub-task created are not cancelled with it: each level
-//! has to catch `CancelledError` and cancel its own children by hand, or they run on.
+//! A task's future owns the `TaskHandle`s of the tasks it spawned, so dropping that future (which
+//! is what cancelling does) drops them, which cancels those tasks, and so on down. The example
+//! cancels only the top task; `cancel().await` waits for that task's own future, and the tasks
+//! below, cancelled in the same moment, stop right after on the executor's thread: the workers
+//! two levels down print it. Needs `--features smol`.
 //!
-//! What differs here: a task's future owns the `TaskHandle`s of the tasks it spawned, so
-//! dropping that future (which is what cancelling does) drops them, which cancels those tasks,
-//! and so on down. The example cancels only the top task; `cancel().await` waits for that
-//! task's own future, and the tasks below, cancelled in the same moment, stop right after on the
-//! executor's thread: the workers two levels down print it.
+//! Replays asyncio's `sub_task.cancel()`, which leaves the tasks the sub-task created running.
 
 use std::time::Duration;
 

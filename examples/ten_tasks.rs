@@ -1,13 +1,10 @@
-//! Ten tasks run as a group, task 5 fails, and no other task gets to print `done`.
+//! Ten futures under `try_join_all_cancel`: the fifth fails, and the nine others are dropped in
+//! the poll that sees the error, so none of them prints `done`.
 //!
-//! asyncio pattern it replaces: `group = gather(*coros)`, then `group.cancel()` in the
-//! `except` block. That does nothing, since the `gather` future is already done when its
-//! exception reaches the caller, so the nine others print `done` a second later. The usual
-//! fixes cancel each task by hand, or every task of the loop through `all_tasks()`.
+//! After the error the example waits as long as the others would have needed, to show that none
+//! of them runs on. No runtime: `async-io`'s `block_on` and timers.
 //!
-//! What differs here: the group is `try_join_all_cancel`, which drops the nine others inside
-//! the poll that sees task 5 fail. After the error, the example waits as long as the tasks
-//! would have needed, to show that none of them runs.
+//! Replays asyncio's `gather(*coros)` followed by a `cancel()` of the finished `gather`.
 
 use std::time::Duration;
 

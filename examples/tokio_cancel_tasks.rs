@@ -1,16 +1,11 @@
-//! On tokio: create a task, cancel it and wait for the cancellation; then cancel
-//! several tasks and wait for all of them.
+//! On tokio: `TaskHandle::cancel().await` cancels a task and returns once its future has been
+//! dropped; then the same for several tasks at once.
 //!
-//! asyncio pattern it replaces: `task.cancel()` followed by `await task` inside
-//! `try: ... except CancelledError`, and for several tasks a `cancel()` loop followed by
-//! `await gather(*tasks, return_exceptions=True)`. `cancel()` only asks; the coroutine learns
-//! of it at its next `await`, and the `await` is what waits.
+//! The destructors (which print `... cancelled`) have run by the time `cancel().await` returns. If
+//! the task had already finished, its output comes back instead. Dropping a handle cancels too,
+//! without the wait; tokio's own `JoinHandle` would let the task run on. Needs `--features tokio`.
 //!
-//! What differs here: `TaskHandle::cancel().await` asks and waits in one call, and returns once
-//! the task's future has been dropped: its destructors (which print `... cancelled` below) have
-//! run. There is no exception to catch, and a task cannot refuse. If the task had already
-//! finished, its output comes back instead. Merely dropping a handle cancels too, without the
-//! wait; tokio's own `JoinHandle` would let the task run on.
+//! Replays asyncio's `task.cancel()` then `await task`, and a `cancel()` loop then `gather(...)`.
 
 use std::time::Duration;
 

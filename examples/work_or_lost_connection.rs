@@ -1,16 +1,12 @@
-//! Work or lost connection, whichever comes first: two futures of different output types race,
-//! the loser is cancelled, and cancelling the race cancels both.
+//! Work or lost connection, whichever comes first: `select_cancel` races two futures of different
+//! output types, drops the loser, and dropping the race drops both.
 //!
-//! asyncio pattern it replaces: `asyncio.wait({work, conn_lost}, return_when=FIRST_COMPLETED)`
-//! wrapped in a helper with `try/except CancelledError/finally` that cancels the pending set by
-//! hand (cancelling `wait()` leaves the waited tasks running), then `if work in done:` to find
-//! out which one finished and `.result()` to get its value.
+//! The outputs keep their own types (a report, an `io::Error`): the `OneOf2` variant says which one
+//! won, with no `Either` or common event type. Three rounds: the work wins, the lost connection
+//! wins, and the whole wait loses to a timer, which drops it and with it both racers. Each
+//! future prints when it is dropped unfinished. No runtime: `async-io`'s `block_on` and timers.
 //!
-//! What differs here: `select_cancel` owns both futures, so both rules come for free: the
-//! pending one is dropped before `select_cancel` returns, and dropping the `select_cancel`
-//! future (here: it loses a race against a cancel timer) drops both. The outputs keep their own
-//! types (a report, an `io::Error`), no `Either` nor common event type: the `OneOf2` variant says
-//! which one won. Each future prints when it is cancelled.
+//! Replays asyncio's `wait({work, conn_lost}, return_when=FIRST_COMPLETED)` and `if work in done:`.
 
 use std::future::pending;
 use std::io;

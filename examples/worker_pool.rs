@@ -1,18 +1,15 @@
-//! A worker pool that reads each job's result as it completes, while jobs keep arriving, and
-//! shuts down gracefully on a signal: jobs in flight get a grace period to finish, jobs still
-//! waiting for a worker are dropped, and the pool returns only once every job has stopped.
+//! A worker pool on one `TaskSet`: each job's result read as it completes while jobs keep arriving,
+//! at most four jobs at once, and a graceful shutdown on a signal: jobs in flight get a grace
+//! period, jobs still waiting for a slot are dropped, and the pool returns once every job has
+//! stopped.
 //!
-//! asyncio pattern it replaces: a `TaskGroup` or a set of tasks fed from a queue, results read
-//! with `asyncio.as_completed` or `asyncio.wait(..., return_when=FIRST_COMPLETED)` in a loop, a
-//! `Semaphore` for the pool size, and on SIGTERM `task.cancel()` on each task followed by
-//! `gather(..., return_exceptions=True)`. In tokio: `JoinSet` + `Semaphore` +
-//! `CancellationToken`.
+//! `with_limit` is the pool size (`spawn` never blocks; the producer's `ready()` keeps it from
+//! queueing without bound), `join_next` gives results in completion order, a failing job cancels
+//! the rest, and `cancel()` followed by draining `join_next` is the shutdown. It does the job of
+//! tokio's `JoinSet` + `Semaphore` + `CancellationToken`. The signal is simulated; a service would
+//! wait for `tokio::signal::ctrl_c()` instead. Needs `--features tokio`.
 //!
-//! What differs here: one `TaskSet` is all of it. `with_limit` is the pool size (`spawn`
-//! never blocks; the producer's `ready()` keeps it from queueing without bound), `join_next` gives
-//! results in completion order, a failing job cancels the rest, and `cancel()` + draining
-//! `join_next` is the graceful shutdown. The signal is simulated; a service would wait for
-//! `tokio::signal::ctrl_c()` instead. Runs on tokio.
+//! Replays asyncio's tasks fed from a queue: `as_completed`, a `Semaphore`, `cancel()` on SIGTERM.
 
 use std::time::Duration;
 

@@ -16,8 +16,9 @@ use crate::children::{Children, Completion};
 ///
 /// Items come in completion order: those of children that completed in the same parent poll
 /// come in ascending index order. The stream ends (`None`) once every child has completed.
-/// This is `asyncio.as_completed()` with the index of each result, except that dropping the
-/// stream cancels the children that are still running, instead of leaving them to run.
+/// It does the job of a `FuturesUnordered` drained in a loop, over a fixed set of children,
+/// with the index of each output; dropping the stream drops the children still running, so
+/// leaving the loop early (`break`, `?`) cancels them.
 ///
 /// # Cancellation
 ///

@@ -13,24 +13,6 @@
 //! Each child gets a waker of its own, so a wake-up re-polls only that child; the crate has no
 //! runtime of its own and works under any executor.
 //!
-//! # From asyncio
-//!
-//! | asyncio idiom | what goes wrong | cancel-cascade |
-//! |---|---|---|
-//! | `await gather(*aws)` | on the first error the other awaitables keep running | [`try_join_all_cancel`] (or [`try_join_cancel`] for a tuple): the others are dropped before the error is returned |
-//! | `gather`, then `t.cancel()` on each task and `await gather(*tasks, return_exceptions=True)` | three steps, easy to get wrong; cancelling a `gather` that already raised does nothing | nothing to write: the siblings are already dropped, and their destructors have run, when the error comes back |
-//! | `wait(aws, return_when=FIRST_EXCEPTION)`, then cancel `pending` | `pending` must be cancelled by hand; nested coroutines keep running | [`try_join_all_cancel`]: children not started yet never start |
-//! | `wait(aws, return_when=FIRST_COMPLETED)`, then cancel `pending` | if the waiting itself is cancelled, the awaitables keep running | [`wait_any`] (all done in the deciding pass) or [`select_first`] (the first one): dropping the wait drops the children |
-//! | first successful response: `as_completed(aws)`, skip the failures, cancel the rest on the first success | hand-written loop; the pending tasks must be cancelled by hand, the errors collected by hand | [`select_first_ok`]: the first `Ok` and its index, the others dropped; if all fail, [`AllFailed`] with every error by index |
-//! | `wait({work, conn_lost}, return_when=FIRST_COMPLETED)`, then `if work in done:` | the results come back untyped, which one finished must be looked up | [`select_cancel`] over a tuple: each future keeps its own output type, the [`one_of`] variant names the winner |
-//! | `for aw in as_completed(aws): await aw` | leaving the loop early (`break`, an exception) leaves the rest running | [`as_completed`]: a stream of `(index, output)`; dropping it drops every child still running |
-//! | a `Semaphore(k)` around each coroutine, then `gather` | every coroutine exists (and waits) at once; on the first error the rest run on | [`try_join_all_cancel_limit`]: futures made only as slots free up, exactly `k` in flight, the first error drops them and makes no more |
-//! | `wait(..., return_when=FIRST_COMPLETED)` in a loop, topping the pending set up to `k` | hand-written; an exception or a cancelled wait leaves the pending set running | [`as_completed_limit`]: a stream of `(index, output)` with `k` in flight; dropping it drops them |
-//! | `task.cancel()`, then `await task` | `cancel()` only asks; the `await` is what waits | inline: drop the future, it is gone when `drop` returns; spawned: [`TaskHandle::cancel`]`().await` returns once the task's future has been dropped |
-//! | `async with asyncio.TaskGroup() as tg: tg.create_task(...)` | tasks created outside the group by its tasks run on after it exits | [`TaskGroup`]: `join()` returns once every task, and everything they spawned through the crate, has stopped |
-//! | `except CancelledError:` cleanup, then re-raise | needs care not to swallow the cancellation | [`TaskGroup::with_grace_period`] + [`CancelToken::cancelled`] |
-//! | `asyncio.timeout(delay)` / `wait_for` | | [`time::timeout`], on any runtime |
-//!
 //! # The combinators
 //!
 //! | | output | decided when | not-yet-completed children |
@@ -58,8 +40,8 @@
 //! 4. Dropping the combinator drops every remaining child exactly once, in index order.
 //! 5. A child's panic passes through `poll`; the other children are dropped, once, when the
 //!    combinator is dropped during unwinding.
-//! 6. They are [`FusedFuture`](futures_core::future::FusedFuture)s; polling one again after
-//!    it returned `Ready` panics (the stream is a
+//! 6. Each future is a [`FusedFuture`](futures_core::future::FusedFuture); polling one again
+//!    after it returned `Ready` panics (each stream is a
 //!    [`FusedStream`](futures_core::stream::FusedStream) that keeps returning `None`). They
 //!    are `Unpin` whatever the children are, `Send` when the children are, and `Debug` without
 //!    asking the children to be.
@@ -122,23 +104,23 @@
 //! all stopped, including every task they spawned through this crate, at any depth. Point by
 //! point:
 //!
-//! | | asyncio `TaskGroup` | trio nursery | tokio `JoinSet` | Go `errgroup` | [`TaskGroup`] |
+//! | | tokio `JoinSet` | asyncio `TaskGroup` | trio nursery | Go `errgroup` | [`TaskGroup`] |
 //! |---|---|---|---|---|---|
-//! | first failure cancels the others | yes | yes | no: `join_next` hands the error over, the rest run on | cancels the `Context` (cooperative) | yes, at once |
-//! | waits until the cancelled tasks have stopped | yes | yes | with `shutdown().await` | `Wait` | yes: futures dropped, destructors finished |
-//! | ... and the tasks *they* spawned | only those in nested groups | only nested nurseries | no: aborting a task does not abort the tasks it spawned | only if they use the group | yes: `TaskHandle`s and nested groups, at any depth |
-//! | cleanup code after cancellation | `except CancelledError` | `except Cancelled`, shields | none (the future is dropped) | after `ctx.Done()` | async code after `token.cancelled()`, within a grace period; then dropped |
-//! | leaving the scope early | cancels and waits | cancels and waits | dropping aborts, does not wait | not possible | dropping cancels, does not wait; `shutdown().await` cancels and waits |
-//! | error reported | `ExceptionGroup` of all errors | `ExceptionGroup` | each `JoinError` in turn | the first | the first ([`join`](TaskGroup::join)); every error, first one first ([`join_all_errors`](TaskGroup::join_all_errors), a [`GroupErrors`]); a panic is resumed |
-//! | spawn from inside a task | pass `tg` along | pass the nursery along | wrap it in a mutex | pass `g` along | [`TaskGroup::spawner`]: a `GroupSpawner`, `Clone + Send + Sync`; `join` waits for those tasks too |
-//! | results as they complete | `as_completed` over the tasks | a channel | `join_next` | a channel | [`TaskSet::join_next`], fail-fast and transitive |
-//! | cancel without leaving the scope | `tg.cancel()` in recent versions (before: cancel the enclosing task) | `nursery.cancel_scope.cancel()` | `abort_all()` | cancel the parent `Context` | [`TaskGroup::cancel`]: token, grace period, drop; `join` still returns `Ok`; from a task, [`GroupSpawner::cancel`] |
-//! | a deadline for the whole group | `asyncio.timeout()` around the `async with` | `move_on_after` | `timeout` around `join_next`: tasks run on | `context.WithTimeout` | [`TaskGroup::with_deadline`]: cancels, waits, [`join_outcome`](TaskGroup::join_outcome) says `DeadlinePassed` |
-//! | cancel one task | `task.cancel()` | a cancel scope per task | `AbortHandle::abort()` | a context per task | [`GroupTask::cancel`]: waits until it (and what it spawned) stopped; the group goes on |
-//! | at most n at once | a `Semaphore` | a `CapacityLimiter` | a `Semaphore` | `SetLimit` (`Go` blocks) | [`TaskGroup::with_limit`]: `spawn` never blocks, spawn order; `ready()` for producers |
-//! | failures do not cancel the siblings | `gather(return_exceptions=True)` | not built in | the default | a plain `WaitGroup` | [`TaskGroup::supervised`]: waits for all, every error reported |
-//! | wait until a task is ready | an `Event` | `nursery.start()` | a oneshot channel | a channel | [`TaskGroup::start`] with [`Started`] |
-//! | runtimes | asyncio | trio | tokio | Go | tokio, smol, async-std, any [`rt::Spawn`] |
+//! | first failure cancels the others | no: `join_next` hands the error over, the rest run on | yes | yes | cancels the `Context` (cooperative) | yes, at once |
+//! | waits until the cancelled tasks have stopped | with `shutdown().await` | yes | yes | `Wait` | yes: futures dropped, destructors finished |
+//! | ... and the tasks *they* spawned | no: aborting a task does not abort the tasks it spawned | only those in nested groups | only nested nurseries | only if they use the group | yes: `TaskHandle`s and nested groups, at any depth |
+//! | cleanup code after cancellation | none (the future is dropped) | `except CancelledError` | `except Cancelled`, shields | after `ctx.Done()` | async code after `token.cancelled()`, within a grace period; then dropped |
+//! | leaving the scope early | dropping aborts, does not wait | cancels and waits | cancels and waits | not possible | dropping cancels, does not wait; `shutdown().await` cancels and waits |
+//! | error reported | each `JoinError` in turn | `ExceptionGroup` of all errors | `ExceptionGroup` | the first | the first ([`join`](TaskGroup::join)); every error, first one first ([`join_all_errors`](TaskGroup::join_all_errors), a [`GroupErrors`]); a panic is resumed |
+//! | spawn from inside a task | wrap it in a mutex | pass `tg` along | pass the nursery along | pass `g` along | [`TaskGroup::spawner`]: a `GroupSpawner`, `Clone + Send + Sync`; `join` waits for those tasks too |
+//! | results as they complete | `join_next` | `as_completed` over the tasks | a channel | a channel | [`TaskSet::join_next`], fail-fast and transitive |
+//! | cancel without leaving the scope | `abort_all()` | `tg.cancel()` in recent versions (before: cancel the enclosing task) | `nursery.cancel_scope.cancel()` | cancel the parent `Context` | [`TaskGroup::cancel`]: token, grace period, drop; `join` still returns `Ok`; from a task, [`GroupSpawner::cancel`] |
+//! | a deadline for the whole group | `timeout` around `join_next`: tasks run on | `asyncio.timeout()` around the `async with` | `move_on_after` | `context.WithTimeout` | [`TaskGroup::with_deadline`]: cancels, waits, [`join_outcome`](TaskGroup::join_outcome) says `DeadlinePassed` |
+//! | cancel one task | `AbortHandle::abort()` | `task.cancel()` | a cancel scope per task | a context per task | [`GroupTask::cancel`]: waits until it (and what it spawned) stopped; the group goes on |
+//! | at most n at once | a `Semaphore` | a `Semaphore` | a `CapacityLimiter` | `SetLimit` (`Go` blocks) | [`TaskGroup::with_limit`]: `spawn` never blocks, spawn order; `ready()` for producers |
+//! | failures do not cancel the siblings | the default | `gather(return_exceptions=True)` | not built in | a plain `WaitGroup` | [`TaskGroup::supervised`]: waits for all, every error reported |
+//! | wait until a task is ready | a oneshot channel | an `Event` | `nursery.start()` | a channel | [`TaskGroup::start`] with [`Started`] |
+//! | runtimes | tokio | asyncio | trio | Go | tokio, smol, async-std, any [`rt::Spawn`] |
 //!
 //! Who waits for what: a task's children count against it while its future is alive; whatever
 //! leaves in its output, or is sent away, belongs to whoever receives it. A [`TaskHandle`] or
@@ -169,6 +151,11 @@
 //! [`TaskGroup`] and [`time`] on tokio's timer alone (inside a runtime with its timer enabled).
 //!
 //! The minimum supported Rust version is 1.81.
+//!
+//! # Coming from asyncio
+//!
+//! [`_asyncio`] maps asyncio's ways of stopping concurrent work (`gather`, `wait`,
+//! `as_completed`, `TaskGroup`, `task.cancel()`) to this crate, one idiom per row.
 
 #![no_std]
 #![warn(
@@ -222,6 +209,10 @@ mod try_join_cancel;
 #[cfg(feature = "std")]
 mod until_stopped;
 mod wait_any;
+
+// A page of documentation only (it holds no items): asyncio's idioms, mapped to this crate.
+#[doc = include_str!("../docs/asyncio.md")]
+pub mod _asyncio {}
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};

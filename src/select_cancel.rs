@@ -71,8 +71,8 @@ pub fn select_cancel<T: SelectTuple>(futures: T) -> SelectCancel<T> {
 
 /// A tuple of futures, accepted by [`select_cancel`].
 ///
-/// Implemented for tuples of 2 to 12 [`Future`]s of any output types; it cannot be implemented
-/// outside this crate.
+/// Implemented for tuples of 2 to 12 futures (each a [`Future`]) of any output types; it cannot
+/// be implemented outside this crate.
 pub trait SelectTuple: sealed::Sealed {
     /// The output: a [`one_of`] enum with one variant per position, holding that future's
     /// output.

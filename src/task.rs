@@ -147,7 +147,7 @@ impl<T> TaskHandle<T> {
     }
 
     /// Cancels the task and waits until its future has been dropped, and with it everything
-    /// that future let go of (transitively: see [`TaskHandle`]'s `# Cancellation`).
+    /// that future let go of (transitively: see `# Cancellation` on [`TaskHandle`]).
     ///
     /// Gives `Some(output)` if the task had already finished (so no output is lost), `None` if
     /// its future was dropped before it finished.

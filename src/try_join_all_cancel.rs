@@ -13,8 +13,9 @@ use crate::children::{Children, Completion};
 /// Runs every future of `iter` concurrently and collects their `Ok` outputs in input order, or
 /// returns the first error and drops every other future at once.
 ///
-/// This is `asyncio.gather()` done right: when one child fails, its siblings do not keep
-/// running, and a child that was not started yet is never started.
+/// Unlike futures' `try_join_all`, which over more than 30 futures reports an error only once
+/// every future before it has completed, it returns the first error in the `poll` that sees it,
+/// at any size; and a child that was not started yet is never started.
 ///
 /// # Cancellation
 ///

@@ -52,8 +52,8 @@ pub fn try_join_cancel<T: TryJoinTuple>(futures: T) -> TryJoinCancel<T> {
 
 /// A tuple of fallible futures with one error type, accepted by [`try_join_cancel`].
 ///
-/// Implemented for tuples of 1 to 12 [`TryFuture`]s whose `Error` types are the same; it
-/// cannot be implemented outside this crate.
+/// Implemented for tuples of 1 to 12 fallible futures (each a [`TryFuture`]) whose `Error`
+/// types are the same; it cannot be implemented outside this crate.
 pub trait TryJoinTuple: sealed::Sealed {
     /// The tuple of the futures' `Ok` types.
     type Ok;

@@ -15,9 +15,9 @@ use crate::children::{Children, Completion};
 /// Runs every future of `iter` concurrently until at least one completes, then drops the rest.
 ///
 /// The output holds every child that completed during the parent poll in which the first
-/// completion was seen, as `(index, output)` in ascending index order: never empty. This is
-/// `asyncio.wait(return_when=FIRST_COMPLETED)` followed by cancelling the pending set, except
-/// that cancelling the wait itself (dropping it) cancels the children too.
+/// completion was seen, as `(index, output)` in ascending index order: never empty. Where
+/// futures' `select_all` hands the pending futures back to the caller, `wait_any` drops them,
+/// and dropping the wait itself drops every child.
 ///
 /// # Cancellation
 ///

@@ -1,6 +1,6 @@
-//! The gaps in Rust's own tools that the README opens with, checked against those tools, each
-//! next to what this crate does instead. If a peer closes a gap, its test here fails, and the
-//! README must change with it.
+//! The claims of the README's comparison table marked as checked: each gap in Rust's own tools
+//! is shown against the tool itself, next to what this crate does instead. If a peer closes a
+//! gap, its test here fails, and the README must change with it.
 //!
 //! Nothing is timed: "still running" is shown by a round trip to the task (it answers), and
 //! "stopped" by a message its drop guard sends (awaited, under a watchdog).

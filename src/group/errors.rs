@@ -9,10 +9,10 @@ use std::vec::{IntoIter, Vec};
 /// group was cancelling (during the grace period, or by tasks that were finishing as the
 /// cancellation reached them). Never empty.
 ///
-/// This is asyncio's `ExceptionGroup` and trio's `MultiError`, for one error type `E`. It is
-/// returned by [`TaskGroup::join_all_errors`](super::TaskGroup::join_all_errors), and
-/// implements [`Error`] when `E` does, with the first error as its
-/// [`source`](Error::source).
+/// It is what [`TaskGroup::join_all_errors`](super::TaskGroup::join_all_errors) returns where
+/// [`join`](super::TaskGroup::join) would give the first error alone (asyncio's
+/// `ExceptionGroup` and trio's `MultiError` do this job, for one error type `E` here), and it
+/// implements [`Error`] when `E` does, with the first error as its [`source`](Error::source).
 ///
 /// # Examples
 ///

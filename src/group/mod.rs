@@ -34,10 +34,12 @@ use crate::token::CancelToken;
 /// task is cancelled, and [`join`](Self::join) returns only once all of them, and every task
 /// they spawned through this crate, have stopped.
 ///
-/// This is Python's `asyncio.TaskGroup` and trio's nursery, on any runtime: `S` is the
-/// runtime's unit struct (`rt::tokio::Tokio`, `rt::smol::Smol`,
-/// `rt::async_std::AsyncStd`) or any other [`Spawn`] implementor, and `E`
-/// is the one error type of the group's tasks (each task's `Ok` type is its own).
+/// What a tokio `JoinSet` does for a set of tasks, plus fail-fast and a wait that reaches what
+/// the tasks spawned, on any runtime (asyncio's `TaskGroup` and trio's nursery play this part
+/// there): `S` is the runtime's unit struct
+/// (`rt::tokio::Tokio`, `rt::smol::Smol`, `rt::async_std::AsyncStd`) or any other [`Spawn`]
+/// implementor, and `E` is the one error type of the group's tasks (each task's `Ok` type is
+/// its own).
 ///
 /// # Cancellation
 ///
@@ -90,8 +92,8 @@ use crate::token::CancelToken;
 ///
 /// # Compared with
 ///
-/// asyncio's `TaskGroup`, trio's nurseries and tokio's `JoinSet`, point by point: see the
-/// [crate docs](crate#structured-concurrency).
+/// tokio's `JoinSet`, asyncio's `TaskGroup`, trio's nurseries and Go's `errgroup`, point by
+/// point: see the [crate docs](crate#structured-concurrency).
 ///
 /// # Examples
 ///

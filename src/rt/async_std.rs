@@ -12,11 +12,11 @@
 //! # Examples
 //!
 //! ```
-//! use cancel_cascade::rt::async_std;
+//! use cancel_cascade::rt::async_std as cc_async_std;
 //! use std::future::pending;
 //!
-//! ::async_std::task::block_on(async {
-//!     let stuck = async_std::spawn(pending::<()>());
+//! async_std::task::block_on(async {
+//!     let stuck = cc_async_std::spawn(pending::<()>());
 //!     assert_eq!(stuck.cancel().await, None);
 //! });
 //! ```
@@ -45,7 +45,7 @@ where
     AsyncStd.spawn_task(future)
 }
 
-/// async-std's global executor, as a [`Spawn`]r (legacy: see the module docs).
+/// async-std's global executor, as an implementor of [`Spawn`] (legacy: see the module docs).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct AsyncStd;
 

@@ -1,5 +1,5 @@
-//! Spawning [`TaskHandle`]s: one adapter per runtime, and the [`Spawn`] trait for any other
-//! executor.
+//! Spawning tasks that a [`TaskHandle`] cancels: one adapter per runtime, and the [`Spawn`]
+//! trait for any other executor.
 //!
 //! Each runtime does something different when the handle of a task is dropped. A
 //! [`TaskHandle`] does the same on all of them: dropping it cancels the task, and
@@ -48,8 +48,8 @@ use std::time::Instant;
 
 use crate::TaskHandle;
 
-/// An executor that can run a `'static` future detached; that is all it takes to spawn
-/// [`TaskHandle`]s on it, with [`spawn_task`](Spawn::spawn_task).
+/// An executor that can run a `'static` future detached; that is all it takes to spawn tasks
+/// on it behind a [`TaskHandle`], with [`spawn_task`](Spawn::spawn_task).
 ///
 /// The runtime adapters implement it for `rt::tokio::Tokio`, `rt::smol::Smol` and
 /// `rt::async_std::AsyncStd` (and for `tokio::runtime::Handle` and `smol::Executor`); a shared

@@ -22,17 +22,17 @@
 //! The global executor never drops a task. A `smol::Executor` that is dropped drops every task
 //! it still holds, outside any `catch_unwind` of smol's: the task's future is dropped there
 //! under one of ours, so that a destructor that panics cannot unwind through the executor's
-//! drop; a handle awaiting one of those tasks then panics (see [`TaskHandle`]'s `# Panics`).
+//! drop; a handle awaiting one of those tasks then panics (see `# Panics` on [`TaskHandle`]).
 //!
 //! # Examples
 //!
 //! ```
-//! use cancel_cascade::rt::smol;
+//! use cancel_cascade::rt::smol as cc_smol;
 //! use std::future::pending;
 //!
-//! ::smol::block_on(async {
-//!     let stuck = smol::spawn(pending::<()>());
-//!     let done = smol::spawn(async { "done" });
+//! smol::block_on(async {
+//!     let stuck = cc_smol::spawn(pending::<()>());
+//!     let done = cc_smol::spawn(async { "done" });
 //!     assert_eq!(done.await, "done");
 //!     assert_eq!(stuck.cancel().await, None);
 //! });
@@ -85,7 +85,7 @@ where
     handle
 }
 
-/// smol's global executor, as a [`Spawn`]r.
+/// smol's global executor, as an implementor of [`Spawn`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Smol;
 

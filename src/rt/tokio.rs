@@ -8,7 +8,7 @@
 //! to the task itself.
 //!
 //! A runtime that shuts down drops every task it still holds; a handle awaiting one of them
-//! then panics (see [`TaskHandle`]'s `# Panics`).
+//! then panics (see `# Panics` on [`TaskHandle`]).
 //!
 //! A task spawned detached through [`Spawn::spawn_detached`] (every task of a
 //! [`TaskGroup`](crate::TaskGroup)) is spawned with its `JoinHandle` dropped at once: nothing of
@@ -16,24 +16,27 @@
 //!
 //! # Examples
 //!
+//! The adapter is imported under another name, so that `tokio` still names the tokio crate:
+//!
 //! ```
-//! use cancel_cascade::rt::tokio;
+//! use cancel_cascade::rt::tokio as cc_tokio;
 //! use cancel_cascade::try_join_all_cancel;
 //! use std::future::pending;
 //!
-//! # ::tokio::runtime::Runtime::new().unwrap().block_on(async {
-//! let handles = (0..10).map(|i| {
-//!     tokio::spawn(async move {
-//!         if i == 7 {
-//!             return Err(format!("task {i} failed"));
-//!         }
-//!         pending().await
-//!     })
-//! });
-//! // The nine others are aborted before the error comes back.
-//! let outcome: Result<Vec<()>, String> = try_join_all_cancel(handles).await;
-//! assert_eq!(outcome, Err("task 7 failed".to_string()));
-//! # });
+//! #[tokio::main]
+//! async fn main() {
+//!     let handles = (0..10).map(|i| {
+//!         cc_tokio::spawn(async move {
+//!             if i == 7 {
+//!                 return Err(format!("task {i} failed"));
+//!             }
+//!             pending().await
+//!         })
+//!     });
+//!     // The nine others are aborted before the error comes back.
+//!     let outcome: Result<Vec<()>, String> = try_join_all_cancel(handles).await;
+//!     assert_eq!(outcome, Err("task 7 failed".to_string()));
+//! }
 //! ```
 
 use std::future::Future;
@@ -68,7 +71,7 @@ where
     TaskHandle::from_tokio(future, ::tokio::spawn)
 }
 
-/// The tokio runtime the caller runs in, as a [`Spawn`]r.
+/// The tokio runtime the caller runs in, as an implementor of [`Spawn`].
 ///
 /// # Panics
 ///
