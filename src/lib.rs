@@ -249,3 +249,8 @@ pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use until_stopped::{until_stopped, UntilStopped};
 pub use wait_any::{wait_any, WaitAny};
+
+// The README's example compiles and runs with the doc tests, so that it stays true.
+#[cfg(all(doctest, feature = "tokio"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeExample;
