@@ -352,7 +352,7 @@ impl<E> Core<E> {
     /// Ready once a task spawned now would start at once (or the group is cancelling).
     pub(super) async fn ready(&self) {
         if let Some(limit) = self.limit.get() {
-            std::future::poll_fn(|cx| limit.slots.poll_ready(cx)).await;
+            limit.slots.ready().await;
         }
     }
 
