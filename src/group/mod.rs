@@ -2,6 +2,7 @@
 //! everything they spawned, have stopped.
 
 mod errors;
+mod hard_stop;
 pub(crate) mod limit;
 mod member;
 pub(crate) mod phase;

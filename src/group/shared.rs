@@ -7,6 +7,7 @@ use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::hard_stop::{self, Nested};
 use super::limit::{Entry, Slots};
 use super::phase::{Gate, Locked, Phase, Signals, Unwinding};
 use crate::live::{Enclosing, Node};
@@ -244,6 +245,10 @@ impl<E> Core<E> {
 
     /// Asks every task admitted to stop now (the hard stop): each drops its future at its next
     /// poll, or at once if it waits. Only the first call does anything.
+    ///
+    /// The groups created inside the tasks stop first, and theirs, at any depth (see
+    /// [`hard_stop`]), so that no task of theirs sees a token before its own hard stop: then
+    /// the tasks of this group (whose token comes after this).
     pub(super) fn stop_tasks(&self) {
         let (members, nested) = {
             let mut state = self.state();
@@ -253,13 +258,20 @@ impl<E> Core<E> {
                 std::mem::take(&mut state.nested),
             )
         };
-        // The groups inside the tasks first, so that no task of theirs sees a token before its
-        // own hard stop: then the tasks of this group (whose token comes after this).
         let mut unwinding = Unwinding::default();
-        for group in nested.iter().filter_map(Weak::upgrade) {
-            unwinding.run(move || group.stop_with_enclosing());
+        match hard_stop::hand_over(nested) {
+            // A walk under way on this thread visits the nested groups; their tokens, and
+            // this group's, wait for its end.
+            Nested::Handed => stop_each(members, &mut unwinding),
+            Nested::Lead(walker) => {
+                walker.visit_all(&mut unwinding);
+                stop_each(members, &mut unwinding);
+                // A task that its executor dropped inside the wake-up may have dropped a
+                // group of its own, handed to the walk meanwhile.
+                walker.visit_all(&mut unwinding);
+                walker.finish(&mut unwinding);
+            }
         }
-        stop_each(members, &mut unwinding);
         unwinding.resume();
     }
 
@@ -449,8 +461,11 @@ impl<E: Send + 'static> Enclosing for Core<E> {
             self,
             true,
         );
-        // Whoever waits on this group (its `join`, its `start`) looks again.
-        self.node.wake_owner();
+        // Whoever waits on this group (its `join`, its `start`) looks again: at the end of the
+        // walk this stop is part of, after the token (see `cancel_token`).
+        if !hard_stop::under_way() {
+            self.node.wake_owner();
+        }
     }
 }
 
@@ -471,7 +486,10 @@ impl<E> Signals for Core<E> {
     }
 
     fn cancel_token(&self) {
-        self.token.cancel();
+        // Within a walk, once every hard stop under it is raised.
+        if !hard_stop::defer_token(&self.token, &self.node) {
+            self.token.cancel();
+        }
     }
 
     fn wake_owner(&self) {
