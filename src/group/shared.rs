@@ -9,7 +9,7 @@ use std::vec::Vec;
 
 use super::hard_stop::{self, Nested};
 use super::limit::{Entry, Slots};
-use super::phase::{Gate, Locked, Phase, Signals, Unwinding};
+use super::phase::{Gate, Grace, Locked, Phase, Signals, Unwinding};
 use crate::live::{Enclosing, Node};
 use crate::token::CancelToken;
 
@@ -135,11 +135,8 @@ pub(super) enum Progress {
     Running,
     /// Every task stopped while the group was open: the group is finished.
     Idle,
-    /// The cancellation started at `since`; the tasks get `grace_period` from there.
-    Cancelling {
-        since: Instant,
-        grace_period: Option<Duration>,
-    },
+    /// The cancellation started; the tasks get `grace` from there.
+    Cancelling { grace: Grace },
 }
 
 /// Everything that went wrong, taken once every task has stopped.
@@ -320,8 +317,10 @@ impl<E> Core<E> {
         if state.supervised {
             drop(state);
         } else {
+            // Read on the task's thread, so on the clock of the runtime it runs on.
             self.state.start_cancelling(
                 state,
+                crate::time::runtime_now,
                 |state| state.stopped_by = Some(StopReason::Failure),
                 self,
             );
@@ -331,10 +330,16 @@ impl<E> Core<E> {
         drop(later_panic);
     }
 
-    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
-    pub(super) fn cancel(&self, reason: StopReason) {
-        self.state
-            .start_cancelling(self.state(), |state| state.stopped_by = Some(reason), self);
+    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline),
+    /// at `now` on the clock of the group's spawner (see `Spawn::now`): the grace period counts
+    /// from there.
+    pub(super) fn cancel(&self, reason: StopReason, now: Instant) {
+        self.state.start_cancelling(
+            self.state(),
+            || now,
+            |state| state.stopped_by = Some(reason),
+            self,
+        );
     }
 
     /// Starts `task` on its runtime; in a limited group, first takes a slot for it, or queues
@@ -384,15 +389,14 @@ impl<E> Core<E> {
         }
     }
 
-    /// When the cancellation started and the grace period from there, if it has started.
-    pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
+    /// The grace the tasks got when the cancellation started, if it has started.
+    pub(super) fn cancelling(&self) -> Option<Grace> {
         // The usual case, asked at every `join_next`: no lock.
         if self.state.is_open() {
             return None;
         }
-        let state = self.state();
-        match state.phase() {
-            Phase::Cancelling { since } => Some((since, state.grace_period)),
+        match self.state().phase() {
+            Phase::Cancelling { grace } => Some(grace),
             Phase::Open | Phase::Finished => None,
         }
     }
@@ -401,10 +405,7 @@ impl<E> Core<E> {
     pub(super) fn progress(&self) -> Progress {
         let mut state = self.state();
         match state.phase() {
-            Phase::Cancelling { since } => Progress::Cancelling {
-                since,
-                grace_period: state.grace_period,
-            },
+            Phase::Cancelling { grace } => Progress::Cancelling { grace },
             Phase::Finished => Progress::Idle,
             Phase::Open if self.node.only_owner_left() => {
                 self.state.finish(&mut state);
