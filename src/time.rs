@@ -2,8 +2,8 @@
 //! is tokio's, so tokio's paused test clock applies to it; anywhere else it is `async-io`'s,
 //! driven by its own thread when no `async-io` reactor runs (feature `async-io`, on by default).
 //!
-//! The task group's grace period uses the timer of the group's spawner instead: see
-//! [`Spawn::sleep_until`].
+//! The task group's deadlines use the clock and the timer of the group's spawner instead: see
+//! [`Spawn::now`] and [`Spawn::sleep_until`].
 
 use std::error::Error;
 use std::fmt;
@@ -93,8 +93,9 @@ pub fn timeout_at<F: Future>(deadline: Instant, future: F) -> Timeout<F> {
     }
 }
 
-/// [`timeout_at`] on the timer of `spawner` (see [`Spawn::sleep_until`]): what the crate's own
-/// deadlines (a task group's grace period) use, so that they follow the group's runtime.
+/// [`timeout_at`] on the timer of `spawner` (see [`Spawn::sleep_until`]), `deadline` being on
+/// that spawner's clock ([`Spawn::now`]): what the crate's own deadlines (a task group's
+/// deadline and grace period) use, so that they follow the group's runtime.
 ///
 /// The result borrows `spawner` only because the timer's type may name its lifetime; the timer
 /// itself is `'static`.
@@ -108,6 +109,16 @@ where
     F: Future + Send + 'a,
 {
     Race::new(future, spawner.sleep_until(deadline))
+}
+
+/// The time on the clock of the runtime the caller runs in: tokio's inside a tokio runtime
+/// (feature `tokio`; its paused test clock included), the system's elsewhere. The clock of
+/// [`Sleep::at`], and of [`Spawn::now`] by default.
+pub(crate) fn runtime_now() -> Instant {
+    #[cfg(feature = "tokio")]
+    return ::tokio::time::Instant::now().into_std();
+    #[cfg(not(feature = "tokio"))]
+    Instant::now()
 }
 
 /// The error of a [`timeout`] whose time ran out; the future it ran has been dropped.
@@ -223,6 +234,19 @@ impl Sleep {
         no_timer()
     }
 
+    /// Completes at `deadline`, read on the clock of [`runtime_now`], on the timer of the
+    /// runtime the caller runs in.
+    pub(crate) fn at(deadline: Instant) -> Sleep {
+        #[cfg(feature = "tokio")]
+        if ::tokio::runtime::Handle::try_current().is_ok() {
+            return Sleep::tokio_at(deadline);
+        }
+        #[cfg(feature = "async-io")]
+        return Sleep::async_io_until(deadline);
+        #[cfg(not(feature = "async-io"))]
+        no_timer()
+    }
+
     /// Completes at `deadline` on `async-io`'s timer.
     #[cfg(feature = "async-io")]
     pub(crate) fn async_io_until(deadline: Instant) -> Sleep {
@@ -238,7 +262,23 @@ impl Sleep {
     #[cfg(feature = "tokio")]
     pub(crate) fn tokio_until(deadline: Instant) -> Sleep {
         let left = deadline.saturating_duration_since(Instant::now());
-        let sleep = ::tokio::time::sleep_until(::tokio::time::Instant::now() + left);
+        Sleep::tokio_at(runtime_now().checked_add(left).unwrap_or(deadline))
+    }
+
+    /// Completes at `deadline`, read on tokio's clock as it is (so that the time that passed
+    /// on a paused clock counts), on the timer of the tokio runtime the caller runs in.
+    ///
+    /// # Panics
+    ///
+    /// As [`tokio_until`](Self::tokio_until).
+    #[cfg(feature = "tokio")]
+    pub(crate) fn tokio_at(deadline: Instant) -> Sleep {
+        // tokio rounds a deadline up to the next millisecond, which must still be an
+        // `Instant`: one too far for that is as far as tokio's own `Duration::MAX` sleep.
+        let sleep = match deadline.checked_add(Duration::from_millis(1)) {
+            Some(_) => ::tokio::time::sleep_until(::tokio::time::Instant::from_std(deadline)),
+            None => ::tokio::time::sleep(Duration::MAX),
+        };
         Sleep(Kind::Tokio(Box::pin(sleep)))
     }
 }

@@ -8,7 +8,10 @@
 //! deadlock.
 #![cfg(loom)]
 
-use std::future::poll_fn;
+use std::future::Future;
+use std::task::Context;
+
+use futures::task::noop_waker;
 
 use cancel_cascade::loom_limit::{Entry, Slots};
 use loom::future::block_on;
@@ -87,8 +90,35 @@ fn a_producer_waiting_for_a_slot_is_woken() {
             let slots = Arc::clone(&slots);
             thread::spawn(move || assert!(slots.leave().is_none()))
         };
-        block_on(poll_fn(|cx| slots.poll_ready(cx)));
+        block_on(slots.ready());
         stopping.join().unwrap();
+    });
+}
+
+/// One producer gives up its wait (drops its `ready()` future after one poll) while the running
+/// task stops and another producer waits: the other is still woken, and no waker is left
+/// behind.
+#[test]
+fn a_producer_that_gives_up_its_wait_leaves_no_waker_and_takes_no_wake_up() {
+    model(|| {
+        let slots = Arc::new(Slots::<()>::new(1));
+        assert_eq!(slots.enter(|| ()), Entry::Start);
+        let giving_up = {
+            let slots = Arc::clone(&slots);
+            thread::spawn(move || {
+                let mut ready = Box::pin(slots.ready());
+                let waker = noop_waker();
+                let _ = ready.as_mut().poll(&mut Context::from_waker(&waker));
+            })
+        };
+        let stopping = {
+            let slots = Arc::clone(&slots);
+            thread::spawn(move || assert!(slots.leave().is_none()))
+        };
+        block_on(slots.ready());
+        giving_up.join().unwrap();
+        stopping.join().unwrap();
+        assert_eq!(slots.waiters(), 0, "a waker was left behind");
     });
 }
 

@@ -9,6 +9,8 @@
 //! hand-over.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::PoisonError;
 use std::task::{Context, Poll, Waker};
 use std::vec::Vec;
@@ -25,8 +27,12 @@ struct Inner<T> {
     active: usize,
     queue: VecDeque<T>,
     closed: bool,
-    /// Waiting in `poll_ready` for a free slot.
-    waiters: Vec<Waker>,
+    /// The [`WaitReady`] futures waiting for a free slot, each under its own key, so that one
+    /// dropped while it waits takes its waker out. Looked through from end to end: there are
+    /// as many as producers waiting at once.
+    waiters: Vec<(u64, Waker)>,
+    /// The key of the next waiter; never reused, so a stale key finds nothing.
+    next_key: u64,
 }
 
 /// What [`Slots::enter`] did with a task.
@@ -53,6 +59,7 @@ impl<T> Slots<T> {
                 queue: VecDeque::new(),
                 closed: false,
                 waiters: Vec::new(),
+                next_key: 0,
             }),
         }
     }
@@ -94,7 +101,7 @@ impl<T> Slots<T> {
         }
         let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
-        for waiter in waiters {
+        for (_, waiter) in waiters {
             waiter.wake();
         }
         None
@@ -117,38 +124,133 @@ impl<T> Slots<T> {
         let queue = std::mem::take(&mut inner.queue);
         let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
-        for waiter in waiters {
+        for (_, waiter) in waiters {
             waiter.wake();
         }
         queue
     }
 
-    /// Ready once a new task would start at once (a slot is free and nobody is queued), or the
-    /// limit is closed.
-    pub(crate) fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
+    /// Waits until a new task would start at once (a slot is free and nobody is queued), or
+    /// the limit is closed. Dropping the future takes its waker out.
+    pub(crate) fn ready(&self) -> WaitReady<'_, T> {
+        WaitReady {
+            slots: self,
+            key: None,
+        }
+    }
+
+    /// See [`WaitReady`]: `key` is the waiter's registration, if it has one.
+    fn poll_ready(&self, cx: &mut Context<'_>, key: &mut Option<u64>) -> Poll<()> {
         {
-            let inner = self.inner();
-            if inner.closed || inner.active < inner.limit {
+            let mut inner = self.inner();
+            if inner.is_ready() {
+                let stale = inner.unregister(key);
+                drop(inner);
+                drop(stale);
                 return Poll::Ready(());
             }
-            if inner
-                .waiters
-                .iter()
-                .any(|waiter| waiter.will_wake(cx.waker()))
-            {
-                return Poll::Pending;
+            if let Some(waker) = inner.registered(*key) {
+                if waker.will_wake(cx.waker()) {
+                    return Poll::Pending;
+                }
             }
         }
         // Cloned outside the lock: a waker's clone is foreign code, which may re-enter the group.
         let waker = cx.waker().clone();
         let mut inner = self.inner();
-        if inner.closed || inner.active < inner.limit {
-            // A slot freed up meanwhile; the clone is dropped once the lock is let go.
+        if inner.is_ready() {
+            // A slot freed up meanwhile.
+            let stale = inner.unregister(key);
             drop(inner);
+            drop((stale, waker));
             return Poll::Ready(());
         }
-        inner.waiters.push(waker);
+        let replaced = inner.register(key, waker);
+        // A waker's drop is foreign code too.
+        drop(inner);
+        drop(replaced);
         Poll::Pending
+    }
+
+    /// A [`WaitReady`] future is dropped: its waker, if still registered, goes.
+    fn forget_waiter(&self, key: &mut Option<u64>) {
+        if key.is_none() {
+            return;
+        }
+        let mut inner = self.inner();
+        let stale = inner.unregister(key);
+        drop(inner);
+        drop(stale);
+    }
+}
+
+impl<T> Inner<T> {
+    fn is_ready(&self) -> bool {
+        self.closed || self.active < self.limit
+    }
+
+    /// The waker registered under `key`, unless a wake-up took it since.
+    fn registered(&self, key: Option<u64>) -> Option<&Waker> {
+        let key = key?;
+        self.waiters
+            .iter()
+            .find(|(registered, _)| *registered == key)
+            .map(|(_, waker)| waker)
+    }
+
+    /// Registers `waker` under `key`, or under a new key if the old one was taken by a
+    /// wake-up (or there was none); returns the waker it replaces, to be dropped unlocked.
+    fn register(&mut self, key: &mut Option<u64>, waker: Waker) -> Option<Waker> {
+        if let Some(key) = *key {
+            if let Some((_, registered)) = self
+                .waiters
+                .iter_mut()
+                .find(|(registered, _)| *registered == key)
+            {
+                return Some(std::mem::replace(registered, waker));
+            }
+        }
+        let new_key = self.next_key;
+        self.next_key += 1;
+        self.waiters.push((new_key, waker));
+        *key = Some(new_key);
+        None
+    }
+
+    /// Takes the waker registered under `key` out, if a wake-up did not take it; returns it,
+    /// to be dropped unlocked.
+    fn unregister(&mut self, key: &mut Option<u64>) -> Option<Waker> {
+        let key = key.take()?;
+        let position = self
+            .waiters
+            .iter()
+            .position(|(registered, _)| *registered == key)?;
+        Some(self.waiters.swap_remove(position).1)
+    }
+}
+
+/// Future of [`Slots::ready`]: ready once a new task would start at once, or the limit is
+/// closed. Registered at most once among the waiters; dropping it unregisters it, so a
+/// producer that gives up on a wait (a timeout, a `select!`) leaves nothing behind.
+#[must_use = "futures do nothing unless polled"]
+pub(crate) struct WaitReady<'a, T> {
+    slots: &'a Slots<T>,
+    /// Its registration among the waiters, if it has one.
+    key: Option<u64>,
+}
+
+impl<T> Future for WaitReady<'_, T> {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = self.get_mut();
+        this.slots.poll_ready(cx, &mut this.key)
+    }
+}
+
+impl<T> Drop for WaitReady<'_, T> {
+    fn drop(&mut self) {
+        self.slots.forget_waiter(&mut self.key);
     }
 }
 
@@ -156,7 +258,7 @@ impl<T> Slots<T> {
 #[cfg(loom)]
 pub mod loom_access {
     use std::collections::VecDeque;
-    use std::task::{Context, Poll};
+    use std::future::Future;
 
     pub use super::Entry;
 
@@ -195,9 +297,14 @@ pub mod loom_access {
             self.0.close()
         }
 
-        /// See the crate's `Slots::poll_ready`.
-        pub fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<()> {
-            self.0.poll_ready(cx)
+        /// See the crate's `Slots::ready`.
+        pub fn ready(&self) -> impl Future<Output = ()> + '_ {
+            self.0.ready()
+        }
+
+        /// How many wakers wait for a free slot.
+        pub fn waiters(&self) -> usize {
+            self.0.inner().waiters.len()
         }
     }
 }

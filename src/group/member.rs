@@ -284,8 +284,13 @@ impl<T> GroupTask<T> {
     /// The task's future is dropped on its runtime, at its next poll (it is woken for it),
     /// without a grace period; a task still waiting for a slot of a
     /// [limited](super::TaskGroup::with_limit) group leaves the queue and is dropped the same
-    /// way, never polled. Dropping the returned future before it resolves still stops the
-    /// task; only the wait and the output are given up.
+    /// way, never polled.
+    ///
+    /// # Cancel safety
+    ///
+    /// The stop is asked for when `cancel` is called, not when the returned future is first
+    /// polled: dropping that future, even unpolled (the losing branch of a `select!`), still
+    /// stops the task. Only the wait and the output are given up.
     ///
     /// # Examples
     ///
@@ -303,7 +308,7 @@ impl<T> GroupTask<T> {
     /// assert_eq!(quick.await, Some(7));
     /// # });
     /// ```
-    pub async fn cancel(self) -> Option<T> {
+    pub fn cancel(self) -> impl Future<Output = Option<T>> {
         if let Some(node) = &self.node {
             if let Some(limit) = &self.limit {
                 // Still waiting for a slot: it leaves the queue (first, so that a waker that
@@ -312,12 +317,16 @@ impl<T> GroupTask<T> {
                 limit.withdraw(node);
             }
             node.request_stop();
-            poll_fn(|cx| node.poll_stopped(cx)).await;
         }
-        match self.output.try_take() {
-            Poll::Ready(output) => output,
-            // The task's node stopped, so its future is gone and its slot was filled.
-            Poll::Pending => None,
+        async move {
+            if let Some(node) = &self.node {
+                poll_fn(|cx| node.poll_stopped(cx)).await;
+            }
+            match self.output.try_take() {
+                Poll::Ready(output) => output,
+                // The task's node stopped, so its future is gone and its slot was filled.
+                Poll::Pending => None,
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! everything they spawned, have stopped.
 
 mod errors;
+mod hard_stop;
 pub(crate) mod limit;
 mod member;
 pub(crate) mod phase;
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
 pub use self::member::GroupTask;
+use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
 use self::spawner::spawn_into;
@@ -123,8 +125,8 @@ pub struct TaskGroup<S, E> {
 }
 
 /// Every timer of the group (grace period, deadline), on the spawner's timer (tokio's for
-/// `Tokio`): `future`'s output, or `None` once `deadline` has passed (then `future` has been
-/// dropped).
+/// `Tokio`), `deadline` being on the spawner's clock: `future`'s output, or `None` once
+/// `deadline` has passed (then `future` has been dropped).
 async fn until_deadline<S: Spawn, F: Future + Send>(
     spawner: &S,
     deadline: Instant,
@@ -145,7 +147,7 @@ async fn ready_by_deadline<S: Spawn, E: Send>(spawner: &S, core: &Core<E>) {
         .await
         .is_none()
     {
-        core.cancel(StopReason::Deadline);
+        core.cancel(StopReason::Deadline, spawner.now());
     }
 }
 
@@ -183,7 +185,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Gives the tasks `grace_period` to finish on their own once the group's
     /// [token](Self::token) is cancelled; the tasks still running after that are dropped.
     ///
-    /// The grace period in force when the cancellation starts is the one that counts.
+    /// The grace period in force when the cancellation starts is the one that counts, from
+    /// that moment (on the spawner's clock, [`Spawn::now`]), even if `join` starts later. A
+    /// grace period too long to end (`Duration::MAX`) means no limit: the tasks are waited for
+    /// until they finish on their own.
     pub fn with_grace_period(self, grace_period: Duration) -> Self {
         self.core.set_grace_period(Some(grace_period));
         self
@@ -201,6 +206,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// [`ready`](Self::ready) waiting for a slot): a `join` that starts after the deadline
     /// cancels at once. This is not a `timeout(join())`, which would return while the tasks
     /// still run.
+    ///
+    /// `deadline` is a time on the spawner's clock ([`Spawn::now`]): the system's, or tokio's
+    /// for `Tokio`, which tokio's paused test clock moves (there, take it from `Spawn::now` or
+    /// use [`with_timeout`](Self::with_timeout)).
     ///
     /// # Cancellation
     ///
@@ -226,9 +235,12 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         self
     }
 
-    /// [`with_deadline`](Self::with_deadline)`(Instant::now() + timeout)`.
+    /// [`with_deadline`](Self::with_deadline)`(now + timeout)`, `now` on the spawner's clock
+    /// ([`Spawn::now`]). A timeout too long to end (`Duration::MAX`) sets no deadline.
     pub fn with_timeout(self, timeout: Duration) -> Self {
-        self.with_deadline(Instant::now() + timeout)
+        let deadline = self.spawner.now().checked_add(timeout);
+        self.core.set_deadline(deadline);
+        self
     }
 
     /// Supervises instead of failing fast (Kotlin's `supervisorScope`, `JoinSet`'s default): a
@@ -435,7 +447,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             // cannot run while `start` holds the group: the wait is `join`'s from here.
             core.node.register_owner(cx.waker());
             match core.cancelling() {
-                Some((_, Some(_grace_period))) => Poll::Ready(slot.take()),
+                Some(Grace::Until(_) | Grace::Unbounded) => Poll::Ready(slot.take()),
                 _ => Poll::Pending,
             }
         });
@@ -446,7 +458,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             Some(value) => value,
             None => {
                 // As `join` would at the deadline; `join` waits for the task.
-                self.core.cancel(StopReason::Deadline);
+                self.core.cancel(StopReason::Deadline, self.spawner.now());
                 slot.take()
             }
         }
@@ -493,7 +505,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// # });
     /// ```
     pub fn cancel(&self) {
-        self.core.cancel(StopReason::Cancel);
+        self.core.cancel(StopReason::Cancel, self.spawner.now());
     }
 
     /// Waits for every task; on the first failure, cancels the others and returns the error
@@ -566,7 +578,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Dropping the returned future drops the group: the tasks still running are dropped at
     /// their next poll, and not waited for.
     pub async fn shutdown(self) -> Result<(), E> {
-        self.core.cancel(StopReason::Cancel);
+        self.core.cancel(StopReason::Cancel, self.spawner.now());
         self.wait().await.first_failure("TaskGroup::shutdown")
     }
 
@@ -587,20 +599,22 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
                 match until_deadline(&*self.spawner, deadline, finished_or_cancelling).await {
                     Some(progress) => progress,
                     None => {
-                        core.cancel(StopReason::Deadline);
+                        core.cancel(StopReason::Deadline, self.spawner.now());
                         core.progress()
                     }
                 }
             }
         };
-        if let Progress::Cancelling {
-            since,
-            grace_period: Some(grace_period),
-        } = progress
-        {
+        if let Progress::Cancelling { grace } = progress {
             let all_stopped = poll_fn(|cx| core.node.poll_only_owner_left(cx));
             // The tasks still running when the grace period is over are dropped below.
-            let _ = until_deadline(&*self.spawner, since + grace_period, all_stopped).await;
+            match grace {
+                Grace::None => {}
+                Grace::Until(end) => {
+                    let _ = until_deadline(&*self.spawner, end, all_stopped).await;
+                }
+                Grace::Unbounded => all_stopped.await,
+            }
         }
         // A group that finished on its own has no task to stop, and a group created inside one
         // of its tasks that is still running was handed on (in a task's output): not stopped.

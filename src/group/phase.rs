@@ -40,12 +40,39 @@ pub trait Signals {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Phase {
     Open,
-    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop) at `since`.
+    /// Cancelled (by a failure, `cancel`, `shutdown`, the deadline or a drop), with the grace
+    /// period that was in force then.
     Cancelling {
-        since: Instant,
+        grace: Grace,
     },
     /// Every task stopped while the group was open; nothing more is admitted.
     Finished,
+}
+
+/// How long a cancelling group's tasks may run on after its token, fixed when the
+/// cancellation starts (from the grace period in force then, on the runtime's clock).
+// The loom models never read it.
+#[cfg_attr(loom, allow(dead_code))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Grace {
+    /// No grace period: the hard stop came with the cancellation.
+    None,
+    /// Until this instant, then the stragglers are dropped.
+    Until(Instant),
+    /// A grace period too long to end (`Duration::MAX`): the tasks finish on their own.
+    Unbounded,
+}
+
+impl Grace {
+    /// The grace of a cancellation that starts at `since` with `grace_period` in force.
+    fn starting(since: Instant, grace_period: Option<Duration>) -> Grace {
+        match grace_period {
+            None => Grace::None,
+            Some(grace_period) => since
+                .checked_add(grace_period)
+                .map_or(Grace::Unbounded, Grace::Until),
+        }
+    }
 }
 
 /// The phase and the rest of a group's state `S`, behind one lock.
@@ -133,22 +160,25 @@ impl<S> Gate<S> {
         }
     }
 
-    /// Moves an open group to cancelling (`on_close` records why, under the same lock), then
-    /// tells the tasks: without a grace period, the hard stop first, then the token. Does
-    /// nothing if the group is not open.
+    /// Moves an open group to cancelling (`on_close` records why, under the same lock), with
+    /// the grace period in force now, counted from `now()` (the runtime's clock, read only if
+    /// the group is open; under the lock, so it must run no foreign code), then tells the
+    /// tasks: without a grace period, the hard stop first, then the token. Does nothing if the
+    /// group is not open.
     pub(crate) fn start_cancelling(
         &self,
         mut state: MutexGuard<'_, Locked<S>>,
+        now: impl FnOnce() -> Instant,
         on_close: impl FnOnce(&mut S),
         signals: &impl Signals,
     ) {
         if state.phase != Phase::Open {
             return;
         }
-        let since = Instant::now();
-        self.leave_open(&mut state, Phase::Cancelling { since });
-        on_close(&mut state.rest);
         let grace_period = state.grace_period;
+        let grace = Grace::starting(now(), grace_period);
+        self.leave_open(&mut state, Phase::Cancelling { grace });
+        on_close(&mut state.rest);
         drop(state);
         let mut unwinding = Unwinding::default();
         unwinding.run(|| signals.drop_queued());
@@ -176,8 +206,9 @@ impl<S> Gate<S> {
         let finished = {
             let mut state = self.lock();
             if state.phase == Phase::Open {
-                let since = Instant::now();
-                self.leave_open(&mut state, Phase::Cancelling { since });
+                // No grace period: everything is stopped below.
+                let grace = Grace::None;
+                self.leave_open(&mut state, Phase::Cancelling { grace });
                 on_close(&mut state.rest);
             }
             state.phase == Phase::Finished
@@ -248,7 +279,9 @@ pub mod loom_access {
 
         /// A task failed (or `cancel`): see the crate's `Gate::start_cancelling`.
         pub fn fail(&self, signals: &impl Signals) {
-            self.0.start_cancelling(self.0.lock(), |()| {}, signals);
+            let now = std::time::Instant::now;
+            self.0
+                .start_cancelling(self.0.lock(), now, |()| {}, signals);
         }
 
         /// The group was dropped: see the crate's `Gate::abandon`.

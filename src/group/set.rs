@@ -7,6 +7,7 @@ use std::task::Poll;
 use std::time::Duration;
 
 use super::member::{Outlet, OutletOf};
+use super::phase::Grace;
 use super::queue::Completed;
 use super::shared::{Core, StopReason};
 use super::spawner::spawn_with_outlet;
@@ -174,7 +175,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     /// [`TaskGroup::cancel`]; `join_next` then gives the outputs of tasks that still complete
     /// (during the grace period), then `None` once every task has stopped.
     pub fn cancel(&self) {
-        self.group.core.cancel(StopReason::Cancel);
+        self.group.cancel();
     }
 
     /// The next output in completion order, the first error once every task has stopped, or
@@ -213,10 +214,8 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
                 Poll::Pending
             });
             let event = match cancelling {
-                Some((since, Some(grace_period))) if !core.tasks_stopped() => {
-                    match until_deadline(&*self.group.spawner, since + grace_period, next_event)
-                        .await
-                    {
+                Some(Grace::Until(end)) if !core.tasks_stopped() => {
+                    match until_deadline(&*self.group.spawner, end, next_event).await {
                         Some(event) => event,
                         None => {
                             core.stop_tasks();
@@ -292,7 +291,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     /// As for `TaskSet::cancel`: `join_next` gives the outputs of the tasks that still
     /// complete, then `None` once every task has stopped.
     pub fn cancel(&self) {
-        self.core.cancel(StopReason::Cancel);
+        self.core.cancel(StopReason::Cancel, self.spawner.now());
     }
 }
 

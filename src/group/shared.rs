@@ -7,8 +7,9 @@ use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
 
+use super::hard_stop::{self, Nested};
 use super::limit::{Entry, Slots};
-use super::phase::{Gate, Locked, Phase, Signals, Unwinding};
+use super::phase::{Gate, Grace, Locked, Phase, Signals, Unwinding};
 use crate::live::{Enclosing, Node};
 use crate::token::CancelToken;
 
@@ -134,11 +135,8 @@ pub(super) enum Progress {
     Running,
     /// Every task stopped while the group was open: the group is finished.
     Idle,
-    /// The cancellation started at `since`; the tasks get `grace_period` from there.
-    Cancelling {
-        since: Instant,
-        grace_period: Option<Duration>,
-    },
+    /// The cancellation started; the tasks get `grace` from there.
+    Cancelling { grace: Grace },
 }
 
 /// Everything that went wrong, taken once every task has stopped.
@@ -244,6 +242,10 @@ impl<E> Core<E> {
 
     /// Asks every task admitted to stop now (the hard stop): each drops its future at its next
     /// poll, or at once if it waits. Only the first call does anything.
+    ///
+    /// The groups created inside the tasks stop first, and theirs, at any depth (see
+    /// [`hard_stop`]), so that no task of theirs sees a token before its own hard stop: then
+    /// the tasks of this group (whose token comes after this).
     pub(super) fn stop_tasks(&self) {
         let (members, nested) = {
             let mut state = self.state();
@@ -253,13 +255,20 @@ impl<E> Core<E> {
                 std::mem::take(&mut state.nested),
             )
         };
-        // The groups inside the tasks first, so that no task of theirs sees a token before its
-        // own hard stop: then the tasks of this group (whose token comes after this).
         let mut unwinding = Unwinding::default();
-        for group in nested.iter().filter_map(Weak::upgrade) {
-            unwinding.run(move || group.stop_with_enclosing());
+        match hard_stop::hand_over(nested) {
+            // A walk under way on this thread visits the nested groups; their tokens, and
+            // this group's, wait for its end.
+            Nested::Handed => stop_each(members, &mut unwinding),
+            Nested::Lead(walker) => {
+                walker.visit_all(&mut unwinding);
+                stop_each(members, &mut unwinding);
+                // A task that its executor dropped inside the wake-up may have dropped a
+                // group of its own, handed to the walk meanwhile.
+                walker.visit_all(&mut unwinding);
+                walker.finish(&mut unwinding);
+            }
         }
-        stop_each(members, &mut unwinding);
         unwinding.resume();
     }
 
@@ -308,8 +317,10 @@ impl<E> Core<E> {
         if state.supervised {
             drop(state);
         } else {
+            // Read on the task's thread, so on the clock of the runtime it runs on.
             self.state.start_cancelling(
                 state,
+                crate::time::runtime_now,
                 |state| state.stopped_by = Some(StopReason::Failure),
                 self,
             );
@@ -319,10 +330,16 @@ impl<E> Core<E> {
         drop(later_panic);
     }
 
-    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline).
-    pub(super) fn cancel(&self, reason: StopReason) {
-        self.state
-            .start_cancelling(self.state(), |state| state.stopped_by = Some(reason), self);
+    /// Starts the cancellation without recording a failure (`cancel`, `shutdown`, deadline),
+    /// at `now` on the clock of the group's spawner (see `Spawn::now`): the grace period counts
+    /// from there.
+    pub(super) fn cancel(&self, reason: StopReason, now: Instant) {
+        self.state.start_cancelling(
+            self.state(),
+            || now,
+            |state| state.stopped_by = Some(reason),
+            self,
+        );
     }
 
     /// Starts `task` on its runtime; in a limited group, first takes a slot for it, or queues
@@ -352,7 +369,7 @@ impl<E> Core<E> {
     /// Ready once a task spawned now would start at once (or the group is cancelling).
     pub(super) async fn ready(&self) {
         if let Some(limit) = self.limit.get() {
-            std::future::poll_fn(|cx| limit.slots.poll_ready(cx)).await;
+            limit.slots.ready().await;
         }
     }
 
@@ -372,15 +389,14 @@ impl<E> Core<E> {
         }
     }
 
-    /// When the cancellation started and the grace period from there, if it has started.
-    pub(super) fn cancelling(&self) -> Option<(Instant, Option<Duration>)> {
+    /// The grace the tasks got when the cancellation started, if it has started.
+    pub(super) fn cancelling(&self) -> Option<Grace> {
         // The usual case, asked at every `join_next`: no lock.
         if self.state.is_open() {
             return None;
         }
-        let state = self.state();
-        match state.phase() {
-            Phase::Cancelling { since } => Some((since, state.grace_period)),
+        match self.state().phase() {
+            Phase::Cancelling { grace } => Some(grace),
             Phase::Open | Phase::Finished => None,
         }
     }
@@ -389,10 +405,7 @@ impl<E> Core<E> {
     pub(super) fn progress(&self) -> Progress {
         let mut state = self.state();
         match state.phase() {
-            Phase::Cancelling { since } => Progress::Cancelling {
-                since,
-                grace_period: state.grace_period,
-            },
+            Phase::Cancelling { grace } => Progress::Cancelling { grace },
             Phase::Finished => Progress::Idle,
             Phase::Open if self.node.only_owner_left() => {
                 self.state.finish(&mut state);
@@ -449,8 +462,11 @@ impl<E: Send + 'static> Enclosing for Core<E> {
             self,
             true,
         );
-        // Whoever waits on this group (its `join`, its `start`) looks again.
-        self.node.wake_owner();
+        // Whoever waits on this group (its `join`, its `start`) looks again: at the end of the
+        // walk this stop is part of, after the token (see `cancel_token`).
+        if !hard_stop::under_way() {
+            self.node.wake_owner();
+        }
     }
 }
 
@@ -471,7 +487,10 @@ impl<E> Signals for Core<E> {
     }
 
     fn cancel_token(&self) {
-        self.token.cancel();
+        // Within a walk, once every hard stop under it is raised.
+        if !hard_stop::defer_token(&self.token, &self.node) {
+            self.token.cancel();
+        }
     }
 
     fn wake_owner(&self) {

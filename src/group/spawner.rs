@@ -175,7 +175,7 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     /// # });
     /// ```
     pub fn cancel(&self) {
-        self.core.cancel(StopReason::Cancel);
+        self.core.cancel(StopReason::Cancel, self.spawner.now());
     }
 }
 

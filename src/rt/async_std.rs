@@ -58,6 +58,11 @@ impl Spawn for AsyncStd {
         drop(::async_std::task::spawn(future));
     }
 
+    /// The system's clock, `async-io`'s.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
     /// `async-io`'s timer, which async-std's reactor drives.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         Sleep::async_io_until(deadline)

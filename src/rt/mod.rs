@@ -111,15 +111,53 @@ pub trait Spawn {
         handle
     }
 
-    /// A future that completes at `deadline`, on this executor's timer: what the crate's own
-    /// deadlines use for tasks spawned here (a [`TaskGroup`](crate::TaskGroup)'s grace period).
+    /// The time now on this executor's clock: the clock of the deadlines that
+    /// [`sleep_until`](Spawn::sleep_until) waits for. A [`TaskGroup`](crate::TaskGroup) reads
+    /// it where a deadline starts (`with_timeout`, a cancellation, whose grace period counts
+    /// from then), so that every deadline of the group stays on one clock.
+    ///
+    /// The default is the clock of the runtime the caller runs in, the one the default
+    /// `sleep_until` waits on: tokio's inside a tokio runtime (feature `tokio`), so that time
+    /// that passed on tokio's paused test clock counts, the system's
+    /// ([`Instant::now`](std::time::Instant::now)) elsewhere. The adapters of this crate read
+    /// their runtime's clock: tokio's for `Tokio` and `tokio::runtime::Handle`, the system's
+    /// for smol and async-std.
+    ///
+    /// A task of a group that fails starts the group's cancellation from inside that task, where
+    /// there is no spawner to ask: the time is read there as the default reads it, on the
+    /// runtime the task runs on. An override of `now` (with `sleep_until`, for an executor with
+    /// a clock of its own) should agree with that clock inside its tasks.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true).build().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::rt::Spawn;
+    /// use std::time::Duration;
+    ///
+    /// // Under tokio's paused clock, virtual time counts.
+    /// let before = Tokio.now();
+    /// tokio::time::sleep(Duration::from_secs(60)).await;
+    /// assert!(Tokio.now() - before >= Duration::from_secs(60));
+    /// # });
+    /// ```
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn now(&self) -> Instant {
+        crate::time::runtime_now()
+    }
+
+    /// A future that completes at `deadline`, a time on this executor's clock
+    /// ([`now`](Spawn::now)), on its timer: what the crate's own deadlines use for tasks spawned
+    /// here (a [`TaskGroup`](crate::TaskGroup)'s deadline and grace period).
     ///
     /// The default takes the timer of the runtime the caller runs in, like
     /// [`time::timeout`](crate::time::timeout): tokio's inside a tokio runtime (feature
     /// `tokio`), `async-io`'s elsewhere. The adapters of this crate use their runtime's own:
     /// tokio's for `Tokio` and `tokio::runtime::Handle` (so tokio's paused test clock applies),
-    /// `async-io`'s for smol and async-std. Override it to put the deadlines of tasks spawned
-    /// on another executor on that executor's timer.
+    /// `async-io`'s for smol and async-std. Override it, with `now`, to put the deadlines of
+    /// tasks spawned on another executor on that executor's timer.
     ///
     /// # Cancellation
     ///
@@ -131,7 +169,7 @@ pub trait Spawn {
     /// to use.
     #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        crate::time::Sleep::until(deadline)
+        crate::time::Sleep::at(deadline)
     }
 }
 
@@ -149,6 +187,11 @@ impl<S: Spawn> Spawn for &S {
         F::Output: Send + 'static,
     {
         (**self).spawn_task(future)
+    }
+
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn now(&self) -> Instant {
+        (**self).now()
     }
 
     #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
@@ -171,6 +214,11 @@ impl<S: Spawn> Spawn for Arc<S> {
         F::Output: Send + 'static,
     {
         (**self).spawn_task(future)
+    }
+
+    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    fn now(&self) -> Instant {
+        (**self).now()
     }
 
     #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]

@@ -105,6 +105,11 @@ impl Spawn for Smol {
         spawn(future)
     }
 
+    /// The system's clock, `async-io`'s.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
     /// `async-io`'s timer, which smol's reactor drives.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         Sleep::async_io_until(deadline)
@@ -129,6 +134,11 @@ impl Spawn for Executor<'static> {
         F::Output: Send + 'static,
     {
         spawn_supervised(future, |task| self.spawn(task))
+    }
+
+    /// The system's clock, `async-io`'s.
+    fn now(&self) -> Instant {
+        Instant::now()
     }
 
     /// `async-io`'s timer, which smol's reactor drives.

@@ -98,14 +98,21 @@ impl Spawn for Tokio {
         spawn(future)
     }
 
-    /// tokio's timer, inside a tokio runtime (tokio's paused test clock applies to it); outside
-    /// one, the default of [`Spawn::sleep_until`].
+    /// tokio's clock, inside a tokio runtime (its paused test clock included); outside one,
+    /// the system's.
+    fn now(&self) -> Instant {
+        crate::time::runtime_now()
+    }
+
+    /// tokio's timer, inside a tokio runtime, `deadline` read on tokio's clock (so the time
+    /// that passed on a paused clock counts); outside one, the default of
+    /// [`Spawn::sleep_until`].
     ///
     /// # Panics
     ///
     /// Inside a tokio runtime whose timer is not enabled, as tokio's `sleep`.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::until(deadline)
+        Sleep::at(deadline)
     }
 }
 
@@ -128,13 +135,20 @@ impl Spawn for Handle {
         TaskHandle::from_tokio(future, |future| self.spawn(future))
     }
 
-    /// The timer of this handle's runtime, from any thread.
+    /// The clock of this handle's runtime (its paused test clock included), from any thread.
+    fn now(&self) -> Instant {
+        let _inside = self.enter();
+        ::tokio::time::Instant::now().into_std()
+    }
+
+    /// The timer of this handle's runtime, from any thread, `deadline` read on that runtime's
+    /// clock.
     ///
     /// # Panics
     ///
     /// If the runtime's timer is not enabled, as tokio's `sleep`.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         let _inside = self.enter();
-        Sleep::tokio_until(deadline)
+        Sleep::tokio_at(deadline)
     }
 }
