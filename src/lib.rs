@@ -139,16 +139,19 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
-//! | `std` | yes | also [`TaskHandle`], [`CancelToken`] and the [`rt::Spawn`] trait |
-//! | `async-io` | yes | also [`TaskGroup`] and [`time`], on `async-io`'s timer (implies `std`) |
+//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] trait; no runtime, no reactor |
+//! | `async-io` | no | `async-io`'s timer for [`time`] and the default [`rt::Spawn::sleep_until`] outside tokio, instead of the crate's timer thread (implies `std`) |
 //! | `tokio-util` | no | [`CancelToken`] from and into tokio-util's `CancellationToken` (implies `std`) |
 //! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
 //!
-//! Timers follow the runtime: a [`TaskGroup`]'s grace period runs on the timer of its spawner
-//! ([`rt::Spawn::sleep_until`]: tokio's for `Tokio`, `async-io`'s for smol and async-std), and
-//! [`time::timeout`] on tokio's inside a tokio runtime, `async-io`'s elsewhere. A tokio program
-//! can leave `async-io` out entirely: `default-features = false, features = ["tokio"]` gives
-//! [`TaskGroup`] and [`time`] on tokio's timer alone (inside a runtime with its timer enabled).
+//! Timers follow the runtime: a [`TaskGroup`]'s deadline and grace period run on the clock and
+//! timer of its spawner ([`rt::Spawn::now`], [`rt::Spawn::sleep_until`]: tokio's for `Tokio`,
+//! `async-io`'s for smol and async-std, whatever a spawner of your own gives), and
+//! [`time::timeout`] on tokio's inside a tokio runtime, `async-io`'s elsewhere with that
+//! feature, and otherwise on a timer thread of the crate's own, started at its first use. So a
+//! library written against `S: Spawn` with the `std` feature alone gets groups with deadlines
+//! on whichever runtime its user picks, and compiles no timer crate of its own; and the default
+//! build compiles no runtime and no reactor.
 //!
 //! The minimum supported Rust version is 1.81.
 //!
@@ -173,7 +176,7 @@ extern crate std;
 mod as_completed;
 mod as_completed_limit;
 mod children;
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg(all(feature = "std", not(loom)))]
 mod group;
 // The concurrency limit, the result queue and the phase alone, for the loom models: groups
 // need timers, which loom builds leave out.
@@ -198,8 +201,8 @@ mod select_first_ok;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
+#[cfg(all(feature = "std", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod time;
 #[cfg(feature = "std")]
 mod token;
@@ -216,8 +219,8 @@ pub mod _asyncio {}
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
-#[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
+#[cfg(all(feature = "std", not(loom)))]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{
     GroupErrors, GroupOutcome, GroupSpawner, GroupTask, SetSpawner, Started, TaskGroup, TaskSet,
 };

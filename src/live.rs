@@ -76,10 +76,7 @@ const SLOT: u8 = 2;
 
 /// A task group, as the groups created inside its tasks see it.
 // Groups, its only implementors, need a timer, which a build with `std` alone (or loom) lacks.
-#[cfg_attr(
-    any(loom, not(any(feature = "async-io", feature = "tokio"))),
-    allow(dead_code)
-)]
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) trait Enclosing: Send + Sync {
     /// A group was created inside one of this group's tasks (or a task spawned under one): this
     /// group's hard stop is to stop it too, wherever it goes. Returns `true` if the hard stop
@@ -119,10 +116,7 @@ pub(crate) struct Node {
 }
 
 // Groups, the only users of some of these, do not exist under loom.
-#[cfg_attr(
-    any(loom, not(any(feature = "async-io", feature = "tokio"))),
-    allow(dead_code)
-)]
+#[cfg_attr(loom, allow(dead_code))]
 impl Node {
     /// A node counting one for its owner, counted by `parent` from the start (the task of a
     /// group, counted by the group) and running under the same enclosing group's token.

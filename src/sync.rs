@@ -17,7 +17,7 @@ pub(crate) use loom::sync::{atomic::AtomicU8, Arc, Mutex, MutexGuard};
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) use std::sync::{atomic::AtomicU8, Arc, Mutex};
 // Only the groups hold a guard for longer than a statement.
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg(all(feature = "std", not(loom)))]
 pub(crate) use std::sync::MutexGuard;
 
 /// `core::cell::UnsafeCell` with loom's access API, so the same code compiles under both.

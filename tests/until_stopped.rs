@@ -2,7 +2,7 @@
 //! (handles it dropped, groups it dropped, at any depth) have stopped; a handle that leaves in
 //! the output is not waited for. On each runtime, and polled by hand over an executor the test
 //! drives itself.
-#![cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#![cfg(all(feature = "std", not(loom)))]
 
 #[allow(dead_code)]
 mod spawn_tree;

@@ -25,8 +25,8 @@ pub use self::member::GroupTask;
 use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
-use self::spawner::spawn_into;
 pub use self::spawner::GroupSpawner;
+use self::spawner::{spawn_into, Limited};
 use self::started::StartSlot;
 pub use self::started::Started;
 use crate::rt::Spawn;
@@ -378,7 +378,53 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        spawn_into(&*self.spawner, &self.core, future)
+        spawn_into(&*self.spawner, &self.core, future, Limited::Counted)
+    }
+
+    /// Spawns `future` as a task of the group that does not count against its
+    /// [limit](Self::with_limit): it starts at once, whatever runs or waits for a slot, and
+    /// takes no slot from the tasks that do. For the tasks that serve the others rather than
+    /// being the work that the limit bounds: an accept loop, a signal watcher, a progress
+    /// reporter.
+    ///
+    /// In every other way it is a task of the group, as with [`spawn`](Self::spawn): its
+    /// failure fails the group, the group's cancellation (token, grace period, drop) stops it,
+    /// and `join` waits for it. In a group without a limit it is the same as `spawn`.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`spawn`](Self::spawn): into a group that is cancelling, `future` is dropped
+    /// unpolled.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    /// use std::sync::Arc;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio).with_limit(1);
+    /// // A watcher that runs until the group stops, beside the work.
+    /// let token = group.token();
+    /// group.spawn_outside_limit(async move {
+    ///     token.cancelled().await;
+    ///     Ok(())
+    /// });
+    /// // The watcher holds no slot: the one slot goes to the handler.
+    /// let handled = group.spawn(async { Ok(42) });
+    /// assert_eq!(handled.await, Some(42));
+    /// group.shutdown().await.unwrap();
+    /// # });
+    /// ```
+    pub fn spawn_outside_limit<F, T>(&mut self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_into(&*self.spawner, &self.core, future, Limited::Exempt)
     }
 
     /// Spawns a task and waits until it reports that it is ready (trio's `nursery.start`):

@@ -10,7 +10,7 @@ use super::member::{Outlet, OutletOf};
 use super::phase::Grace;
 use super::queue::Completed;
 use super::shared::{Core, StopReason};
-use super::spawner::spawn_with_outlet;
+use super::spawner::{spawn_with_outlet, Limited};
 use super::{until_deadline, TaskGroup};
 use crate::rt::Spawn;
 use crate::token::CancelToken;
@@ -149,6 +149,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
             &self.group.core,
             future,
             &self.completed,
+            Limited::Counted,
         );
     }
 
@@ -264,7 +265,13 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
-        spawn_with_outlet(&*self.spawner, &self.core, future, &self.completed);
+        spawn_with_outlet(
+            &*self.spawner,
+            &self.core,
+            future,
+            &self.completed,
+            Limited::Counted,
+        );
     }
 
     /// See [`TaskGroup::ready`].

@@ -9,6 +9,15 @@ use super::shared::{Core, StopReason};
 use crate::live::{Node, Tracked};
 use crate::rt::Spawn;
 
+/// Whether a task counts against its group's concurrency limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Limited {
+    /// It waits for a slot, and holds it while it runs (every task, by default).
+    Counted,
+    /// It starts at once and takes no slot (`spawn_outside_limit`).
+    Exempt,
+}
+
 /// Admits `future` into the group and spawns it, its output going to `outlet`, and returns
 /// its node; or drops it unpolled if the group no longer admits tasks.
 pub(super) fn spawn_with_outlet<S, E, F, T, O>(
@@ -16,6 +25,7 @@ pub(super) fn spawn_with_outlet<S, E, F, T, O>(
     core: &Arc<Core<E>>,
     future: F,
     outlet: &Arc<O>,
+    limited: Limited,
 ) -> Option<Arc<Node>>
 where
     S: Spawn,
@@ -29,7 +39,7 @@ where
         return None;
     };
     // Read once: the task waits for a slot exactly when its spawn made it enter the limit.
-    let limit = core.limit.get();
+    let limit = core.limit.get().filter(|_| limited == Limited::Counted);
     let member = Member::new(future, &node, core, outlet, limit.is_some());
     let task = Tracked::new(Some(Arc::clone(&node)), member);
     Core::<E>::start_within_limit(limit, &node, task, |task| spawner.spawn_detached(task));
@@ -37,7 +47,12 @@ where
 }
 
 /// Spawns `future` as a task of a [`TaskGroup`](super::TaskGroup), with a [`GroupTask`] of its own.
-pub(super) fn spawn_into<S, E, F, T>(spawner: &S, core: &Arc<Core<E>>, future: F) -> GroupTask<T>
+pub(super) fn spawn_into<S, E, F, T>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    future: F,
+    limited: Limited,
+) -> GroupTask<T>
 where
     S: Spawn,
     F: Future<Output = Result<T, E>> + Send + 'static,
@@ -45,8 +60,11 @@ where
     E: Send + 'static,
 {
     let output = OutputSlot::new();
-    match spawn_with_outlet(spawner, core, future, &output) {
-        Some(node) => GroupTask::new(output, Some(node), core.limit.get().cloned()),
+    match spawn_with_outlet(spawner, core, future, &output, limited) {
+        Some(node) => {
+            let limit = core.limit.get().filter(|_| limited == Limited::Counted);
+            GroupTask::new(output, Some(node), limit.cloned())
+        }
         None => GroupTask::new(OutputSlot::gone(), None, None),
     }
 }
@@ -118,7 +136,18 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
         F: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
     {
-        spawn_into(&*self.spawner, &self.core, future)
+        spawn_into(&*self.spawner, &self.core, future, Limited::Counted)
+    }
+
+    /// Spawns `future` as a task of the group that takes no slot of its
+    /// [limit](super::TaskGroup::with_limit), as
+    /// [`TaskGroup::spawn_outside_limit`](super::TaskGroup::spawn_outside_limit) does.
+    pub fn spawn_outside_limit<F, T>(&self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+    {
+        spawn_into(&*self.spawner, &self.core, future, Limited::Exempt)
     }
 
     /// Waits until a task spawned now would start at once, as

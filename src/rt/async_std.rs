@@ -65,6 +65,6 @@ impl Spawn for AsyncStd {
 
     /// `async-io`'s timer, which async-std's reactor drives.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::async_io_until(deadline)
+        Sleep::outside_tokio(Some(deadline))
     }
 }

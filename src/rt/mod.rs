@@ -43,7 +43,7 @@ pub mod tokio;
 use std::future::Future;
 use std::sync::Arc;
 
-#[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+#[cfg(all(feature = "std", not(loom)))]
 use std::time::Instant;
 
 use crate::TaskHandle;
@@ -143,7 +143,7 @@ pub trait Spawn {
     /// assert!(Tokio.now() - before >= Duration::from_secs(60));
     /// # });
     /// ```
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    #[cfg(all(feature = "std", not(loom)))]
     fn now(&self) -> Instant {
         crate::time::runtime_now()
     }
@@ -154,7 +154,8 @@ pub trait Spawn {
     ///
     /// The default takes the timer of the runtime the caller runs in, like
     /// [`time::timeout`](crate::time::timeout): tokio's inside a tokio runtime (feature
-    /// `tokio`), `async-io`'s elsewhere. The adapters of this crate use their runtime's own:
+    /// `tokio`), elsewhere `async-io`'s (feature `async-io`) or else the crate's own timer
+    /// thread, started at its first use. The adapters of this crate use their runtime's own:
     /// tokio's for `Tokio` and `tokio::runtime::Handle` (so tokio's paused test clock applies),
     /// `async-io`'s for smol and async-std. Override it, with `now`, to put the deadlines of
     /// tasks spawned on another executor on that executor's timer.
@@ -165,9 +166,8 @@ pub trait Spawn {
     ///
     /// # Panics
     ///
-    /// The default, without the `async-io` feature, outside a tokio runtime: there is no timer
-    /// to use.
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    /// The default, inside a tokio runtime whose timer is not enabled, as tokio's `sleep`.
+    #[cfg(all(feature = "std", not(loom)))]
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         crate::time::Sleep::at(deadline)
     }
@@ -189,12 +189,12 @@ impl<S: Spawn> Spawn for &S {
         (**self).spawn_task(future)
     }
 
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    #[cfg(all(feature = "std", not(loom)))]
     fn now(&self) -> Instant {
         (**self).now()
     }
 
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    #[cfg(all(feature = "std", not(loom)))]
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         (**self).sleep_until(deadline)
     }
@@ -216,12 +216,12 @@ impl<S: Spawn> Spawn for Arc<S> {
         (**self).spawn_task(future)
     }
 
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    #[cfg(all(feature = "std", not(loom)))]
     fn now(&self) -> Instant {
         (**self).now()
     }
 
-    #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
+    #[cfg(all(feature = "std", not(loom)))]
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         (**self).sleep_until(deadline)
     }

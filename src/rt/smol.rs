@@ -112,7 +112,7 @@ impl Spawn for Smol {
 
     /// `async-io`'s timer, which smol's reactor drives.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::async_io_until(deadline)
+        Sleep::outside_tokio(Some(deadline))
     }
 }
 
@@ -143,7 +143,7 @@ impl Spawn for Executor<'static> {
 
     /// `async-io`'s timer, which smol's reactor drives.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::async_io_until(deadline)
+        Sleep::outside_tokio(Some(deadline))
     }
 }
 

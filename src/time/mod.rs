@@ -1,6 +1,7 @@
 //! Timeouts that follow the runtime: inside a tokio runtime (with the `tokio` feature) the timer
 //! is tokio's, so tokio's paused test clock applies to it; anywhere else it is `async-io`'s,
-//! driven by its own thread when no `async-io` reactor runs (feature `async-io`, on by default).
+//! driven by its own thread when no `async-io` reactor runs (feature `async-io`), and without
+//! that feature a timer thread of the crate's own, started at its first use.
 //!
 //! The task group's deadlines use the clock and the timer of the group's spawner instead: see
 //! [`Spawn::now`] and [`Spawn::sleep_until`].
@@ -21,11 +22,14 @@ use std::boxed::Box;
 
 use crate::rt::Spawn;
 
+#[cfg(not(feature = "async-io"))]
+mod thread;
+
 /// Runs `future` for at most `duration`; past that, drops it and returns `Err(Elapsed)`.
 ///
 /// The timer is tokio's inside a tokio runtime (feature `tokio`; the runtime needs its timer
-/// enabled, as `#[tokio::main]` and `#[tokio::test]` do), `async-io`'s elsewhere. It is picked
-/// when `timeout` is called.
+/// enabled, as `#[tokio::main]` and `#[tokio::test]` do), elsewhere `async-io`'s (feature
+/// `async-io`) or the crate's own timer thread. It is picked when `timeout` is called.
 ///
 /// # Cancellation
 ///
@@ -50,9 +54,8 @@ use crate::rt::Spawn;
 ///
 /// # Panics
 ///
-/// Polling the returned future again after it returned `Ready` panics. Without the `async-io`
-/// feature, calling `timeout` outside a tokio runtime panics (there is no timer to use), and so
-/// does calling it inside a tokio runtime whose timer is not enabled.
+/// Polling the returned future again after it returned `Ready` panics, and so does calling
+/// `timeout` inside a tokio runtime whose timer is not enabled.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         race: Race::new(future, Sleep::after(duration)),
@@ -197,12 +200,15 @@ impl<F: Future, T: Future<Output = ()>> Future for Race<F, T> {
     }
 }
 
-/// A timer of the runtime it was made for: tokio's or `async-io`'s.
+/// A timer of the runtime it was made for: tokio's, `async-io`'s, or (with neither) the
+/// crate's own timer thread.
 pub(crate) struct Sleep(Kind);
 
 enum Kind {
     #[cfg(feature = "async-io")]
     AsyncIo(Timer),
+    #[cfg(not(feature = "async-io"))]
+    Thread(thread::Sleep),
     // Boxed: tokio's `Sleep` is `!Unpin`, and `Timeout` has always been `Unpin` for an `Unpin`
     // inner future.
     #[cfg(feature = "tokio")]
@@ -216,10 +222,7 @@ impl Sleep {
         if ::tokio::runtime::Handle::try_current().is_ok() {
             return Sleep(Kind::Tokio(Box::pin(::tokio::time::sleep(duration))));
         }
-        #[cfg(feature = "async-io")]
-        return Sleep(Kind::AsyncIo(Timer::after(duration)));
-        #[cfg(not(feature = "async-io"))]
-        no_timer()
+        Sleep::outside_tokio(Instant::now().checked_add(duration))
     }
 
     /// Completes at `deadline`, on the timer of the runtime the caller runs in.
@@ -228,10 +231,7 @@ impl Sleep {
         if ::tokio::runtime::Handle::try_current().is_ok() {
             return Sleep::tokio_until(deadline);
         }
-        #[cfg(feature = "async-io")]
-        return Sleep::async_io_until(deadline);
-        #[cfg(not(feature = "async-io"))]
-        no_timer()
+        Sleep::outside_tokio(Some(deadline))
     }
 
     /// Completes at `deadline`, read on the clock of [`runtime_now`], on the timer of the
@@ -241,16 +241,16 @@ impl Sleep {
         if ::tokio::runtime::Handle::try_current().is_ok() {
             return Sleep::tokio_at(deadline);
         }
-        #[cfg(feature = "async-io")]
-        return Sleep::async_io_until(deadline);
-        #[cfg(not(feature = "async-io"))]
-        no_timer()
+        Sleep::outside_tokio(Some(deadline))
     }
 
-    /// Completes at `deadline` on `async-io`'s timer.
-    #[cfg(feature = "async-io")]
-    pub(crate) fn async_io_until(deadline: Instant) -> Sleep {
-        Sleep(Kind::AsyncIo(Timer::at(deadline)))
+    /// Completes at `deadline` (never, for `None`: a deadline past what an `Instant` holds),
+    /// on `async-io`'s timer, or without it on the crate's timer thread.
+    pub(crate) fn outside_tokio(deadline: Option<Instant>) -> Sleep {
+        #[cfg(feature = "async-io")]
+        return Sleep(Kind::AsyncIo(deadline.map_or_else(Timer::never, Timer::at)));
+        #[cfg(not(feature = "async-io"))]
+        Sleep(Kind::Thread(thread::Sleep::until(deadline)))
     }
 
     /// Completes at `deadline` on the timer of the tokio runtime the caller runs in. The time
@@ -283,15 +283,6 @@ impl Sleep {
     }
 }
 
-#[cfg(not(feature = "async-io"))]
-#[track_caller]
-fn no_timer() -> ! {
-    panic!(
-        "cancel_cascade: a timer was asked for outside a tokio runtime, and the `async-io` \
-         feature (on by default) is off: there is no timer to use"
-    )
-}
-
 impl Future for Sleep {
     type Output = ();
 
@@ -299,6 +290,8 @@ impl Future for Sleep {
         match &mut self.0 {
             #[cfg(feature = "async-io")]
             Kind::AsyncIo(timer) => Pin::new(timer).poll(cx).map(drop),
+            #[cfg(not(feature = "async-io"))]
+            Kind::Thread(sleep) => Pin::new(sleep).poll(cx),
             #[cfg(feature = "tokio")]
             Kind::Tokio(sleep) => sleep.as_mut().poll(cx),
         }
@@ -310,6 +303,8 @@ impl fmt::Debug for Sleep {
         let kind = match self.0 {
             #[cfg(feature = "async-io")]
             Kind::AsyncIo(_) => "async-io",
+            #[cfg(not(feature = "async-io"))]
+            Kind::Thread(_) => "timer thread",
             #[cfg(feature = "tokio")]
             Kind::Tokio(_) => "tokio",
         };
