@@ -61,8 +61,9 @@
 //! 6. They are [`FusedFuture`](futures_core::future::FusedFuture)s; polling one again after
 //!    it returned `Ready` panics (the stream is a
 //!    [`FusedStream`](futures_core::stream::FusedStream) that keeps returning `None`). They
-//!    are `Unpin` whatever the children are, `Send` when the children are, and `Debug` without
-//!    asking the children to be.
+//!    are `Unpin` whatever the children are, `Send` when the children and their outputs are
+//!    (the bounded forms: and the iterator too), and `Debug` without asking the children to
+//!    be.
 //!
 //! A child's error is returned unchanged. `select_first`, `select_first_ok` and `wait_any` panic
 //! at construction on an empty input, since they could never complete.
