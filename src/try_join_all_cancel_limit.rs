@@ -157,6 +157,8 @@ where
                     }
                     Err(e) => {
                         *decided = Some(Err(e));
+                        // Before the engine drops the failed child, whose destructor may panic.
+                        intake.stop();
                         Completion::Stop
                     }
                 }
@@ -182,19 +184,22 @@ where
                             intake.release(slot);
                             outputs[input] = Some(value);
                         }
-                        Err(e) => *decided = Some(Err(e)),
+                        Err(e) => {
+                            *decided = Some(Err(e));
+                            intake.stop();
+                        }
                     });
                 ready_at_start += usize::from(ready);
             }
-            if decided.is_some() {
-                intake.stop();
-            } else if children.running() == 0 && intake.is_exhausted() {
+            // An error stopped the intake when it was seen.
+            if decided.is_none() {
+                if children.running() > 0 || !intake.is_exhausted() {
+                    return Poll::Pending;
+                }
                 let all = core::mem::take(outputs).into_iter();
                 *decided = Some(Ok(all
                     .map(|output| output.expect("every child completed"))
                     .collect()));
-            } else {
-                return Poll::Pending;
             }
         }
         drop(core::mem::take(outputs));
