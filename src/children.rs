@@ -58,6 +58,16 @@ pub(crate) struct Children<F, T> {
     readiness: Readiness,
     running: usize,
     terminated: bool,
+    /// For a set that reuses its slots: which child each slot holds, and which slots are free.
+    reused: Option<ReusedSlots>,
+}
+
+/// The slots of a bounded set, each holding one child after another.
+struct ReusedSlots {
+    /// The index of the child in each slot (meaningless while the slot is free).
+    index_of: Box<[usize]>,
+    /// Free slots, the lowest on top (so the first fill uses them in order).
+    free: Vec<usize>,
 }
 
 impl<F, T> Children<F, T> {
@@ -69,12 +79,13 @@ impl<F, T> Children<F, T> {
             readiness: Readiness::new(len),
             running: len,
             terminated: false,
+            reused: None,
         }
     }
 
-    /// Room for `capacity` children, every slot empty: a set that [`insert`](Self::insert)
-    /// fills (and refills, as children complete) while it runs. The slots and their wakers
-    /// are allocated here, once; inserting allocates nothing.
+    /// Room for `capacity` children at a time, every slot empty: a set that
+    /// [`start`](Self::start) fills (and refills, as children complete) while it runs. The
+    /// slots and their wakers are allocated here, once; starting a child allocates nothing.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
         let slots: Box<[Child<F, T>]> = (0..capacity).map(|_| Child::Gone).collect();
         Children {
@@ -82,22 +93,35 @@ impl<F, T> Children<F, T> {
             readiness: Readiness::new(capacity),
             running: 0,
             terminated: false,
+            reused: Some(ReusedSlots {
+                index_of: alloc::vec![0; capacity].into_boxed_slice(),
+                free: (0..capacity).rev().collect(),
+            }),
         }
     }
 
-    /// Puts `future` in the empty slot `slot` and polls it once, at once, with that slot's
-    /// waker; if it completes, hands the output to `on_ready` (before the child is dropped, so
-    /// that a panicking destructor cannot lose it) and empties the slot again. Returns whether
-    /// it completed. A wake kept from the slot's former child may poll the new one once more,
+    /// Whether a set made by [`with_capacity`](Self::with_capacity) has a free slot.
+    pub(crate) fn has_room(&self) -> bool {
+        self.reused
+            .as_ref()
+            .is_some_and(|reused| !reused.free.is_empty())
+    }
+
+    /// Puts `future`, the child `index` (its place in the order the set promises: outputs of
+    /// one pass, drops), in a free slot and polls it once, at once, with that slot's waker; if
+    /// it completes, hands the output to `on_ready` (before the child is dropped, so that a
+    /// panicking destructor cannot lose it) and frees the slot again. Returns whether it
+    /// completed. A wake kept from the slot's former child may poll the new one once more,
     /// spuriously, as any future may be.
     ///
     /// # Panics
     ///
-    /// If the slot is not empty, or after the combinator finished; a child's panic passes
-    /// through (the child stays in its slot, to be dropped with the combinator).
+    /// If no slot is free (see [`has_room`](Self::has_room)), or after the combinator
+    /// finished; a child's panic passes through (the child stays in its slot, to be dropped
+    /// with the combinator).
     pub(crate) fn start<O>(
         &mut self,
-        slot: usize,
+        index: usize,
         future: F,
         poll_child: impl FnOnce(Pin<&mut F>, &mut Context<'_>) -> Poll<O>,
         on_ready: impl FnOnce(O),
@@ -106,11 +130,16 @@ impl<F, T> Children<F, T> {
             !self.terminated,
             "a child started after the combinator finished"
         );
+        let reused = self
+            .reused
+            .as_mut()
+            .expect("a child started in a set without room for more");
+        let slot = reused
+            .free
+            .pop()
+            .expect("a child started in a set without a free slot");
+        reused.index_of[slot] = index;
         let mut place = pin_slot(self.slots.as_mut(), slot);
-        assert!(
-            matches!(place.as_mut().project(), ChildProj::Gone),
-            "a child started in a slot that is not empty"
-        );
         place.set(Child::Running(future));
         self.running += 1;
         let ChildProj::Running(child) = place.as_mut().project() else {
@@ -123,6 +152,7 @@ impl<F, T> Children<F, T> {
         self.running -= 1;
         on_ready(output);
         place.set(Child::Gone);
+        reused.free.push(slot);
         true
     }
 
@@ -142,8 +172,9 @@ impl<F, T> Children<F, T> {
         self.terminated
     }
 
-    /// One parent poll: polls each woken, running child once, in ascending index order, with
-    /// its own waker, and hands each output to `on_ready`.
+    /// One parent poll: polls each woken, running child once, in ascending slot order, with
+    /// its own waker, and hands each output to `on_ready` with the child's index (its slot,
+    /// or for a set of reused slots the index given to [`start`](Self::start)).
     ///
     /// `poll_child` is how a child is polled (`Future::poll` or `TryFuture::try_poll`).
     ///
@@ -165,25 +196,35 @@ impl<F, T> Children<F, T> {
         );
         self.readiness.register(cx.waker());
         let mut woken = self.readiness.woken();
-        while let Some(index) = woken.next() {
-            let mut slot = pin_slot(self.slots.as_mut(), index);
+        while let Some(at) = woken.next() {
+            let mut slot = pin_slot(self.slots.as_mut(), at);
             let ChildProj::Running(child) = slot.as_mut().project() else {
                 // A late wake of a child that already completed.
                 continue;
             };
-            let waker = self.readiness.child_waker(index);
+            let waker = self.readiness.child_waker(at);
             let Poll::Ready(output) = poll_child(child, &mut Context::from_waker(&waker)) else {
                 continue;
             };
             self.running -= 1;
-            match on_ready(index, output) {
+            let index = self
+                .reused
+                .as_ref()
+                .map_or(at, |reused| reused.index_of[at]);
+            let completion = on_ready(index, output);
+            let stop = matches!(completion, Completion::Stop);
+            match completion {
                 Completion::Keep(value) => slot.set(Child::Done(value)),
-                Completion::Next => slot.set(Child::Gone),
-                Completion::Stop => {
+                Completion::Next | Completion::Stop => {
                     slot.set(Child::Gone);
-                    woken.discard();
-                    return;
+                    if let Some(reused) = &mut self.reused {
+                        reused.free.push(at);
+                    }
                 }
+            }
+            if stop {
+                woken.discard();
+                return;
             }
         }
     }
@@ -234,17 +275,30 @@ impl<F, T> Children<F, T> {
         self.readiness.forget_parent();
     }
 
-    /// Drops the slots, each child once: the slots are emptied before the first destructor
-    /// runs, so a panicking one leaves nothing to drop again.
+    /// Drops the slots, each child once, in index order: the slots are taken out of the set
+    /// before the first destructor runs, so a panicking one leaves nothing to drop twice, and
+    /// the children after it are still dropped.
     fn drop_children(&mut self) {
         self.running = 0;
         if self.slots.is_empty() {
             return;
         }
-        drop(core::mem::replace(
-            &mut self.slots,
-            Box::into_pin(Box::default()),
-        ));
+        let mut slots = core::mem::replace(&mut self.slots, Box::into_pin(Box::default()));
+        if let Some(reused) = &self.reused {
+            // Slots are refilled in any order: drop their children in the order of their
+            // indices first (the rest of the slots are empty).
+            let mut by_index: Vec<(usize, usize)> = (0..slots.len())
+                .filter(|&at| !matches!(pin_slot(slots.as_mut(), at).project(), ChildProj::Gone))
+                .map(|at| (reused.index_of[at], at))
+                .collect();
+            by_index.sort_unstable();
+            let mut rest = DropInTurn {
+                slots: slots.as_mut(),
+                order: by_index.into_iter(),
+            };
+            rest.drop_all();
+        }
+        drop(slots);
     }
 
     pub(crate) fn debug(&self, f: &mut fmt::Formatter<'_>, name: &str) -> fmt::Result {
@@ -255,15 +309,38 @@ impl<F, T> Children<F, T> {
     }
 }
 
-/// The intake of a bounded set: pulls futures from an iterator only when a slot is free, so at
-/// most `capacity` of them exist at once, and remembers which input each slot holds.
+/// Drops the child of each slot in `order`; if a destructor panics, the unwinding drops the
+/// rest (a second panic aborts, as for any slice).
+struct DropInTurn<'a, F, T> {
+    slots: Pin<&'a mut [Child<F, T>]>,
+    order: alloc::vec::IntoIter<(usize, usize)>,
+}
+
+impl<F, T> DropInTurn<'_, F, T> {
+    fn drop_all(&mut self) {
+        for (_, at) in self.order.by_ref() {
+            pin_slot(self.slots.as_mut(), at).set(Child::Gone);
+        }
+    }
+}
+
+impl<F, T> Drop for DropInTurn<'_, F, T> {
+    fn drop(&mut self) {
+        self.drop_all();
+    }
+}
+
+impl<F, T> Drop for Children<F, T> {
+    fn drop(&mut self) {
+        self.drop_children();
+    }
+}
+
+/// The intake of a bounded set: pulls futures from an iterator one at a time, as the set has
+/// room for them, and numbers them in the order pulled.
 pub(crate) struct Intake<I> {
     /// `None` once exhausted or stopped: no future is created after that.
     inputs: Option<I>,
-    /// Free slots, the lowest on top (so the first fill uses them in index order).
-    free: Vec<usize>,
-    /// The input index of the child in each slot.
-    input_of: Box<[usize]>,
     pulled: usize,
 }
 
@@ -278,32 +355,24 @@ impl<I: Iterator> Intake<I> {
         };
         let intake = Intake {
             inputs: Some(inputs),
-            free: (0..capacity).rev().collect(),
-            input_of: alloc::vec![0; capacity].into_boxed_slice(),
             pulled: 0,
         };
         (intake, capacity)
     }
 
-    /// The next input for a free slot: `(slot, input index, future)`, or `None` if no slot is
-    /// free or the inputs are exhausted (the iterator is then dropped).
-    pub(crate) fn pull(&mut self) -> Option<(usize, usize, I::Item)> {
-        let slot = *self.free.last()?;
+    /// The next input if `room` (the set has a free slot): `(input index, future)`; `None`
+    /// without room or once the inputs are exhausted (the iterator is then dropped).
+    pub(crate) fn pull(&mut self, room: bool) -> Option<(usize, I::Item)> {
+        if !room {
+            return None;
+        }
         let Some(future) = self.inputs.as_mut()?.next() else {
             self.stop();
             return None;
         };
-        self.free.pop();
         let input = self.pulled;
         self.pulled += 1;
-        self.input_of[slot] = input;
-        Some((slot, input, future))
-    }
-
-    /// Frees `slot`, whose child completed, and returns that child's input index.
-    pub(crate) fn release(&mut self, slot: usize) -> usize {
-        self.free.push(slot);
-        self.input_of[slot]
+        Some((input, future))
     }
 
     /// Drops the iterator: no future is created after this.
