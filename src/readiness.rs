@@ -24,7 +24,10 @@
 //! parent's latest waker. A wake that finds its bit already set does nothing more: the wake that
 //! set it is responsible for the summary bit and the parent wake-up. The parent drains by
 //! swapping summary words to zero, then each flagged leaf word, and visits the bits in ascending
-//! index order.
+//! index order. Just before it yields a child to be polled it clears that child's bit again if
+//! a wake set it since the word was taken: that wake is answered by the poll about to happen
+//! (a child woken by a sibling earlier in the same pass is polled once, not once more at the
+//! next pass), while a wake during or after the poll leaves its bit for the next pass.
 //!
 //! A drain therefore costs one word per 4096 children plus one swap per woken leaf word:
 //! at N = 10 000 that is 3 summary words, so N scattered wakes cost O(N), not the O(N^2 / 64) of
@@ -284,6 +287,16 @@ impl Iterator for Woken<'_> {
             if self.leaf_bits != 0 {
                 let bit = self.leaf_bits.trailing_zeros() as usize;
                 self.leaf_bits &= self.leaf_bits - 1;
+                // The child is about to be polled: a wake of it since its word was taken (from
+                // a sibling polled earlier in this pass, or another thread) is answered by
+                // that poll, so it is taken too. The `Acquire` makes what the waker published
+                // visible to the poll; a wake this load misses is not ordered before the poll,
+                // which may then miss what it announces, so its bit stays for the next pass.
+                let word = &self.leaves[self.leaf];
+                let mask = 1 << bit;
+                if word.load(Ordering::Relaxed) & mask != 0 {
+                    word.fetch_and(!mask, Ordering::Acquire);
+                }
                 return Some(self.leaf * WORD_BITS + bit);
             }
             if self.summary_bits != 0 {

@@ -307,3 +307,39 @@ fn a_registration_during_a_wake_switches_slots_without_losing_the_next_wake() {
         );
     });
 }
+
+/// A child already woken is opened from another thread while the parent's pass reaches it:
+/// the drain takes a wake that came before the child's poll (and that poll must see the gate
+/// open) and leaves one that came during or after it for the next pass, so the opening is
+/// never lost and costs at most one more poll. The opener sets the flag without ordering of
+/// its own and wakes a kept clone of the child's waker: only the ready set's orderings make
+/// the flag visible to the poll.
+#[test]
+fn a_wake_racing_with_the_childs_turn_in_the_pass_is_never_lost() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut select = select_first(gates);
+        let waker = futures::task::noop_waker();
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let kept = shared[1]
+            .waker
+            .take_waker()
+            .expect("the child stored its waker");
+        // Both children woken: the next pass takes their word and polls them in turn.
+        shared[0].waker.wake();
+        kept.wake_by_ref();
+        let opener = {
+            let gate = shared[1].clone();
+            thread::spawn(move || {
+                gate.open.store(true, Ordering::Relaxed);
+                kept.wake();
+            })
+        };
+        let (output, index) = block_on(select);
+        assert_eq!(index, 1);
+        assert!(output.unwrap() <= 3, "child 1 polled once per wake at most");
+        opener.join().unwrap();
+    });
+}
