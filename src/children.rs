@@ -90,7 +90,7 @@ impl<F, T> Children<F, T> {
         let slots: Box<[Child<F, T>]> = (0..capacity).map(|_| Child::Gone).collect();
         Children {
             slots: Box::into_pin(slots),
-            readiness: Readiness::new(capacity),
+            readiness: Readiness::reusable(capacity),
             running: 0,
             terminated: false,
             reused: Some(ReusedSlots {
@@ -111,8 +111,7 @@ impl<F, T> Children<F, T> {
     /// one pass, drops), in a free slot and polls it once, at once, with that slot's waker; if
     /// it completes, hands the output to `on_ready` (before the child is dropped, so that a
     /// panicking destructor cannot lose it) and frees the slot again. Returns whether it
-    /// completed. A wake kept from the slot's former child may poll the new one once more,
-    /// spuriously, as any future may be.
+    /// completed. The wakers of the slot's former child wake no one from now on.
     ///
     /// # Panics
     ///
@@ -139,6 +138,7 @@ impl<F, T> Children<F, T> {
             .pop()
             .expect("a child started in a set without a free slot");
         reused.index_of[slot] = index;
+        self.readiness.restart(slot);
         let mut place = pin_slot(self.slots.as_mut(), slot);
         place.set(Child::Running(future));
         self.running += 1;

@@ -217,3 +217,40 @@ fn a_panicking_destructor_leaves_the_rest_of_the_children_in_flight_dropped_in_i
     assert!(catch_unwind(AssertUnwindSafe(move || drop(join))).is_err());
     assert_eq!(log.drop_order(), [0, 1, 2, 3, 4, 5]);
 }
+
+/// Child 0 completes in the only slot, and child 1 takes it; the waker child 0 left behind (a
+/// timer's, say) ticks ten times. Child 1 was never woken: it is not polled again, and its
+/// own wake still reaches it.
+fn a_stale_waker_wakes_no_one<T>(
+    start: impl FnOnce(Vec<Gate<Result<usize, usize>>>) -> T,
+    poll: impl Fn(&mut T, &mut Context<'_>) -> bool,
+) {
+    let log = Log::new();
+    let (gates, openers) = log.gates((0..2).map(Ok));
+    let waker = WakeCounter::new().waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut bounded = start(gates);
+    assert!(!poll(&mut bounded, &mut cx));
+    let left_behind = openers[0].waker();
+    openers[0].open();
+    assert!(!poll(&mut bounded, &mut cx));
+    assert_eq!(log.poll_order(), [0, 0, 1]);
+    for _ in 0..10 {
+        left_behind.wake_by_ref();
+        assert!(!poll(&mut bounded, &mut cx));
+    }
+    assert_eq!(openers[1].polls(), 1, "child 1 was polled without a wake");
+    openers[1].open();
+    assert!(poll(&mut bounded, &mut cx));
+    assert_eq!(log.poll_order(), [0, 0, 1, 1]);
+}
+
+#[test]
+fn a_stale_waker_of_a_slots_earlier_child_does_not_poll_a_joins_new_child() {
+    a_stale_waker_wakes_no_one(|gates| try_join_all_cancel_limit(gates, 1), poll_join);
+}
+
+#[test]
+fn a_stale_waker_of_a_slots_earlier_child_does_not_poll_a_streams_new_child() {
+    a_stale_waker_wakes_no_one(|gates| as_completed_limit(gates, 1), poll_stream);
+}
