@@ -223,6 +223,8 @@ mod wait_any;
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
+#[doc(hidden)]
+pub use children::tuples;
 #[cfg(all(any(feature = "async-io", feature = "tokio"), not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "async-io", feature = "tokio"))))]
 pub use group::{
@@ -251,5 +253,5 @@ pub use task::TaskHandle;
 pub use token::{CancelToken, Cancelled, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
-pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
+pub use try_join_cancel::{try_join_cancel, TryJoinCancel, TryJoinTuple};
 pub use wait_any::{wait_any, WaitAny};
