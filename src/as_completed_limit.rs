@@ -31,7 +31,7 @@ const NAME: &str = "as_completed_limit";
 /// # Cancellation
 ///
 /// * Each child is dropped as soon as it completes, inside the poll that saw it complete.
-/// * Dropping the `AsCompletedLimit` drops every child in flight, in slot order, then the
+/// * Dropping the `AsCompletedLimit` drops every child in flight, in input order, then the
 ///   outputs it did not yield yet and the iterator: no future is created after that.
 ///
 /// # Examples
@@ -91,9 +91,10 @@ where
     I::Item: Future,
 {
     children: Children<I::Item, Infallible>,
-    intake: Intake<I>,
-    /// Outputs of the latest parent poll not yielded yet, in ascending index order.
+    /// Outputs of the latest parent poll not yielded yet, in ascending index order (dropped
+    /// after the children, before the iterator).
     completed: VecDeque<(usize, <I::Item as Future>::Output)>,
+    intake: Intake<I>,
 }
 
 // Neither the outputs nor the iterator are pinned (the children are, in their own allocation).
@@ -138,8 +139,8 @@ where
         if children.is_terminated() {
             return Poll::Ready(None);
         }
-        children.poll_woken(cx, NAME, I::Item::poll, |slot, output| {
-            completed.push_back((intake.release(slot), output));
+        children.poll_woken(cx, NAME, I::Item::poll, |input, output| {
+            completed.push_back((input, output));
             Completion::Next
         });
         // Slots are reused in any order: the pass saw them by slot, the stream promises them
@@ -153,11 +154,10 @@ where
         // iterator of ready futures it would otherwise never return).
         let mut ready_at_start = 0;
         while ready_at_start < children.len() {
-            let Some((slot, input, future)) = intake.pull() else {
+            let Some((input, future)) = intake.pull(children.has_room()) else {
                 break;
             };
-            let ready = children.start(slot, future, I::Item::poll, |output| {
-                intake.release(slot);
+            let ready = children.start(input, future, I::Item::poll, |output| {
                 completed.push_back((input, output));
             });
             ready_at_start += usize::from(ready);

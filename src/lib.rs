@@ -43,8 +43,9 @@
 //! 6. Each future is a [`FusedFuture`](futures_core::future::FusedFuture); polling one again
 //!    after it returned `Ready` panics (each stream is a
 //!    [`FusedStream`](futures_core::stream::FusedStream) that keeps returning `None`). They
-//!    are `Unpin` whatever the children are, `Send` when the children are, and `Debug` without
-//!    asking the children to be.
+//!    are `Unpin` whatever the children are, `Send` when the children and their outputs are
+//!    (the bounded forms: and the iterator too), and `Debug` without asking the children to
+//!    be.
 //!
 //! A child's error is returned unchanged. `select_first`, `select_first_ok` and `wait_any` panic
 //! at construction on an empty input, since they could never complete.
@@ -219,6 +220,8 @@ pub mod _asyncio {}
 
 pub use as_completed::{as_completed, AsCompleted};
 pub use as_completed_limit::{as_completed_limit, AsCompletedLimit};
+#[doc(hidden)]
+pub use children::tuples;
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{
@@ -247,7 +250,7 @@ pub use task::TaskHandle;
 pub use token::{CancelToken, Cancelled, DropGuard, RunUntilCancelled};
 pub use try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 pub use try_join_all_cancel_limit::{try_join_all_cancel_limit, TryJoinAllCancelLimit};
-pub use try_join_cancel::{try_join_cancel, tuples, TryJoinCancel, TryJoinTuple};
+pub use try_join_cancel::{try_join_cancel, TryJoinCancel, TryJoinTuple};
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use until_stopped::{until_stopped, UntilStopped};

@@ -16,6 +16,24 @@
 //! no allocation and a clone costs one atomic increment. A child polled by the combinator gets a
 //! *borrowed* waker: building it touches no counter at all.
 //!
+//! # Slots that hold one child after another
+//!
+//! A bounded set reuses a slot for the next child once the slot's child completed, so a waker
+//! that child left behind (with a timer, say) must not wake the new one. In such a set
+//! ([`Readiness::reusable`]) the waker a child is polled with is the slot's until the child
+//! clones it: the first clone makes a *ticket*, a small allocation that names the slot and
+//! holds a reference to the block, and the slot keeps it as its current ticket; the child's
+//! later polls are given the ticket's waker (so `will_wake` holds between them and its clones).
+//! A ticket's wake marks the slot only while the ticket is its slot's current one; when the
+//! next child starts in the slot, [`Readiness::restart`] retires the ticket and clears the
+//! slot's bit, so the old child's wakers wake no one and the new child is polled only when
+//! woken. A ticket that no waker holds any more when its slot restarts (the child's wakers
+//! were woken by value, or dropped) is kept as the slot's spare and serves the slot's next
+//! child, so a bounded set whose children let go of their wakers allocates no ticket after
+//! the first round. A child that never clones its waker costs no ticket. (A wake racing with
+//! the slot's turnover on another thread may still mark it once: it read the ticket as
+//! current.)
+//!
 //! # The ready set: a two-level atomic bitset
 //!
 //! Bit `i` of the leaf words says "child `i` was woken since its last poll"; bit `j` of the
@@ -24,7 +42,10 @@
 //! parent's latest waker. A wake that finds its bit already set does nothing more: the wake that
 //! set it is responsible for the summary bit and the parent wake-up. The parent drains by
 //! swapping summary words to zero, then each flagged leaf word, and visits the bits in ascending
-//! index order.
+//! index order. Just before it yields a child to be polled it clears that child's bit again if
+//! a wake set it since the word was taken: that wake is answered by the poll about to happen
+//! (a child woken by a sibling earlier in the same pass is polled once, not once more at the
+//! next pass), while a wake during or after the poll leaves its bit for the next pass.
 //!
 //! A drain therefore costs one word per 4096 children plus one swap per woken leaf word:
 //! at N = 10 000 that is 3 summary words, so N scattered wakes cost O(N), not the O(N^2 / 64) of
@@ -52,7 +73,9 @@ use core::pin::Pin;
 use core::ptr::{self, NonNull};
 use core::task::{RawWaker, RawWakerVTable, Waker};
 
-use crate::sync::{fence, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use alloc::boxed::Box;
+
+use crate::sync::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 
 const WORD_BITS: usize = u64::BITS as usize;
 
@@ -66,20 +89,25 @@ struct Header {
     summary_words: usize,
     leaf_words: usize,
     words_offset: usize,
+    /// Where each slot's current ticket and then each slot's spare ticket live, for a set
+    /// of reused slots; 0 for the others.
+    tickets_offset: usize,
 }
 
 const SLOTS_OFFSET: usize = core::mem::size_of::<Header>();
 
-/// Sizes of the shared allocation for `len` children.
+/// Sizes of the shared allocation for `len` children (with a ticket cell per slot if the
+/// slots are `reused`).
 struct Shape {
     layout: Layout,
     summary_words: usize,
     leaf_words: usize,
     words_offset: usize,
+    tickets_offset: usize,
 }
 
 impl Shape {
-    fn new(len: usize) -> Self {
+    fn new(len: usize, reused: bool) -> Self {
         let leaf_words = len.div_ceil(WORD_BITS);
         let summary_words = leaf_words.div_ceil(WORD_BITS);
         let too_large = "cancel-cascade: too many children for one combinator";
@@ -88,11 +116,19 @@ impl Shape {
         let (layout, slots_offset) = Layout::new::<Header>().extend(slots).expect(too_large);
         debug_assert_eq!(slots_offset, SLOTS_OFFSET);
         let (layout, words_offset) = layout.extend(words).expect(too_large);
+        let (layout, tickets_offset) = if reused {
+            let cells = len.checked_mul(2).expect(too_large);
+            let tickets = Layout::array::<AtomicPtr<Ticket>>(cells).expect(too_large);
+            layout.extend(tickets).expect(too_large)
+        } else {
+            (layout, 0)
+        };
         Shape {
             layout: layout.pad_to_align(),
             summary_words,
             leaf_words,
             words_offset,
+            tickets_offset,
         }
     }
 }
@@ -101,6 +137,8 @@ impl Shape {
 /// latest waker, and the source of each child's waker.
 pub(crate) struct Readiness {
     header: NonNull<Header>,
+    /// Whether slots hold one child after another (kept here too, for the hot path).
+    reused: bool,
 }
 
 // SAFETY: everything reachable through `header` is either immutable after construction (`len`,
@@ -117,11 +155,25 @@ impl Readiness {
     ///
     /// If `len` exceeds `u32::MAX` (a child's index must fit its slot).
     pub(crate) fn new(len: usize) -> Self {
+        Self::allocate(len, false)
+    }
+
+    /// Allocates the ready set for `len` slots that each hold one child after another (see
+    /// [`restart`](Self::restart)), every slot marked woken.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new).
+    pub(crate) fn reusable(len: usize) -> Self {
+        Self::allocate(len, true)
+    }
+
+    fn allocate(len: usize, reused: bool) -> Self {
         assert!(
             u32::try_from(len).is_ok(),
             "cancel-cascade: a combinator holds at most u32::MAX children, got {len}"
         );
-        let shape = Shape::new(len);
+        let shape = Shape::new(len, reused);
         // SAFETY: the layout has a non-zero size (it contains `Header`).
         let base = unsafe { alloc(shape.layout) };
         let Some(base) = NonNull::new(base) else {
@@ -140,6 +192,7 @@ impl Readiness {
                 summary_words: shape.summary_words,
                 leaf_words: shape.leaf_words,
                 words_offset: shape.words_offset,
+                tickets_offset: shape.tickets_offset,
             });
             let slots = base.as_ptr().add(SLOTS_OFFSET).cast::<u32>();
             for i in 0..len {
@@ -156,8 +209,15 @@ impl Readiness {
                 let word = AtomicU64::new(low_bits(children_here));
                 words.add(shape.summary_words + j).write(word);
             }
+            if reused {
+                let tickets = base.as_ptr().add(shape.tickets_offset);
+                let tickets = tickets.cast::<AtomicPtr<Ticket>>();
+                for i in 0..2 * len {
+                    tickets.add(i).write(AtomicPtr::new(ptr::null_mut()));
+                }
+            }
         }
-        Readiness { header }
+        Readiness { header, reused }
     }
 
     #[inline]
@@ -197,27 +257,81 @@ impl Readiness {
         }
     }
 
+    /// Makes slot `i` ready for its next child: the wakers of its former child (its ticket)
+    /// wake no one from now on, and its bit is cleared, since the new child is polled at
+    /// once. Only for a set made by [`reusable`](Self::reusable).
+    pub(crate) fn restart(&mut self, i: usize) {
+        assert!(i < self.header().len, "slot index out of range");
+        debug_assert!(self.reused, "only reused slots restart");
+        // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
+        let (current, spares) = unsafe { tickets(self.header) };
+        let ticket = current[i].swap(ptr::null_mut(), Ordering::AcqRel);
+        if let Some(ticket) = NonNull::new(ticket) {
+            // SAFETY: the cell owned one reference to the ticket, which is alive.
+            let refs = unsafe { &ticket.as_ref().refs };
+            // The cell's reference alone: no waker holds the ticket, and none can be made
+            // from it (a clone needs a waker), so it may serve the next child. The `Acquire`
+            // follows the release of the last waker that held it.
+            if refs.load(Ordering::Acquire) == 1 && spares[i].load(Ordering::Relaxed).is_null() {
+                spares[i].store(ticket.as_ptr(), Ordering::Release);
+            } else {
+                // SAFETY: the cell owned one reference to its ticket, given up here, once.
+                unsafe { release_ticket(ticket) };
+            }
+        }
+        // SAFETY: as above.
+        let words = unsafe { words(self.header) };
+        let leaf = &words[self.header().summary_words + i / WORD_BITS];
+        leaf.fetch_and(!(1 << (i % WORD_BITS)), Ordering::Relaxed);
+    }
+
     /// The waker of child `i`, borrowed for one poll of that child.
     #[inline]
     pub(crate) fn child_waker(&self, i: usize) -> ChildWaker<'_> {
         assert!(i < self.header().len, "child index out of range");
-        // SAFETY: `i < len`, so the slot lies inside the allocation; the pointer keeps the
-        // provenance of the whole allocation because it is derived from `self.header`.
-        let slot = unsafe {
-            self.header
-                .as_ptr()
-                .cast::<u8>()
-                .add(SLOTS_OFFSET)
-                .cast::<u32>()
-                .add(i)
+        let raw = if self.reused {
+            self.reused_waker(i)
+        } else {
+            RawWaker::new(self.slot(i).cast::<()>(), &VTABLE)
         };
-        let raw = RawWaker::new(slot.cast::<()>().cast_const(), &VTABLE);
         ChildWaker {
             // SAFETY: `raw` follows the `VTABLE` contract (see the vtable functions). It is
             // wrapped in `ManuallyDrop` because it borrows `self`'s reference instead of
             // owning one: dropping it must not release a reference.
             waker: ManuallyDrop::new(unsafe { Waker::from_raw(raw) }),
             _readiness: PhantomData,
+        }
+    }
+}
+
+impl Readiness {
+    /// The pointer to slot `i`'s index, with the whole allocation's provenance.
+    #[inline]
+    fn slot(&self, i: usize) -> *const u32 {
+        debug_assert!(i < self.header().len);
+        // SAFETY: `i < len` (checked by the callers), so the slot lies inside the allocation;
+        // the pointer keeps the provenance of the whole allocation because it is derived from
+        // `self.header`.
+        unsafe {
+            self.header
+                .as_ptr()
+                .cast::<u8>()
+                .add(SLOTS_OFFSET)
+                .cast::<u32>()
+                .add(i)
+                .cast_const()
+        }
+    }
+
+    /// The waker a reused slot's child is polled with: its ticket's, once it has one.
+    #[inline]
+    fn reused_waker(&self, i: usize) -> RawWaker {
+        // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
+        let ticket = unsafe { tickets(self.header) }.0[i].load(Ordering::Acquire);
+        if ticket.is_null() {
+            RawWaker::new(self.slot(i).cast::<()>(), &SLOT_VTABLE)
+        } else {
+            RawWaker::new(ticket.cast_const().cast::<()>(), &TICKET_VTABLE)
         }
     }
 }
@@ -233,6 +347,18 @@ impl Drop for Readiness {
             }
         }
         let _release = Release(self.header);
+        if self.reused {
+            // The cells' references to their tickets go first: a ticket holds a reference to
+            // the block, which would otherwise keep it alive for ever.
+            // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
+            let (current, spares) = unsafe { tickets(self.header) };
+            for cell in current.iter().chain(spares) {
+                if let Some(ticket) = NonNull::new(cell.swap(ptr::null_mut(), Ordering::AcqRel)) {
+                    // SAFETY: the cell owned one reference to its ticket, given up here, once.
+                    unsafe { release_ticket(ticket) };
+                }
+            }
+        }
         // Child wakers kept past the combinator must not keep the parent's waker alive.
         self.header().parent.close();
     }
@@ -284,6 +410,16 @@ impl Iterator for Woken<'_> {
             if self.leaf_bits != 0 {
                 let bit = self.leaf_bits.trailing_zeros() as usize;
                 self.leaf_bits &= self.leaf_bits - 1;
+                // The child is about to be polled: a wake of it since its word was taken (from
+                // a sibling polled earlier in this pass, or another thread) is answered by
+                // that poll, so it is taken too. The `Acquire` makes what the waker published
+                // visible to the poll; a wake this load misses is not ordered before the poll,
+                // which may then miss what it announces, so its bit stays for the next pass.
+                let word = &self.leaves[self.leaf];
+                let mask = 1 << bit;
+                if word.load(Ordering::Relaxed) & mask != 0 {
+                    word.fetch_and(!mask, Ordering::Acquire);
+                }
                 return Some(self.leaf * WORD_BITS + bit);
             }
             if self.summary_bits != 0 {
@@ -598,6 +734,43 @@ unsafe fn words_ptr(header: NonNull<Header>) -> *mut [AtomicU64] {
     }
 }
 
+/// The ticket cells of a set made by [`Readiness::reusable`]: each slot's current ticket, and
+/// each slot's spare.
+///
+/// # Safety
+///
+/// As for [`words`], and the set was made with ticket cells.
+#[inline]
+unsafe fn tickets<'a>(
+    header: NonNull<Header>,
+) -> (&'a [AtomicPtr<Ticket>], &'a [AtomicPtr<Ticket>]) {
+    // SAFETY: per the contract, the allocation is alive for `'a` and holds `2 * len`
+    // initialised cells at `tickets_offset`.
+    let cells = unsafe { &*tickets_ptr(header) };
+    cells.split_at(cells.len() / 2)
+}
+
+/// The raw slice of both halves of [`tickets`].
+///
+/// # Safety
+///
+/// As for [`tickets`], for the duration of the call.
+#[inline]
+unsafe fn tickets_ptr(header: NonNull<Header>) -> *mut [AtomicPtr<Ticket>] {
+    // SAFETY: per the contract, the header is alive and the allocation holds `2 * len` cells
+    // at `tickets_offset`.
+    unsafe {
+        let shape = header.as_ref();
+        debug_assert_ne!(shape.tickets_offset, 0, "a set without ticket cells");
+        let first = header
+            .as_ptr()
+            .cast::<u8>()
+            .add(shape.tickets_offset)
+            .cast::<AtomicPtr<Ticket>>();
+        ptr::slice_from_raw_parts_mut(first, 2 * shape.len)
+    }
+}
+
 /// Marks child `index` woken and, if it was not already, wakes the parent.
 ///
 /// # Safety
@@ -639,9 +812,13 @@ unsafe fn release(header: NonNull<Header>) {
     // cannot leak it), the header and the words are dropped once and the memory freed with the
     // layout it was allocated with.
     let wakers = unsafe {
-        let wakers = header.as_ref().parent.take_all();
-        let layout = Shape::new(header.as_ref().len).layout;
+        let shape = header.as_ref();
+        let wakers = shape.parent.take_all();
+        let layout = Shape::new(shape.len, shape.tickets_offset != 0).layout;
         ptr::drop_in_place(words_ptr(header));
+        if shape.tickets_offset != 0 {
+            ptr::drop_in_place(tickets_ptr(header));
+        }
         ptr::drop_in_place(header.as_ptr());
         dealloc(header.as_ptr().cast::<u8>(), layout);
         wakers
@@ -715,6 +892,141 @@ unsafe fn drop_waker(data: *const ()) {
     }
 }
 
+/// The waker identity of one child of a reused slot, made at the first clone of its waker.
+struct Ticket {
+    /// One for the slot's cell while the ticket is current, one per owning waker.
+    refs: AtomicUsize,
+    /// The block, kept alive by one reference the ticket owns.
+    header: NonNull<Header>,
+    slot: usize,
+}
+
+/// Gives up one reference to a ticket; the last one frees it and releases its block.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live ticket and does not use it again.
+unsafe fn release_ticket(ticket: NonNull<Ticket>) {
+    // SAFETY: the caller's reference keeps the ticket alive for this access.
+    let refs = unsafe { &ticket.as_ref().refs };
+    if refs.fetch_sub(1, Ordering::Release) != 1 {
+        return;
+    }
+    fence(Ordering::Acquire);
+    // SAFETY: that was the last reference: nothing else reaches the ticket, which was made by
+    // `Box::into_raw`; its block reference is given up once.
+    unsafe {
+        let ticket = Box::from_raw(ticket.as_ptr());
+        release(ticket.header);
+    }
+}
+
+/// The vtable of a reused slot's waker before its child has a ticket. Only ever borrowed (the
+/// `ManuallyDrop` waker of `child_waker`, for the poll of the slot's current child): a clone
+/// gives a ticket's waker, so this one is never woken by value nor dropped.
+static SLOT_VTABLE: RawWakerVTable = RawWakerVTable::new(
+    clone_slot_waker,
+    wake_by_ref,
+    wake_by_ref,
+    forget_slot_waker,
+);
+
+unsafe fn clone_slot_waker(data: *const ()) -> RawWaker {
+    // SAFETY: the borrowed waker being cloned is alive, so the combinator's reference keeps
+    // the allocation alive; it was made by a set with ticket cells.
+    let (header, slot) = unsafe { slot_of(data) };
+    // SAFETY: as above.
+    let (current, spares) = unsafe { tickets(header) };
+    let cell = &current[slot];
+    if let Some(first) = NonNull::new(cell.load(Ordering::Acquire)) {
+        // This borrowed waker was cloned before, in the same poll (on this thread or another).
+        // SAFETY: the cell's reference keeps the ticket alive: only the owner releases it, and
+        // not while it polls the child that this waker is lent to.
+        return unsafe { clone_ticket(first.as_ptr().cast_const().cast()) };
+    }
+    // The cell's reference and the clone's.
+    let ticket = match NonNull::new(spares[slot].swap(ptr::null_mut(), Ordering::AcqRel)) {
+        Some(spare) => {
+            // SAFETY: a spare is alive (its cell owned its one reference, now ours) and no
+            // waker holds it, so nothing else reads its count.
+            unsafe { spare.as_ref().refs.store(2, Ordering::Relaxed) };
+            spare.as_ptr()
+        }
+        None => {
+            // SAFETY: as above; the new ticket's reference to the block is counted here.
+            let refs = unsafe { &header.as_ref().refs };
+            if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+                refs.fetch_sub(1, Ordering::Relaxed);
+                panic!("cancel-cascade: too many clones of a child's waker");
+            }
+            Box::into_raw(Box::new(Ticket {
+                refs: AtomicUsize::new(2),
+                header,
+                slot,
+            }))
+        }
+    };
+    match cell.compare_exchange(ptr::null_mut(), ticket, Ordering::AcqRel, Ordering::Acquire) {
+        Ok(_) => RawWaker::new(ticket.cast_const().cast(), &TICKET_VTABLE),
+        Err(first) => {
+            // SAFETY: the ticket taken here was never shared: both its references are ours,
+            // and it goes with its block reference. The winner's is kept alive by its cell, as
+            // above.
+            unsafe {
+                let lost = NonNull::new_unchecked(ticket);
+                lost.as_ref().refs.store(1, Ordering::Relaxed);
+                release_ticket(lost);
+                clone_ticket(first.cast_const().cast())
+            }
+        }
+    }
+}
+
+unsafe fn forget_slot_waker(_: *const ()) {
+    // Never called: this waker is only borrowed, and its clones are tickets.
+}
+
+static TICKET_VTABLE: RawWakerVTable =
+    RawWakerVTable::new(clone_ticket, wake_ticket, wake_ticket_by_ref, drop_ticket);
+
+// The ticket vtable's contract: the data is a live ticket, and the waker either owns one
+// reference to it (a clone) or borrows the cell's (the `ManuallyDrop` waker of `child_waker`).
+
+unsafe fn clone_ticket(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned keeps the ticket alive.
+    let refs = unsafe { &(*data.cast::<Ticket>()).refs };
+    if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
+        refs.fetch_sub(1, Ordering::Relaxed);
+        panic!("cancel-cascade: too many clones of a child's waker");
+    }
+    RawWaker::new(data, &TICKET_VTABLE)
+}
+
+unsafe fn wake_ticket(data: *const ()) {
+    // Released through a rebuilt `Waker`, even if the parent's waker panics in the wake-up.
+    // SAFETY: only owning clones are woken by value; the rebuilt `Waker` takes the reference.
+    let owned = unsafe { Waker::from_raw(RawWaker::new(data, &TICKET_VTABLE)) };
+    owned.wake_by_ref();
+}
+
+unsafe fn wake_ticket_by_ref(data: *const ()) {
+    let ticket = data.cast::<Ticket>();
+    // SAFETY: the waker keeps the ticket alive, and the ticket keeps its block alive; the
+    // block has ticket cells, since only such a set makes tickets.
+    unsafe {
+        let Ticket { header, slot, .. } = *ticket;
+        // The slot's current child only: a retired ticket belongs to a child that is gone.
+        if tickets(header).0[slot].load(Ordering::Relaxed).cast_const() == ticket {
+            mark(header, slot);
+        }
+    }
+}
+
+unsafe fn drop_ticket(data: *const ()) {
+    // SAFETY: only owning clones are dropped; this one gives up its reference.
+    unsafe { release_ticket(NonNull::new_unchecked(data.cast::<Ticket>().cast_mut())) }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -753,6 +1065,65 @@ mod tests {
         let second = waker.clone();
         drop(waker);
         second.wake();
+    }
+
+    #[test]
+    fn a_restarted_slot_ignores_its_former_childs_wakers() {
+        let mut readiness = Readiness::reusable(3);
+        drain(&readiness);
+        let lent = readiness.child_waker(1);
+        let kept = lent.clone();
+        assert!(!lent.will_wake(&kept), "the first clone makes the ticket");
+        let lent = readiness.child_waker(1);
+        assert!(lent.will_wake(&kept), "later polls lend the ticket's waker");
+        let second = lent.clone();
+        kept.wake_by_ref();
+        assert_eq!(drain(&readiness), [1]);
+
+        second.wake_by_ref();
+        readiness.restart(1);
+        assert!(
+            drain(&readiness).is_empty(),
+            "restart clears the slot's bit"
+        );
+        kept.wake_by_ref();
+        second.wake();
+        assert!(
+            drain(&readiness).is_empty(),
+            "the former child's wakers wake no one"
+        );
+
+        readiness.child_waker(1).wake_by_ref();
+        let new = readiness.child_waker(1).clone();
+        assert!(!new.will_wake(&kept));
+        assert_eq!(drain(&readiness), [1]);
+        new.wake_by_ref();
+        assert_eq!(drain(&readiness), [1]);
+        drop(readiness);
+        new.wake_by_ref();
+        kept.wake();
+        drop(new);
+    }
+
+    #[test]
+    fn a_ticket_no_waker_holds_serves_the_slots_next_child() {
+        let mut readiness = Readiness::reusable(2);
+        drain(&readiness);
+        for _ in 0..3 {
+            readiness.restart(0);
+            let kept = readiness.child_waker(0).clone();
+            let lent = readiness.child_waker(0);
+            assert!(lent.will_wake(&kept));
+            kept.wake();
+            assert_eq!(drain(&readiness), [0]);
+        }
+        readiness.restart(0);
+        let kept = readiness.child_waker(0).clone();
+        readiness.restart(0);
+        kept.wake_by_ref();
+        assert!(drain(&readiness).is_empty(), "a retired spare wakes no one");
+        drop(readiness);
+        drop(kept);
     }
 
     #[test]

@@ -7,16 +7,17 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use futures_core::future::FusedFuture;
-use pin_project::pin_project;
 
-use crate::children::{Children, Completion};
+use crate::children::tuples::{PollSlots, Select};
+use crate::children::{ChildSet, Completion};
 
 /// Runs a tuple of futures with different output types concurrently and resolves to the output
 /// of the first one to complete, as the variant of a [`one_of`] enum that names its position;
 /// every other future is dropped at once.
 ///
 /// It is [`select_first`](crate::select_first) for a tuple of 2 to 12 futures, without boxing
-/// and without a macro: the futures are stored inline, side by side in one allocation.
+/// and without a macro: the futures are stored inline, each at its own size, side by side in
+/// one allocation.
 ///
 /// # Cancellation
 ///
@@ -64,7 +65,7 @@ use crate::children::{Children, Completion};
 /// others are then dropped with the combinator.
 pub fn select_cancel<T: SelectTuple>(futures: T) -> SelectCancel<T> {
     SelectCancel {
-        children: Children::new(futures.into_children()),
+        children: ChildSet::from_slots(futures.into_slots()),
         decided: None,
     }
 }
@@ -78,11 +79,9 @@ pub trait SelectTuple: sealed::Sealed {
     /// output.
     type Output;
     #[doc(hidden)]
-    type Child: Future<Output = Self::Output>;
+    type Slots: PollSlots<Select, Output = Self::Output>;
     #[doc(hidden)]
-    type Children: IntoIterator<Item = Self::Child>;
-    #[doc(hidden)]
-    fn into_children(self) -> Self::Children;
+    fn into_slots(self) -> Self::Slots;
 }
 
 mod sealed {
@@ -95,7 +94,7 @@ mod sealed {
 /// `Unpin` whatever the futures are, `Send` when they and their outputs are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every future"]
 pub struct SelectCancel<T: SelectTuple> {
-    children: Children<T::Child, Infallible>,
+    children: ChildSet<T::Slots>,
     /// The winner's output once decided and until returned, kept here so that a destructor
     /// panicking while the losers are dropped cannot lose it.
     decided: Option<T::Output>,
@@ -118,7 +117,7 @@ impl<T: SelectTuple> Future for SelectCancel<T> {
         if this.decided.is_none() {
             let decided = &mut this.decided;
             this.children
-                .poll_woken(cx, "select_cancel", T::Child::poll, |_, output| {
+                .poll_woken(cx, "select_cancel", Select, |_, output| {
                     *decided = Some(output);
                     Completion::Stop
                 });
@@ -152,50 +151,45 @@ macro_rules! one_of {
 }
 
 macro_rules! tuple {
-    ($arity:ident, $Child:ident, $OneOf:ident, $len:literal: $($F:ident $Position:ident),+) => {
-        mod $arity {
-            use super::*;
-            use crate::select_cancel::one_of::$OneOf;
+    ($Tuple:ident, $OneOf:ident: $($i:literal $field:ident $F:ident $Position:ident),+) => {
+        impl<$($F: Future),+> PollSlots<Select>
+            for crate::children::tuples::$Tuple<$($F),+, $(never!($F)),+>
+        {
+            type Output = $OneOf<$($F::Output),+>;
 
-            /// One future of a tuple, stored beside its siblings of other types.
-            #[doc(hidden)]
-            #[pin_project(project = ChildProj)]
-            pub enum $Child<$($F),+> {
-                $($F(#[pin] $F)),+
-            }
-
-            impl<$($F),+> fmt::Debug for $Child<$($F),+> {
-                fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                    f.debug_struct(stringify!($Child)).finish_non_exhaustive()
-                }
-            }
-
-            impl<$($F: Future),+> Future for $Child<$($F),+> {
-                type Output = $OneOf<$($F::Output),+>;
-
-                fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-                    match self.project() {
-                        $(ChildProj::$F(child) => child.poll(cx).map($OneOf::$Position),)+
-                    }
-                }
-            }
-
-            impl<$($F: Future),+> sealed::Sealed for ($($F,)+) {}
-
-            impl<$($F: Future),+> SelectTuple for ($($F,)+) {
-                type Output = $OneOf<$($F::Output),+>;
-                type Child = $Child<$($F),+>;
-                type Children = [Self::Child; $len];
-
-                #[allow(non_snake_case)]
-                fn into_children(self) -> Self::Children {
-                    let ($($F,)+) = self;
-                    [$($Child::$F($F)),+]
+            fn poll_at(
+                self: Pin<&mut Self>,
+                i: usize,
+                _: &mut Select,
+                cx: &mut Context<'_>,
+            ) -> Option<Poll<Self::Output>> {
+                let places = self.project();
+                match i {
+                    $($i => places.$field.poll_with(cx, |child, cx| {
+                        child.poll(cx).map($OneOf::$Position)
+                    }),)+
+                    _ => None,
                 }
             }
         }
-        #[doc(hidden)]
-        pub use $arity::$Child;
+
+        impl<$($F: Future),+> sealed::Sealed for ($($F,)+) {}
+
+        impl<$($F: Future),+> SelectTuple for ($($F,)+) {
+            type Output = $OneOf<$($F::Output),+>;
+            type Slots = crate::children::tuples::$Tuple<$($F),+, $(never!($F)),+>;
+
+            fn into_slots(self) -> Self::Slots {
+                crate::children::tuples::$Tuple::new(self)
+            }
+        }
+    };
+}
+
+/// `Infallible` once per future: a race keeps no output in its places.
+macro_rules! never {
+    ($F:ident) => {
+        Infallible
     };
 }
 
@@ -222,23 +216,26 @@ pub mod one_of {
 
     use super::*;
 
-    tuple!(arity2, Child2, OneOf2, 2: A First, B Second);
-    tuple!(arity3, Child3, OneOf3, 3: A First, B Second, C Third);
-    tuple!(arity4, Child4, OneOf4, 4: A First, B Second, C Third, D Fourth);
-    tuple!(arity5, Child5, OneOf5, 5: A First, B Second, C Third, D Fourth, E Fifth);
-    tuple!(arity6, Child6, OneOf6, 6: A First, B Second, C Third, D Fourth, E Fifth, F Sixth);
-    tuple!(arity7, Child7, OneOf7, 7: A First, B Second, C Third, D Fourth, E Fifth, F Sixth,
-        G Seventh);
-    tuple!(arity8, Child8, OneOf8, 8: A First, B Second, C Third, D Fourth, E Fifth, F Sixth,
-        G Seventh, H Eighth);
-    tuple!(arity9, Child9, OneOf9, 9: A First, B Second, C Third, D Fourth, E Fifth, F Sixth,
-        G Seventh, H Eighth, I Ninth);
-    tuple!(arity10, Child10, OneOf10, 10: A First, B Second, C Third, D Fourth, E Fifth,
-        F Sixth, G Seventh, H Eighth, I Ninth, J Tenth);
-    tuple!(arity11, Child11, OneOf11, 11: A First, B Second, C Third, D Fourth, E Fifth,
-        F Sixth, G Seventh, H Eighth, I Ninth, J Tenth, K Eleventh);
-    tuple!(arity12, Child12, OneOf12, 12: A First, B Second, C Third, D Fourth, E Fifth,
-        F Sixth, G Seventh, H Eighth, I Ninth, J Tenth, K Eleventh, L Twelfth);
+    tuple!(Tuple2, OneOf2: 0 a A First, 1 b B Second);
+    tuple!(Tuple3, OneOf3: 0 a A First, 1 b B Second, 2 c C Third);
+    tuple!(Tuple4, OneOf4: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth);
+    tuple!(Tuple5, OneOf5: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth, 4 e E Fifth);
+    tuple!(Tuple6, OneOf6: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth, 4 e E Fifth,
+        5 f F Sixth);
+    tuple!(Tuple7, OneOf7: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth, 4 e E Fifth,
+        5 f F Sixth, 6 g G Seventh);
+    tuple!(Tuple8, OneOf8: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth, 4 e E Fifth,
+        5 f F Sixth, 6 g G Seventh, 7 h H Eighth);
+    tuple!(Tuple9, OneOf9: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth, 4 e E Fifth,
+        5 f F Sixth, 6 g G Seventh, 7 h H Eighth, 8 i I Ninth);
+    tuple!(Tuple10, OneOf10: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth,
+        4 e E Fifth, 5 f F Sixth, 6 g G Seventh, 7 h H Eighth, 8 i I Ninth, 9 j J Tenth);
+    tuple!(Tuple11, OneOf11: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth,
+        4 e E Fifth, 5 f F Sixth, 6 g G Seventh, 7 h H Eighth, 8 i I Ninth, 9 j J Tenth,
+        10 k K Eleventh);
+    tuple!(Tuple12, OneOf12: 0 a A First, 1 b B Second, 2 c C Third, 3 d D Fourth,
+        4 e E Fifth, 5 f F Sixth, 6 g G Seventh, 7 h H Eighth, 8 i I Ninth, 9 j J Tenth,
+        10 k K Eleventh, 11 l L Twelfth);
 }
 
 #[cfg(test)]

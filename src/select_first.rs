@@ -61,7 +61,8 @@ where
 
 /// Future of [`select_first`]: `(output, index)` of the first child to complete.
 ///
-/// `Unpin` whatever the children are, `Send` when they are.
+/// `Unpin` whatever the children are, `Send` when they and their outputs are (the decided
+/// output is kept in it until `poll` returns it).
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct SelectFirst<F: Future> {
     children: Children<F, Infallible>,

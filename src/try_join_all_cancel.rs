@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 
 use futures_core::future::{FusedFuture, TryFuture};
 
-use crate::children::{Children, Completion};
+use crate::children::{ChildSet, Children, Completion, PollSlots, Slots};
 
 /// Runs every future of `iter` concurrently and collects their `Ok` outputs in input order, or
 /// returns the first error and drops every other future at once.
@@ -97,29 +97,56 @@ impl<F: TryFuture> Future for TryJoinAllCancel<F> {
     type Output = Result<Vec<F::Ok>, F::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let TryJoinAllCancel {
+        let this = self.get_mut();
+        let join = Join {
+            children: &mut this.children,
+            outputs: &mut this.outputs,
+            decided: &mut this.decided,
+        };
+        join.poll(cx, "try_join_all_cancel", F::try_poll)
+    }
+}
+
+/// The join policy, over any places `S` whose children give `Result<S::Kept, E>`: the state
+/// of [`TryJoinAllCancel`] and of the tuple form, borrowed for one `poll`.
+pub(crate) struct Join<'a, S: ?Sized + Slots, E> {
+    pub(crate) children: &'a mut ChildSet<S>,
+    /// The outputs of children `0..outputs.len()`, which have all completed. A child that
+    /// completes ahead of a lower index keeps its output in its place until the gap closes.
+    pub(crate) outputs: &'a mut Vec<S::Kept>,
+    /// The outcome once decided, kept until `poll` returns it (a destructor may panic between
+    /// the decision and `Ready`).
+    pub(crate) decided: &'a mut Option<Result<Vec<S::Kept>, E>>,
+}
+
+impl<S: ?Sized + Slots, E> Join<'_, S, E> {
+    pub(crate) fn poll<P>(
+        self,
+        cx: &mut Context<'_>,
+        combinator: &str,
+        poll_child: P,
+    ) -> Poll<Result<Vec<S::Kept>, E>>
+    where
+        S: PollSlots<P, Output = Result<<S as Slots>::Kept, E>>,
+    {
+        let Join {
             children,
             outputs,
             decided,
-        } = self.get_mut();
+        } = self;
         if decided.is_none() {
             let len = children.len();
-            children.poll_woken(
-                cx,
-                "try_join_all_cancel",
-                F::try_poll,
-                |index, output| match output {
-                    Ok(value) if index == outputs.len() => {
-                        push(outputs, len, value);
-                        Completion::Next
-                    }
-                    Ok(value) => Completion::Keep(value),
-                    Err(e) => {
-                        *decided = Some(Err(e));
-                        Completion::Stop
-                    }
-                },
-            );
+            children.poll_woken(cx, combinator, poll_child, |index, output| match output {
+                Ok(value) if index == outputs.len() => {
+                    push(outputs, len, value);
+                    Completion::Next
+                }
+                Ok(value) => Completion::Keep(value),
+                Err(e) => {
+                    *decided = Some(Err(e));
+                    Completion::Stop
+                }
+            });
             if decided.is_none() {
                 while let Some(value) = children.take_done(outputs.len()) {
                     push(outputs, len, value);

@@ -37,11 +37,12 @@ const READY_PER_POLL: usize = 128;
 ///
 /// # Cancellation
 ///
-/// * On the first `Err`, every child in flight is dropped, exactly once, in slot order, inside
-///   the `poll` that saw the error and before it returns `Ready`, and the iterator is dropped:
-///   no future is created after the error.
+/// * On the first `Err`, the iterator is dropped (no future is created after the error), then
+///   every child in flight, exactly once, in input order, inside the `poll` that saw the error
+///   and before it returns `Ready`.
 /// * On success, each child was dropped as soon as it completed.
-/// * Dropping the `TryJoinAllCancelLimit` drops every child in flight and the iterator.
+/// * Dropping the `TryJoinAllCancelLimit` drops every child in flight, in input order, then
+///   the iterator.
 ///
 /// # Examples
 ///
@@ -148,8 +149,7 @@ where
             decided,
         } = self.get_mut();
         if decided.is_none() {
-            children.poll_woken(cx, NAME, I::Item::try_poll, |slot, output| {
-                let input = intake.release(slot);
+            children.poll_woken(cx, NAME, I::Item::try_poll, |input, output| {
                 match output {
                     Ok(value) => {
                         outputs[input] = Some(value);
@@ -157,6 +157,8 @@ where
                     }
                     Err(e) => {
                         *decided = Some(Err(e));
+                        // Before the engine drops the failed child, whose destructor may panic.
+                        intake.stop();
                         Completion::Stop
                     }
                 }
@@ -172,29 +174,29 @@ where
                     cx.waker().wake_by_ref();
                     return Poll::Pending;
                 }
-                let Some((slot, input, future)) = intake.pull() else {
+                let Some((input, future)) = intake.pull(children.has_room()) else {
                     break;
                 };
                 outputs.push(None);
                 let ready =
-                    children.start(slot, future, I::Item::try_poll, |output| match output {
-                        Ok(value) => {
-                            intake.release(slot);
-                            outputs[input] = Some(value);
+                    children.start(input, future, I::Item::try_poll, |output| match output {
+                        Ok(value) => outputs[input] = Some(value),
+                        Err(e) => {
+                            *decided = Some(Err(e));
+                            intake.stop();
                         }
-                        Err(e) => *decided = Some(Err(e)),
                     });
                 ready_at_start += usize::from(ready);
             }
-            if decided.is_some() {
-                intake.stop();
-            } else if children.running() == 0 && intake.is_exhausted() {
+            // An error stopped the intake when it was seen.
+            if decided.is_none() {
+                if children.running() > 0 || !intake.is_exhausted() {
+                    return Poll::Pending;
+                }
                 let all = core::mem::take(outputs).into_iter();
                 *decided = Some(Ok(all
                     .map(|output| output.expect("every child completed"))
                     .collect()));
-            } else {
-                return Poll::Pending;
             }
         }
         drop(core::mem::take(outputs));

@@ -8,21 +8,23 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use futures_core::future::{FusedFuture, TryFuture};
-use pin_project::pin_project;
 
-use crate::try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
+use crate::children::tuples::{self, PollSlots, Slots, TryJoin};
+use crate::children::ChildSet;
+use crate::try_join_all_cancel::Join;
 
 /// Runs a tuple of futures of different types concurrently and collects their `Ok` outputs
 /// into a tuple, or returns the first error and drops the other futures at once.
 ///
-/// It is [`try_join_all_cancel`] for a tuple of up to 12 fallible futures with one error type,
-/// without boxing: the futures are stored inline, side by side in one allocation.
+/// It is [`try_join_all_cancel`](crate::try_join_all_cancel) for a tuple of up to 12 fallible
+/// futures with one error type, without boxing: the futures are stored inline, each at its own
+/// size, side by side in one allocation.
 ///
 /// # Cancellation
 ///
-/// As for [`try_join_all_cancel`]: on the first `Err`, every future that has not completed is
-/// dropped, in tuple order, inside that `poll` and before it returns `Ready`; dropping the
-/// `TryJoinCancel` drops every remaining future.
+/// As for [`try_join_all_cancel`](crate::try_join_all_cancel): on the first `Err`, every
+/// future that has not completed is dropped, in tuple order, inside that `poll` and before it
+/// returns `Ready`; dropping the `TryJoinCancel` drops every remaining future.
 ///
 /// # Examples
 ///
@@ -46,7 +48,9 @@ use crate::try_join_all_cancel::{try_join_all_cancel, TryJoinAllCancel};
 /// passes through `poll`.
 pub fn try_join_cancel<T: TryJoinTuple>(futures: T) -> TryJoinCancel<T> {
     TryJoinCancel {
-        inner: try_join_all_cancel(futures.into_children()),
+        children: ChildSet::from_slots(futures.into_slots()),
+        outputs: Vec::new(),
+        decided: None,
     }
 }
 
@@ -60,86 +64,80 @@ pub trait TryJoinTuple: sealed::Sealed {
     /// The shared error type.
     type Error;
     #[doc(hidden)]
-    type Child: TryFuture<Ok = Self::Output, Error = Self::Error>;
+    type Slots: PollSlots<TryJoin, Output = Result<Kept<Self>, Self::Error>>;
     #[doc(hidden)]
-    type Output;
+    fn into_slots(self) -> Self::Slots;
     #[doc(hidden)]
-    fn into_children(self) -> Vec<Self::Child>;
-    #[doc(hidden)]
-    fn from_outputs(outputs: Vec<Self::Output>) -> Self::Ok;
+    fn from_outputs(outputs: Vec<Kept<Self>>) -> Self::Ok;
 }
+
+/// What the places of the tuple `T` keep: one output, named by its position.
+type Kept<T> = <<T as TryJoinTuple>::Slots as Slots>::Kept;
 
 mod sealed {
     pub trait Sealed {}
 }
 
 /// Future of [`try_join_cancel`]: `Ok` with a tuple of outputs, or the first error.
+///
+/// `Unpin` whatever the futures are, `Send` when they and their outputs are.
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct TryJoinCancel<T: TryJoinTuple> {
-    inner: TryJoinAllCancel<T::Child>,
+    children: ChildSet<T::Slots>,
+    /// The outputs of the futures before the first one still running, in tuple order.
+    outputs: Vec<Kept<T>>,
+    decided: Option<Result<Vec<Kept<T>>, T::Error>>,
 }
+
+// The futures are pinned in their own allocation; the outputs are never pinned.
+impl<T: TryJoinTuple> Unpin for TryJoinCancel<T> {}
 
 impl<T: TryJoinTuple> fmt::Debug for TryJoinCancel<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("TryJoinCancel").field(&self.inner).finish()
+        self.children.debug(f, "TryJoinCancel")
     }
 }
 
 impl<T: TryJoinTuple> Future for TryJoinCancel<T> {
     type Output = Result<T::Ok, T::Error>;
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Checked here so that the message names the function the caller used, not the inner
-        // `try_join_all_cancel`.
-        assert!(
-            !self.inner.is_terminated(),
-            "`try_join_cancel` polled after completion: it already returned `Ready`"
-        );
-        Pin::new(&mut self.inner)
-            .poll(cx)
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let join = Join {
+            children: &mut this.children,
+            outputs: &mut this.outputs,
+            decided: &mut this.decided,
+        };
+        join.poll(cx, "try_join_cancel", TryJoin)
             .map(|outcome| outcome.map(T::from_outputs))
     }
 }
 
 impl<T: TryJoinTuple> FusedFuture for TryJoinCancel<T> {
     fn is_terminated(&self) -> bool {
-        self.inner.is_terminated()
+        self.children.is_terminated()
     }
 }
 
 macro_rules! tuple {
-    ($arity:ident, $Child:ident, $Output:ident: $($F:ident),+) => {
-        mod $arity {
-        use super::*;
+    ($Tuple:ident, $At:ident: $($i:literal $field:ident $F:ident),+) => {
+        impl<Error, $($F: TryFuture<Error = Error>),+> PollSlots<TryJoin>
+            for tuples::$Tuple<$($F),+, $($F::Ok),+>
+        {
+            type Output = Result<tuples::$At<$($F::Ok),+>, Error>;
 
-        /// One future of a tuple, stored beside its siblings of other types.
-        #[doc(hidden)]
-        #[pin_project(project = ChildProj)]
-        pub enum $Child<$($F),+> {
-            $($F(#[pin] $F)),+
-        }
-
-        /// The output of one future of a tuple.
-        #[doc(hidden)]
-        #[derive(Debug)]
-        pub enum $Output<$($F),+> {
-            $($F($F)),+
-        }
-
-        impl<$($F),+> fmt::Debug for $Child<$($F),+> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_struct(stringify!($Child)).finish_non_exhaustive()
-            }
-        }
-
-        impl<Error, $($F: TryFuture<Error = Error>),+> Future for $Child<$($F),+> {
-            type Output = Result<$Output<$($F::Ok),+>, Error>;
-
-            fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-                match self.project() {
-                    $(ChildProj::$F(child) => child
-                        .try_poll(cx)
-                        .map(|outcome| outcome.map($Output::$F)),)+
+            fn poll_at(
+                self: Pin<&mut Self>,
+                i: usize,
+                _: &mut TryJoin,
+                cx: &mut Context<'_>,
+            ) -> Option<Poll<Self::Output>> {
+                let places = self.project();
+                match i {
+                    $($i => places.$field.poll_with(cx, |child, cx| {
+                        child.try_poll(cx).map(|outcome| outcome.map(tuples::$At::$F))
+                    }),)+
+                    _ => None,
                 }
             }
         }
@@ -149,43 +147,34 @@ macro_rules! tuple {
         impl<Error, $($F: TryFuture<Error = Error>),+> TryJoinTuple for ($($F,)+) {
             type Ok = ($($F::Ok,)+);
             type Error = Error;
-            type Child = $Child<$($F),+>;
-            type Output = $Output<$($F::Ok),+>;
+            type Slots = tuples::$Tuple<$($F),+, $($F::Ok),+>;
 
-            #[allow(non_snake_case)]
-            fn into_children(self) -> Vec<Self::Child> {
-                let ($($F,)+) = self;
-                alloc::vec![$($Child::$F($F)),+]
+            fn into_slots(self) -> Self::Slots {
+                tuples::$Tuple::new(self)
             }
 
-            fn from_outputs(outputs: Vec<Self::Output>) -> Self::Ok {
+            fn from_outputs(outputs: Vec<Kept<Self>>) -> Self::Ok {
                 let mut outputs = outputs.into_iter();
                 ($(match outputs.next() {
-                    Some($Output::$F(value)) => value,
+                    Some(tuples::$At::$F(value)) => value,
                     _ => unreachable!("outputs come back in tuple order"),
                 },)+)
             }
         }
-        }
-        pub use $arity::{$Child, $Output};
     };
 }
 
-/// The per-arity child and output enums; public only so that `TryJoinTuple` can name them.
-#[doc(hidden)]
-pub mod tuples {
-    use super::*;
-
-    tuple!(arity1, Child1, Output1: A);
-    tuple!(arity2, Child2, Output2: A, B);
-    tuple!(arity3, Child3, Output3: A, B, C);
-    tuple!(arity4, Child4, Output4: A, B, C, D);
-    tuple!(arity5, Child5, Output5: A, B, C, D, E);
-    tuple!(arity6, Child6, Output6: A, B, C, D, E, F);
-    tuple!(arity7, Child7, Output7: A, B, C, D, E, F, G);
-    tuple!(arity8, Child8, Output8: A, B, C, D, E, F, G, H);
-    tuple!(arity9, Child9, Output9: A, B, C, D, E, F, G, H, I);
-    tuple!(arity10, Child10, Output10: A, B, C, D, E, F, G, H, I, J);
-    tuple!(arity11, Child11, Output11: A, B, C, D, E, F, G, H, I, J, K);
-    tuple!(arity12, Child12, Output12: A, B, C, D, E, F, G, H, I, J, K, L);
-}
+tuple!(Tuple1, At1: 0 a A);
+tuple!(Tuple2, At2: 0 a A, 1 b B);
+tuple!(Tuple3, At3: 0 a A, 1 b B, 2 c C);
+tuple!(Tuple4, At4: 0 a A, 1 b B, 2 c C, 3 d D);
+tuple!(Tuple5, At5: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E);
+tuple!(Tuple6, At6: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F);
+tuple!(Tuple7, At7: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G);
+tuple!(Tuple8, At8: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G, 7 h H);
+tuple!(Tuple9, At9: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G, 7 h H, 8 i I);
+tuple!(Tuple10, At10: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G, 7 h H, 8 i I, 9 j J);
+tuple!(Tuple11, At11: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G, 7 h H, 8 i I, 9 j J,
+    10 k K);
+tuple!(Tuple12, At12: 0 a A, 1 b B, 2 c C, 3 d D, 4 e E, 5 f F, 6 g G, 7 h H, 8 i I, 9 j J,
+    10 k K, 11 l L);

@@ -63,7 +63,8 @@ where
 
 /// Future of [`wait_any`]: `(index, output)` of each child done in the deciding pass.
 ///
-/// `Unpin` whatever the children are, `Send` when they are.
+/// `Unpin` whatever the children are, `Send` when they and their outputs are (the decided
+/// output is kept in it until `poll` returns it).
 #[must_use = "futures do nothing unless polled; dropping this one drops (cancels) every child"]
 pub struct WaitAny<F: Future> {
     children: Children<F, Infallible>,

@@ -1,6 +1,6 @@
 //! Point 6 of the contract, second half: the combinators are `Unpin` whatever the children
-//! are, `Send` when the children are (and not otherwise), `FusedFuture`, and `Debug` without
-//! requiring `F: Debug`. Checked at compile time; the negative checks use the ambiguity trick:
+//! are, `Send` when the children and their outputs are (and not otherwise), `FusedFuture`, and
+//! `Debug` without requiring `F: Debug`. Checked at compile time; the negative checks use the ambiguity trick:
 //! `<T as AmbiguousIfImpl<_>>::some_item` names one impl when `T` lacks the trait and two (a
 //! compile error) when it has it.
 
@@ -61,6 +61,14 @@ assert_not_impl!(AsCompleted<ThreadBound<u8>>: Send);
 assert_not_impl!(AsCompletedLimit<std::vec::IntoIter<ThreadBound<u8>>>: Send);
 assert_not_impl!(TryJoinAllCancelLimit<std::vec::IntoIter<ThreadBound<Fallible>>>: Send);
 assert_not_impl!(TryJoinCancel<(Gate<Fallible>, ThreadBound<Fallible>)>: Send);
+
+// A child that may move to another thread but whose output may not: the combinators that keep
+// a decided output until `poll` returns it are not `Send` over it.
+type SendWithThreadBoundOutput = std::future::Pending<std::rc::Rc<u8>>;
+const _: fn() = || assert_send::<SendWithThreadBoundOutput>();
+assert_not_impl!(SelectFirst<SendWithThreadBoundOutput>: Send);
+assert_not_impl!(WaitAny<SendWithThreadBoundOutput>: Send);
+assert_not_impl!(AsCompleted<SendWithThreadBoundOutput>: Send);
 
 #[test]
 fn fused_futures() {

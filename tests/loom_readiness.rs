@@ -13,7 +13,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use cancel_cascade::{select_first, try_join_all_cancel};
+use cancel_cascade::{select_first, try_join_all_cancel, try_join_all_cancel_limit};
 use futures::future::Either;
 use loom::future::{block_on, AtomicWaker};
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -305,5 +305,78 @@ fn a_registration_during_a_wake_switches_slots_without_losing_the_next_wake() {
             parent.0.load(std::sync::atomic::Ordering::Relaxed) > woken,
             "the wake reached the latest waker"
         );
+    });
+}
+
+/// A child already woken is opened from another thread while the parent's pass reaches it:
+/// the drain takes a wake that came before the child's poll (and that poll must see the gate
+/// open) and leaves one that came during or after it for the next pass, so the opening is
+/// never lost and costs at most one more poll. The opener sets the flag without ordering of
+/// its own and wakes a kept clone of the child's waker: only the ready set's orderings make
+/// the flag visible to the poll.
+#[test]
+fn a_wake_racing_with_the_childs_turn_in_the_pass_is_never_lost() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut select = select_first(gates);
+        let waker = futures::task::noop_waker();
+        assert!(Pin::new(&mut select)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let kept = shared[1]
+            .waker
+            .take_waker()
+            .expect("the child stored its waker");
+        // Both children woken: the next pass takes their word and polls them in turn.
+        shared[0].waker.wake();
+        kept.wake_by_ref();
+        let opener = {
+            let gate = shared[1].clone();
+            thread::spawn(move || {
+                gate.open.store(true, Ordering::Relaxed);
+                kept.wake();
+            })
+        };
+        let (output, index) = block_on(select);
+        assert_eq!(index, 1);
+        assert!(output.unwrap() <= 3, "child 1 polled once per wake at most");
+        opener.join().unwrap();
+    });
+}
+
+/// A bounded join with one slot: child 0 completes and child 1 takes its slot while a clone of
+/// child 0's waker is woken, then dropped, on another thread, and child 1 is opened from a
+/// third. The old waker's ticket is retired as the slot restarts: its wake may race with the
+/// restart but never reaches a freed ticket, the opening of child 1 is never lost, and the
+/// block and the tickets are freed once, by whichever goes last.
+#[test]
+fn a_stale_waker_races_with_its_slots_next_child() {
+    model(|| {
+        let (gates, shared) = gates(2);
+        let mut join = try_join_all_cancel_limit(gates, 1);
+        let waker = futures::task::noop_waker();
+        assert!(Pin::new(&mut join)
+            .poll(&mut Context::from_waker(&waker))
+            .is_pending());
+        let kept = shared[0]
+            .waker
+            .take_waker()
+            .expect("child 0 stored its waker");
+        let stale = kept.clone();
+        shared[0].waker.register_by_ref(&kept);
+        drop(kept);
+        shared[0].open();
+        let stale = thread::spawn(move || stale.wake());
+        let opener = {
+            let gate = shared[1].clone();
+            thread::spawn(move || gate.open())
+        };
+        let outputs = block_on(join).unwrap();
+        assert_eq!(outputs[0], 2);
+        // Polled at its start and after its opening, and once more at most if the stale wake
+        // read the retired ticket as current just before the restart.
+        assert!(outputs[1] <= 3, "{outputs:?}");
+        stale.join().unwrap();
+        opener.join().unwrap();
     });
 }

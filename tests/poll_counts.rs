@@ -251,3 +251,65 @@ fn a_child_is_polled_at_most_once_per_parent_poll_even_if_woken_while_polled() {
         }
     });
 }
+
+/// Polls `select` once and returns the children it polled.
+fn pass(select: &mut SelectFirst<Nudger>, log: &Log, cx: &mut Context<'_>) -> Vec<usize> {
+    let seen = log.polls();
+    assert!(Pin::new(select).poll(cx).is_pending());
+    log.poll_order()[seen..].to_vec()
+}
+
+#[test]
+fn a_wake_from_a_sibling_before_the_childs_poll_in_the_same_pass_is_satisfied_by_that_poll() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..4);
+    // Child 0 wakes child 1, in the same word of the ready set, on every poll.
+    let nudges = [Some(openers[1].clone()), None, None, None];
+    let children: Vec<Nudger> = gates
+        .into_iter()
+        .zip(nudges)
+        .map(|(gate, nudge)| Nudger { gate, nudge })
+        .collect();
+    let waker = WakeCounter::new().waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut select = select_first(children);
+    assert_eq!(pass(&mut select, &log, &mut cx), [0, 1, 2, 3]);
+
+    // Children 0 and 1 woken: 0 wakes 1 again before 1's poll in the same pass.
+    openers[0].wake();
+    openers[1].wake();
+    assert_eq!(pass(&mut select, &log, &mut cx), [0, 1]);
+    assert_eq!(
+        pass(&mut select, &log, &mut cx),
+        [],
+        "child 1 was polled after its sibling's wake: nothing woke it since"
+    );
+
+    // Child 0 alone: its wake of child 1 comes after 1's turn in the pass, so 1 is polled at
+    // the next pass.
+    openers[0].wake();
+    assert_eq!(pass(&mut select, &log, &mut cx), [0]);
+    assert_eq!(pass(&mut select, &log, &mut cx), [1]);
+    assert_eq!(pass(&mut select, &log, &mut cx), []);
+}
+
+/// A child that wakes itself while it is polled is polled again at the next parent poll: the
+/// wake came during its poll, which may have missed what it announces.
+#[test]
+fn a_wake_during_the_childs_own_poll_polls_it_at_the_next_pass() {
+    let log = Log::new();
+    let (gates, openers) = log.gates(0..3);
+    let nudges = [None, Some(openers[1].clone()), None];
+    let children: Vec<Nudger> = gates
+        .into_iter()
+        .zip(nudges)
+        .map(|(gate, nudge)| Nudger { gate, nudge })
+        .collect();
+    let waker = WakeCounter::new().waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut select = select_first(children);
+    assert_eq!(pass(&mut select, &log, &mut cx), [0, 1, 2]);
+    for _ in 0..3 {
+        assert_eq!(pass(&mut select, &log, &mut cx), [1]);
+    }
+}
