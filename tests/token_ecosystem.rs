@@ -7,12 +7,8 @@
 mod support;
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use cancel_cascade::CancelToken;
-use support::WakeCounter;
 
 // A token's state changes, but its hash and equality are its identity, which never does.
 #[allow(clippy::mutable_key_type)]
@@ -50,6 +46,10 @@ fn a_drop_guard_cancels_when_dropped_and_not_once_disarmed() {
 #[cfg(feature = "tokio-util")]
 mod tokio_util_tokens {
     use super::*;
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+    use support::WakeCounter;
     use tokio_util::sync::CancellationToken;
 
     fn poll(
