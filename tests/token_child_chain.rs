@@ -20,6 +20,19 @@ const DEPTH: usize = if cfg!(miri) { 1_000 } else { 200_000 };
 const WIDE: usize = if cfg!(miri) { 255 } else { 16_383 };
 const CHURN: usize = if cfg!(miri) { 500 } else { 20_000 };
 
+/// Runs `run` on a thread with a small stack, where a recursive walk would need hundreds of
+/// bytes per level, under a watchdog.
+fn on_a_small_stack(what: &str, run: impl FnOnce() + Send + 'static) {
+    watchdog(what, Duration::from_secs(60), move || {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(run)
+            .unwrap()
+            .join()
+            .unwrap()
+    });
+}
+
 #[test]
 fn cancelling_a_chain_of_200_000_child_tokens_does_not_overflow_the_stack() {
     // A thread with a small stack: a recursive walk would need hundreds of bytes per level.
@@ -41,14 +54,7 @@ fn cancelling_a_chain_of_200_000_child_tokens_does_not_overflow_the_stack() {
         drop(root);
         drop(chain);
     };
-    watchdog("deep chain", Duration::from_secs(60), move || {
-        std::thread::Builder::new()
-            .stack_size(256 * 1024)
-            .spawn(run)
-            .unwrap()
-            .join()
-            .unwrap()
-    });
+    on_a_small_stack("deep chain", run);
 }
 
 #[test]
@@ -115,18 +121,7 @@ fn a_leaf_under_200_000_dropped_ancestors_is_cancelled_and_dropped_without_recur
         root.cancel();
         assert!(late.is_cancelled());
     };
-    watchdog(
-        "deep chain of dropped tokens",
-        Duration::from_secs(60),
-        move || {
-            std::thread::Builder::new()
-                .stack_size(256 * 1024)
-                .spawn(run)
-                .unwrap()
-                .join()
-                .unwrap()
-        },
-    );
+    on_a_small_stack("deep chain of dropped tokens", run);
 }
 
 #[test]
