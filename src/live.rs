@@ -389,6 +389,34 @@ impl fmt::Debug for Node {
     }
 }
 
+/// A count in the node of the task being polled on this thread (if it was spawned through the
+/// crate), for work that runs outside the task's future: the task does not count as stopped
+/// until the guard is dropped, even once its future is gone.
+pub(crate) struct Held(Option<Arc<Node>>);
+
+impl Held {
+    /// Holds a count in the current task's node; nothing outside a tracked task.
+    pub(crate) fn current() -> Held {
+        let node = CURRENT
+            .try_with(|current| current.borrow().clone())
+            .ok()
+            .flatten();
+        if let Some(node) = &node {
+            // The node's future is being polled: its own count is held, so it is not at zero.
+            node.live.fetch_add(1, Ordering::Relaxed);
+        }
+        Held(node)
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        if let Some(node) = self.0.take() {
+            node.release();
+        }
+    }
+}
+
 /// The group that the task being polled on this thread runs under, if any.
 fn current_scope() -> Option<Scope> {
     CURRENT

@@ -1,6 +1,7 @@
 //! `TaskGroup`: spawn tasks, and on the first failure cancel the rest and wait until they, and
 //! everything they spawned, have stopped.
 
+mod blocking;
 mod errors;
 mod hard_stop;
 pub(crate) mod limit;

@@ -58,6 +58,14 @@ impl Spawn for AsyncStd {
         drop(::async_std::task::spawn(future));
     }
 
+    /// async-std's blocking pool, `async_std::task::spawn_blocking`.
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        drop(::async_std::task::spawn_blocking(work));
+    }
+
     /// The system's clock, `async-io`'s.
     fn now(&self) -> Instant {
         Instant::now()

@@ -111,6 +111,28 @@ pub trait Spawn {
         handle
     }
 
+    /// Runs `work` on this executor's pool for blocking code, detached: what
+    /// [`TaskGroup::spawn_blocking`](crate::TaskGroup::spawn_blocking) runs a blocking closure
+    /// on.
+    ///
+    /// The default starts a thread for it (named `cancel-cascade-blocking`). The adapters of
+    /// this crate use their runtime's pool: tokio's `spawn_blocking`, smol's `unblock`,
+    /// async-std's `spawn_blocking`. Override it to put blocking work of tasks spawned on
+    /// another executor on that executor's pool.
+    ///
+    /// # Panics
+    ///
+    /// The default, if the thread cannot be started.
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        std::thread::Builder::new()
+            .name("cancel-cascade-blocking".into())
+            .spawn(work)
+            .expect("cancel_cascade: could not start a thread for blocking work");
+    }
+
     /// The time now on this executor's clock: the clock of the deadlines that
     /// [`sleep_until`](Spawn::sleep_until) waits for. A [`TaskGroup`](crate::TaskGroup) reads
     /// it where a deadline starts (`with_timeout`, a cancellation, whose grace period counts
@@ -181,6 +203,13 @@ impl<S: Spawn> Spawn for &S {
         (**self).spawn_detached(future);
     }
 
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        (**self).spawn_blocking_detached(work);
+    }
+
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -206,6 +235,13 @@ impl<S: Spawn> Spawn for Arc<S> {
         F: Future<Output = ()> + Send + 'static,
     {
         (**self).spawn_detached(future);
+    }
+
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        (**self).spawn_blocking_detached(work);
     }
 
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>

@@ -97,6 +97,14 @@ impl Spawn for Smol {
         ::smol::spawn(future).detach();
     }
 
+    /// smol's blocking pool, `smol::unblock`.
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        ::smol::unblock(work).detach();
+    }
+
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -126,6 +134,14 @@ impl Spawn for Executor<'static> {
         F: Future<Output = ()> + Send + 'static,
     {
         self.spawn(future).detach();
+    }
+
+    /// smol's blocking pool, `smol::unblock`, shared by every executor.
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        ::smol::unblock(work).detach();
     }
 
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>

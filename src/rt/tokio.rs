@@ -89,6 +89,19 @@ impl Spawn for Tokio {
         drop(::tokio::spawn(future));
     }
 
+    /// tokio's blocking pool, `tokio::task::spawn_blocking`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, like `spawn_blocking`.
+    #[track_caller]
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        drop(::tokio::task::spawn_blocking(work));
+    }
+
     #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
@@ -124,6 +137,15 @@ impl Spawn for Handle {
         F: Future<Output = ()> + Send + 'static,
     {
         drop(self.spawn(future));
+    }
+
+    /// The blocking pool of this handle's runtime.
+    #[track_caller]
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        drop(self.spawn_blocking(work));
     }
 
     #[track_caller]
