@@ -1,6 +1,10 @@
 //! Defects found in review, each shown by a test that fails on the code it was written against.
 //! Hand-polled where possible, with a watchdog (or a bounded wait) where a lost wake-up would
 //! otherwise hang the test.
+//!
+//! Run as `cargo test -p cancel-cascade --features tokio,tokio-util --test review_findings`:
+//! the timer-thread test needs a build without `async-io`, which the other workspace members
+//! turn on when the package is not selected alone.
 #![cfg(all(feature = "std", not(loom)))]
 
 #[allow(dead_code)]
