@@ -134,3 +134,38 @@ fn a_child_whose_parent_was_dropped_is_cancelled_only_on_its_own() {
     child.cancel();
     assert!(grandchild.is_cancelled());
 }
+
+/// A `cancel` that races with the cancellation of an ancestor on another thread, which marked
+/// this token first, returns only once every descendant reads cancelled too.
+#[test]
+fn cancel_returns_only_once_the_whole_subtree_reads_cancelled_even_when_racing_an_ancestor() {
+    const DEPTH: usize = if cfg!(miri) { 200 } else { 200_000 };
+    const ATTEMPTS: usize = if cfg!(miri) { 2 } else { 10 };
+    let body = || {
+        for attempt in 0..ATTEMPTS {
+            let root = CancelToken::new();
+            let middle = root.child_token();
+            // Only the leaf is kept: it keeps every token between it and `middle` alive.
+            let mut leaf = middle.child_token();
+            for _ in 0..DEPTH {
+                leaf = leaf.child_token();
+            }
+            let cancelling = {
+                let root = root.clone();
+                std::thread::spawn(move || root.cancel())
+            };
+            while !middle.is_cancelled() {
+                std::hint::spin_loop();
+            }
+            middle.cancel();
+            let leaf_cancelled = leaf.is_cancelled();
+            cancelling.join().unwrap();
+            assert!(
+                leaf_cancelled,
+                "attempt {attempt}: `cancel` returned while a descendant of the token still \
+                 read not cancelled (another thread's cancellation of an ancestor was under way)"
+            );
+        }
+    };
+    watchdog("racing cancels", Duration::from_secs(120), body);
+}

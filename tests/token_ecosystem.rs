@@ -47,8 +47,11 @@ fn a_drop_guard_cancels_when_dropped_and_not_once_disarmed() {
 mod tokio_util_tokens {
     use super::*;
     use std::future::Future;
+    use std::panic::{catch_unwind, AssertUnwindSafe};
     use std::pin::Pin;
-    use std::task::{Context, Poll};
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    use std::time::Duration;
     use support::WakeCounter;
     use tokio_util::sync::CancellationToken;
 
@@ -125,5 +128,94 @@ mod tokio_util_tokens {
             futures::executor::block_on(ours.cancelled());
             canceller.join().unwrap();
         }
+    }
+
+    struct Panics;
+
+    impl Wake for Panics {
+        fn wake(self: Arc<Self>) {
+            panic!("a waiter's waker panics on purpose");
+        }
+    }
+
+    /// Our token's watch cancels ours from inside the tokio-util token's wake-ups: a waker of
+    /// ours that panics there must not keep tokio-util's own waiters asleep.
+    #[test]
+    fn a_panicking_waiter_of_ours_does_not_keep_tokio_utils_own_waiters_asleep() {
+        support::quiet_panics_containing("a waiter's waker panics on purpose");
+        let theirs = CancellationToken::new();
+        let ours = CancelToken::from(theirs.clone());
+        let mut ours_waiting = Box::pin(ours.cancelled());
+        let panics = Waker::from(Arc::new(Panics));
+        assert!(ours_waiting
+            .as_mut()
+            .poll(&mut Context::from_waker(&panics))
+            .is_pending());
+        // tokio-util's own waiters, registered after our watch, on the token and on a child.
+        let counter = WakeCounter::new();
+        let waker = counter.waker();
+        let child = theirs.child_token();
+        let mut waiting: Vec<Pin<Box<dyn Future<Output = ()>>>> = Vec::new();
+        for _ in 0..4 {
+            waiting.push(Box::pin(theirs.clone().cancelled_owned()));
+            waiting.push(Box::pin(child.clone().cancelled_owned()));
+        }
+        for future in &mut waiting {
+            assert!(future
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending());
+        }
+        let cancelled = catch_unwind(AssertUnwindSafe(|| theirs.cancel()));
+        assert!(ours.is_cancelled());
+        assert_eq!(
+            counter.wakes(),
+            waiting.len(),
+            "tokio-util's waiters woken by `cancel` (which {}): a panic of a waker of ours, \
+             resumed inside tokio's notification, left the others asleep",
+            if cancelled.is_err() {
+                "panicked"
+            } else {
+                "returned"
+            },
+        );
+        drop(ours_waiting);
+    }
+
+    /// A chain that goes back and forth between the two kinds of token (ours, a child of it, a
+    /// tokio-util token made from that child, ours made from that, ...) is cancelled in a loop,
+    /// not one nested `cancel` per link. Run in a child process, where a stack overflow aborts
+    /// only the child.
+    #[test]
+    fn a_chain_through_tokio_util_tokens_is_cancelled_without_recursion() {
+        support::in_child_process(
+            "tokio_util_tokens::a_chain_through_tokio_util_tokens_is_cancelled_without_recursion",
+            Duration::from_secs(120),
+            || {
+                const LINKS: usize = 20_000;
+                let run = || {
+                    let first = CancelToken::new();
+                    let mut kept = vec![first.clone()];
+                    let mut link = first.clone();
+                    for _ in 0..LINKS {
+                        let child = link.child_token();
+                        let theirs = CancellationToken::from(child.clone());
+                        link = CancelToken::from(theirs);
+                        kept.push(child);
+                        kept.push(link.clone());
+                    }
+                    first.cancel();
+                    assert!(link.is_cancelled());
+                    // Dropped one at a time from the far end, not through the chain.
+                    while kept.pop().is_some() {}
+                };
+                std::thread::Builder::new()
+                    .stack_size(1 << 20)
+                    .spawn(run)
+                    .unwrap()
+                    .join()
+                    .unwrap();
+            },
+        );
     }
 }

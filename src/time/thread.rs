@@ -120,7 +120,17 @@ impl Future for Sleep {
         let replaced = {
             let mut sleeps = timer.sleeps();
             match self.key {
-                Some(key) => sleeps.pending.insert(key, waker),
+                Some(key) => match sleeps.pending.get_mut(&key) {
+                    Some(kept) => Some(std::mem::replace(kept, waker)),
+                    // The timer took the entry out: its deadline passed since the check above
+                    // (and the waker it woke was the one before this poll's).
+                    None => {
+                        drop(sleeps);
+                        self.key = None;
+                        drop(waker);
+                        return Poll::Ready(());
+                    }
+                },
                 None => {
                     let key = (deadline, sleeps.next_key);
                     sleeps.next_key += 1;
@@ -188,6 +198,28 @@ mod tests {
         assert!(!Timer::get().sleeps().pending.contains_key(&key));
         block_on(late);
         assert!(start.elapsed() >= Duration::from_millis(40));
+    }
+
+    /// The timer thread fired the entry (its deadline passed) between a poll's look at the
+    /// clock and its lock: the poll must see it gone and complete, not put the entry back
+    /// where nothing would wake its waker again.
+    #[test]
+    fn a_poll_that_finds_its_entry_fired_completes() {
+        let mut sleep = Box::pin(Sleep::until(Some(
+            Instant::now() + Duration::from_secs(3600),
+        )));
+        let waker = futures_util::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(sleep.as_mut().poll(&mut cx).is_pending());
+        let key = sleep.key.unwrap();
+        // What the timer thread does at the deadline.
+        let fired = Timer::get().sleeps().pending.remove(&key);
+        assert!(fired.is_some());
+        assert!(sleep.as_mut().poll(&mut cx).is_ready());
+        assert!(
+            !Timer::get().sleeps().pending.contains_key(&key),
+            "the entry was put back"
+        );
     }
 
     /// A minimal `block_on`, so the unit test needs no executor crate.

@@ -3,6 +3,9 @@
 #[cfg(feature = "tokio-util")]
 mod tokio_util;
 
+use std::any::Any;
+use std::boxed::Box;
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::hash::{Hash, Hasher};
@@ -56,6 +59,9 @@ pub struct CancelToken {
 #[derive(Default)]
 struct Inner {
     cancelled: AtomicBool,
+    /// Set once every token under this one reads cancelled too: a `cancel` that finds this
+    /// token marked by another thread's walk waits for it.
+    settled: AtomicBool,
     waiting: Mutex<Waiting>,
     /// The token this one is a child of, kept alive by it.
     parent: Option<Arc<Inner>>,
@@ -130,29 +136,45 @@ impl Inner {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Marks this token cancelled; hands over what is to be told and its live children.
-    fn mark_cancelled(&self, told: &mut Told, children: &mut Vec<Arc<Inner>>) {
+    /// Marks this token cancelled, unless it was already; hands over what is to be told and
+    /// its live children. Says whether it marked it.
+    fn mark_cancelled(&self, told: &mut Told, children: &mut Vec<Arc<Inner>>) -> bool {
         if self.cancelled.swap(true, Ordering::AcqRel) {
-            return;
+            return false;
         }
         let waiting = mem::take(&mut *self.waiting());
         told.wakers.extend(waiting.wakers.into_iter().flatten());
         #[cfg(feature = "tokio-util")]
         told.bridges.push(waiting.bridge);
         children.extend(waiting.children.iter().filter_map(Weak::upgrade));
+        true
     }
 
-    /// Cancels the whole subtree, then wakes its waiters. The walk keeps its own stack, so a
-    /// chain of child tokens of any depth is cancelled without recursion. Every token is marked
-    /// before the first waker runs, and a waker that panics does not keep the others from being
-    /// woken: its panic resumes once they all have been.
-    fn cancel(&self) {
+    /// Cancels the whole subtree, then wakes its waiters; returns the first panic of a waker.
+    ///
+    /// The walk keeps its own stack, so a chain of child tokens of any depth is cancelled
+    /// without recursion. Every token is marked before the first waker runs, and a waker that
+    /// panics does not keep the others from being woken. A token that another thread's walk
+    /// marked already is waited for until that walk has marked everything under it, so that
+    /// this returns only once the whole subtree reads cancelled.
+    fn cancel_now(&self) -> Option<Box<dyn Any + Send>> {
         let mut told = Told::default();
         let mut children = Vec::new();
-        self.mark_cancelled(&mut told, &mut children);
-        while let Some(child) = children.pop() {
-            child.mark_cancelled(&mut told, &mut children);
+        if !self.mark_cancelled(&mut told, &mut children) {
+            while !self.settled.load(Ordering::Acquire) {
+                std::thread::yield_now();
+            }
+            return None;
         }
+        // Every token this walk marked, settled once the walk is over (on unwind too).
+        let mut marked = Settle(Vec::new());
+        while let Some(child) = children.pop() {
+            if child.mark_cancelled(&mut told, &mut children) {
+                marked.0.push(child);
+            }
+        }
+        drop(marked);
+        self.settled.store(true, Ordering::Release);
         let mut first_panic = None;
         for waker in told.wakers {
             if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
@@ -165,9 +187,92 @@ impl Inner {
                 first_panic.get_or_insert(panic);
             }
         }
+        first_panic
+    }
+
+    /// [`cancel_now`](Self::cancel_now), then the cancellations queued behind it on this
+    /// thread (see [`cancel_or_queue`]); resumes the first panic of a waker once all are done.
+    fn cancel(&self) {
+        let lead = Queue::lead();
+        let mut first_panic = self.cancel_now();
+        if let Some(lead) = &lead {
+            while let Some(queued) = lead.next() {
+                if let Some(panic) = queued.cancel_now() {
+                    first_panic.get_or_insert(panic);
+                }
+            }
+        }
+        drop(lead);
         if let Some(panic) = first_panic {
             resume_unwind(panic);
         }
+    }
+}
+
+/// Sets `settled` on each token when dropped.
+struct Settle(Vec<Arc<Inner>>);
+
+impl Drop for Settle {
+    fn drop(&mut self) {
+        for token in &self.0 {
+            token.settled.store(true, Ordering::Release);
+        }
+    }
+}
+
+std::thread_local! {
+    /// The cancellations queued behind the one running on this thread, if one runs.
+    static QUEUED: RefCell<Option<Vec<Arc<Inner>>>> = const { RefCell::new(None) };
+}
+
+/// The lead of the cancellations on this thread: the outermost `cancel`, which runs the ones
+/// queued behind it.
+struct Queue(());
+
+impl Queue {
+    /// Makes the caller the lead, unless a cancellation already runs on this thread.
+    fn lead() -> Option<Queue> {
+        QUEUED
+            .try_with(|queued| {
+                let mut queued = queued.borrow_mut();
+                if queued.is_some() {
+                    return None;
+                }
+                *queued = Some(Vec::new());
+                Some(Queue(()))
+            })
+            .ok()
+            .flatten()
+    }
+
+    fn next(&self) -> Option<Arc<Inner>> {
+        QUEUED.with(|queued| queued.borrow_mut().as_mut().and_then(Vec::pop))
+    }
+}
+
+impl Drop for Queue {
+    /// Ends the lead, on unwind too; what is still queued is dropped outside the borrow.
+    fn drop(&mut self) {
+        let left = QUEUED.try_with(|queued| queued.borrow_mut().take());
+        drop(left);
+    }
+}
+
+/// Cancels `token`, or, if a cancellation already runs on this thread, queues it behind that
+/// one: a cancellation that reaches another token through something other than the child
+/// lists (the wake-up of a tokio-util token's watch) continues the walk instead of nesting
+/// inside it, so a chain of such links of any length is cancelled without recursion.
+#[cfg(feature = "tokio-util")]
+fn cancel_or_queue(token: Arc<Inner>) {
+    let queued = QUEUED.try_with(|queued| match queued.borrow_mut().as_mut() {
+        Some(queued) => {
+            queued.push(Arc::clone(&token));
+            true
+        }
+        None => false,
+    });
+    if !matches!(queued, Ok(true)) {
+        token.cancel();
     }
 }
 
@@ -211,6 +316,7 @@ impl CancelToken {
         let child = CancelToken {
             inner: Arc::new(Inner {
                 cancelled: AtomicBool::new(false),
+                settled: AtomicBool::new(false),
                 waiting: Mutex::default(),
                 parent: Some(Arc::clone(&self.inner)),
             }),

@@ -7,6 +7,7 @@
 
 use std::boxed::Box;
 use std::future::Future;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Wake, Waker};
@@ -73,7 +74,11 @@ impl Watch {
         // The registration (and the waker inside it) is let go of outside the lock.
         drop(done);
         if let Some(token) = self.token.upgrade() {
-            token.cancel();
+            // This runs inside the tokio-util token's wake-ups: a panic of one of our waiters
+            // must not unwind through them (it would keep the rest of their waiters asleep). It
+            // is dropped here; inside a cancellation of ours, ours is queued behind it and a
+            // panic resumes there, as for any of our waiters.
+            let _ = catch_unwind(AssertUnwindSafe(|| super::cancel_or_queue(token)));
         }
     }
 
