@@ -134,6 +134,42 @@
 //! group drops its own first, so none of them runs cleanup code the outer group gave no time
 //! for.
 //!
+//! ## The service pattern
+//!
+//! A service runs its tasks in a [`TaskGroup`] and races [`join`](TaskGroup::join) against its
+//! shutdown signal. `join` borrows the group and is cancel safe: the branch that loses gives
+//! nothing up, so when the signal wins, [`cancel`](TaskGroup::cancel) starts the grace period
+//! and a second `join` waits for every task (and what they spawned) to stop:
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use cancel_cascade::rt::tokio::Tokio;
+//! use cancel_cascade::{CancelToken, TaskGroup};
+//! use std::time::Duration;
+//!
+//! let shutdown = CancelToken::new(); // cancelled by the signal handler
+//! let mut group = TaskGroup::<_, String>::new(Tokio).with_grace_period(Duration::from_secs(10));
+//! let token = group.token();
+//! group.spawn(async move {
+//!     token.cancelled().await; // serve until the group stops, then drain
+//!     Ok(())
+//! });
+//! # shutdown.cancel();
+//! let outcome = tokio::select! {
+//!     outcome = group.join() => outcome,
+//!     _ = shutdown.cancelled() => {
+//!         group.cancel();
+//!         group.join().await
+//!     }
+//! };
+//! assert_eq!(outcome, Ok(()));
+//! # });
+//! ```
+//!
+//! `examples/service_shutdown.rs` runs it. With [`TaskGroup::with_token`] the group follows
+//! the service's root token instead, with no `select!`.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |

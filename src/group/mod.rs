@@ -57,8 +57,9 @@ use crate::token::CancelToken;
 ///   stopped: its future has been dropped, its destructors have finished, and so has every task
 ///   it spawned through this crate (a [`TaskHandle`](crate::TaskHandle) it held, a nested
 ///   `TaskGroup`), at any depth. A detached task is not waited for.
-/// * Dropping the group, or a `join()`/`shutdown()` future before it finished, cancels every
-///   task at once, without a grace period and without waiting.
+/// * Dropping the group cancels every task at once, without a grace period and without
+///   waiting. Dropping a `join()` (or `join_outcome()`, `join_all_errors()`, `shutdown()`)
+///   future before it finished cancels nothing: see [Joining](#joining).
 /// * A task its runtime drops before it finished (the runtime shut down, or a [`Spawn`] that
 ///   refused it) while the group is running is a failure of the group: the others are
 ///   cancelled, and `join` panics once they have stopped, rather than report a success for work
@@ -83,6 +84,63 @@ use crate::token::CancelToken;
 /// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
 /// | failures that do not cancel the others | [`supervised`](Self::supervised) |
 /// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+///
+/// # Joining
+///
+/// [`join`](Self::join), [`join_outcome`](Self::join_outcome),
+/// [`join_all_errors`](Self::join_all_errors) and [`shutdown`](Self::shutdown) borrow the group
+/// (`&mut self`) and are cancel safe: a join future dropped before it completes (the branch of
+/// a `select!` that lost) cancels nothing and loses nothing. The tasks run on, the group still
+/// takes new tasks, and a later call returns what the dropped one would have, the first error
+/// or panic included. What a dropped join had set going goes on: a `shutdown` that was polled
+/// started the cancellation, and a deadline or grace period that passed while it waited was
+/// acted on (the group's deadline cancels it whoever waits).
+///
+/// Once a join has completed, the group is *joined*: every task has stopped, the
+/// [token](Self::token) is cancelled, and the group takes no new task (`spawn` drops its future
+/// unpolled, its [`GroupTask`] gives `None`). Every later join returns at once: the failure was
+/// handed to the join that completed, so `join`, `join_all_errors` and `shutdown` return
+/// `Ok(())`, and `join_outcome` returns `Ok` with how the group ended
+/// ([`GroupOutcome::Finished`] after a failure). To run more tasks, make a new group.
+///
+/// ## A service that stops on a signal
+///
+/// Race `join` against the shutdown signal; if the signal wins, the dropped join gave up
+/// nothing: [`cancel`](Self::cancel) starts the grace period, and a second `join` waits until
+/// every task (and everything they spawned through this crate) has stopped, and reports an
+/// error a task returned meanwhile:
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::{CancelToken, TaskGroup};
+/// use std::time::Duration;
+///
+/// let shutdown = CancelToken::new(); // cancelled by a signal handler
+/// let mut group = TaskGroup::<_, std::io::Error>::new(Tokio)
+///     .with_grace_period(Duration::from_secs(10));
+/// for _ in 0..4 {
+///     let token = group.token();
+///     group.spawn(async move {
+///         token.cancelled().await; // serve until the group stops, then drain
+///         Ok(())
+///     });
+/// }
+/// shutdown.cancel(); // here, at once
+/// let outcome = tokio::select! {
+///     outcome = group.join() => outcome, // a task failed, or all finished
+///     _ = shutdown.cancelled() => {
+///         group.cancel();
+///         group.join().await
+///     }
+/// };
+/// assert!(outcome.is_ok());
+/// # });
+/// ```
+///
+/// [`with_token`](Self::with_token) does the same without the `select!`: the group is
+/// cancelled when the service's root token is.
 ///
 /// # How "stopped" is known
 ///
@@ -522,7 +580,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// every task has stopped, unless a task had failed already or fails during the grace
     /// period. Calling it again, or after a failure, does nothing.
     ///
-    /// This is how a service races its group against a shutdown signal and still joins it.
+    /// This is how a service races its group against a shutdown signal and still joins it:
+    /// see [A service that stops on a signal](Self#a-service-that-stops-on-a-signal).
     ///
     /// # Cancellation
     ///
@@ -557,6 +616,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Waits for every task; on the first failure, cancels the others and returns the error
     /// once every task has stopped (transitively, see [`TaskGroup`]).
     ///
+    /// Once it has returned, the group is joined: see [Joining](Self#joining) for what a
+    /// later call returns.
+    ///
     /// # Panics
     ///
     /// Resumes the panic of a task that panicked (the first failure; in a
@@ -566,9 +628,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the returned future drops the group: every task is cancelled, and not waited
-    /// for.
-    pub async fn join(self) -> Result<(), E> {
+    /// Cancel safe: dropping the returned future before it completes cancels nothing and loses
+    /// nothing; the tasks run on, and the next join returns what this one would have. It can
+    /// be raced in `select!` against a shutdown signal (see [`TaskGroup`]).
+    pub async fn join(&mut self) -> Result<(), E> {
         self.wait().await.first_failure("TaskGroup::join")
     }
 
@@ -582,8 +645,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// As for `join`: dropping the returned future drops the group.
-    pub async fn join_outcome(self) -> Result<GroupOutcome, E> {
+    /// Cancel safe, as [`join`](Self::join).
+    pub async fn join_outcome(&mut self) -> Result<GroupOutcome, E> {
         let report = self.wait().await;
         let outcome = match report.stopped_by {
             None | Some(StopReason::Failure) => GroupOutcome::Finished,
@@ -606,8 +669,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// As for `join`: dropping the returned future drops the group.
-    pub async fn join_all_errors(self) -> Result<(), GroupErrors<E>> {
+    /// Cancel safe, as [`join`](Self::join): an error is taken from the group only by the call
+    /// that returns it.
+    pub async fn join_all_errors(&mut self) -> Result<(), GroupErrors<E>> {
         self.wait().await.every_error("TaskGroup::join_all_errors")
     }
 
@@ -621,16 +685,18 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the returned future drops the group: the tasks still running are dropped at
-    /// their next poll, and not waited for.
-    pub async fn shutdown(self) -> Result<(), E> {
+    /// Cancel safe: the cancellation starts at the first poll (as [`cancel`](Self::cancel)), and
+    /// a cancellation once started is not taken back; dropping the future after that leaves
+    /// the group cancelling, its grace period running, and loses nothing: the next `join` or
+    /// `shutdown` waits for the tasks and returns the error this one would have.
+    pub async fn shutdown(&mut self) -> Result<(), E> {
         self.core.cancel(StopReason::Cancel, self.spawner.now());
         self.wait().await.first_failure("TaskGroup::shutdown")
     }
 
     /// Waits until the group is finished or cancelling, stops every task (at the end of the
     /// grace period, if one is set) and waits until all have stopped; then reports.
-    async fn wait(self) -> Report<E> {
+    async fn wait(&mut self) -> Report<E> {
         let core = &self.core;
         let finished_or_cancelling = poll_fn(|cx| {
             core.node.register_owner(cx.waker());
@@ -668,7 +734,11 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             core.stop_tasks();
         }
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
-        core.take_report()
+        let report = core.take_report();
+        // Joined: the token says so, as it did when `join` consumed the group. The group
+        // stops nothing more (every task has stopped) and takes no new task.
+        core.abandon();
+        report
     }
 }
 
