@@ -2,6 +2,7 @@
 //! everything they spawned, have stopped.
 
 mod errors;
+mod follow;
 mod hard_stop;
 pub(crate) mod limit;
 mod member;
@@ -21,6 +22,7 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
+use self::follow::Following;
 pub use self::member::GroupTask;
 use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
@@ -180,6 +182,8 @@ use crate::token::CancelToken;
 pub struct TaskGroup<S, E> {
     spawner: Arc<S>,
     core: Arc<Core<E>>,
+    /// The parent token given to `with_token`, while it can still cancel the group.
+    following: Option<Following>,
 }
 
 /// Every timer of the group (grace period, deadline), on the spawner's timer (tokio's for
@@ -237,6 +241,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         TaskGroup {
             spawner: Arc::new(spawner),
             core: Core::new(),
+            following: None,
         }
     }
 
@@ -249,6 +254,62 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// until they finish on their own.
     pub fn with_grace_period(self, grace_period: Duration) -> Self {
         self.core.set_grace_period(Some(grace_period));
+        self
+    }
+
+    /// Makes the group follow `parent` (a service's root shutdown token): the group's
+    /// [token](Self::token) becomes a child of `parent`, and cancelling `parent` cancels the
+    /// group exactly as [`cancel`](Self::cancel) does: the token, the grace period, then the
+    /// stragglers are dropped; `join` waits for every task and gives `Ok(())`
+    /// ([`GroupOutcome::Cancelled`]), unless a task failed.
+    ///
+    /// The group is cancelled inside `parent.cancel()`, on the thread that calls it, whether or
+    /// not anything awaits the group: the tasks see the group's token at once, and a `join`
+    /// waiting is woken (one started later finds the group cancelling). A `parent` cancelled
+    /// already cancels the group here. Cancelling the group, or its token, never cancels
+    /// `parent`.
+    ///
+    /// A group created inside a task of another group (see [`new`](Self::new)) keeps following
+    /// that enclosing group as well: it is cancelled by whichever comes first, `parent` or the
+    /// enclosing group's cancellation, and the enclosing group's hard stop still stops it
+    /// first. Called again, the last `parent` given is the one followed. Once the group is
+    /// joined or dropped, `parent` keeps nothing of it.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`cancel`](Self::cancel), from the moment `parent` is cancelled; the grace
+    /// period counts from then, on the spawner's clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{CancelToken, GroupOutcome, TaskGroup};
+    /// use std::time::Duration;
+    ///
+    /// let shutdown = CancelToken::new(); // the service's root token
+    /// let mut group = TaskGroup::<_, String>::new(Tokio)
+    ///     .with_grace_period(Duration::from_secs(10))
+    ///     .with_token(shutdown.clone());
+    /// let token = group.token();
+    /// let drained = group.spawn(async move {
+    ///     token.cancelled().await;
+    ///     Ok("drained")
+    /// });
+    /// shutdown.cancel(); // from a signal handler, say
+    /// assert_eq!(group.join_outcome().await, Ok(GroupOutcome::Cancelled));
+    /// assert_eq!(drained.await, Some("drained"));
+    /// # });
+    /// ```
+    pub fn with_token(mut self, parent: CancelToken) -> Self
+    where
+        S: Send + Sync + 'static,
+    {
+        // The replaced registration, if any, leaves its token's list here.
+        self.following = None;
+        self.following = Following::start(&parent, &self.spawner, &self.core);
         self
     }
 
@@ -735,6 +796,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         }
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
         let report = core.take_report();
+        // The parent token can no longer change anything: its list lets go of this group.
+        self.following = None;
         // Joined: the token says so, as it did when `join` consumed the group. The group
         // stops nothing more (every task has stopped) and takes no new task.
         core.abandon();

@@ -114,6 +114,34 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
         }
     }
 
+    /// Makes the set follow `parent`: cancelling `parent` cancels the set as
+    /// [`cancel`](Self::cancel) does. See [`TaskGroup::with_token`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{CancelToken, TaskSet};
+    ///
+    /// let shutdown = CancelToken::new();
+    /// let mut set = TaskSet::<_, u32, String>::new(Tokio).with_token(shutdown.clone());
+    /// set.spawn(std::future::pending()); // dropped when `shutdown` is cancelled
+    /// shutdown.cancel();
+    /// assert_eq!(set.join_next().await, None);
+    /// # });
+    /// ```
+    pub fn with_token(self, parent: CancelToken) -> Self
+    where
+        S: Send + Sync + 'static,
+    {
+        TaskSet {
+            group: self.group.with_token(parent),
+            completed: self.completed,
+        }
+    }
+
     /// See [`TaskGroup::with_limit`].
     ///
     /// # Panics
