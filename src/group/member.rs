@@ -22,10 +22,16 @@ pub(super) trait Outlet {
     fn no_output(&self);
 }
 
-/// An [`Outlet`] for outputs of type `T`.
-pub(super) trait OutletOf<T>: Outlet {
+/// An [`Outlet`] for outputs of type `T`, in a group whose error type is `E`.
+pub(super) trait OutletOf<T, E>: Outlet {
     /// The task returned `Ok(output)`.
     fn output(&self, output: T);
+
+    /// The task failed: the outlet keeps the failure for its reader (a supervised `TaskSet`
+    /// hands each one over) and returns `None`, or returns it for the group to record.
+    fn failure(&self, cause: Cause<E>) -> Option<Cause<E>> {
+        Some(cause)
+    }
 }
 
 /// The future a group hands to its runtime: the task's own future, stopped by the group (or by
@@ -70,7 +76,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
 impl<F, O, T, E> Future for Member<F, O, E>
 where
     F: Future<Output = Result<T, E>>,
-    O: OutletOf<T>,
+    O: OutletOf<T, E>,
 {
     type Output = ();
 
@@ -125,7 +131,7 @@ where
         // slot (the next task's waker): each step still runs, then the first panic goes on to
         // the runtime.
         let mut unwinding = Unwinding::default();
-        if let Some(cause) = cause {
+        if let Some(cause) = cause.and_then(|cause| this.output.failure(cause)) {
             unwinding.run(|| this.core.fail(cause));
         }
         unwinding.run(|| match output {
@@ -234,7 +240,7 @@ impl<T> Outlet for OutputSlot<T> {
     }
 }
 
-impl<T> OutletOf<T> for OutputSlot<T> {
+impl<T, E> OutletOf<T, E> for OutputSlot<T> {
     fn output(&self, output: T) {
         self.finish(Slot::Done(output));
     }

@@ -481,6 +481,37 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         self.core.token.clone()
     }
 
+    /// How many of the group's tasks have not stopped yet: running, waiting for a slot of the
+    /// [limit](Self::with_limit), or stopping (a task counts until its future is dropped and
+    /// everything it spawned through this crate has stopped). A snapshot: tasks stop on their
+    /// own threads meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// group.spawn(std::future::pending::<Result<(), ()>>());
+    /// assert_eq!(group.len(), 1);
+    /// group.cancel();
+    /// group.join().await.unwrap();
+    /// assert!(group.is_empty());
+    /// # });
+    /// ```
+    pub fn len(&self) -> usize {
+        // The group's own count, plus one per task not yet stopped.
+        self.core.node.count().saturating_sub(1)
+    }
+
+    /// Whether every task of the group has stopped ([`len`](Self::len) is zero).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Spawns `future` as a task of the group.
     ///
     /// The returned [`GroupTask`] yields the task's `Ok` output; dropping it does *not* cancel

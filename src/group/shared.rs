@@ -216,6 +216,11 @@ impl<E> Core<E> {
         self.state().deadline
     }
 
+    /// What started the cancellation, if anything did.
+    pub(super) fn stopped_by(&self) -> Option<StopReason> {
+        self.state().stopped_by
+    }
+
     /// A node for a new task, counted in the group's, if the group still admits tasks.
     ///
     /// Checked and counted under the state's lock, so that a task is either admitted before
