@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
 use self::follow::Following;
-pub use self::member::GroupTask;
+pub use self::member::{GroupTask, TaskStatus};
 use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
@@ -143,6 +143,14 @@ use crate::token::CancelToken;
 ///
 /// [`with_token`](Self::with_token) does the same without the `select!`: the group is
 /// cancelled when the service's root token is.
+///
+/// # Builders
+///
+/// [`with_grace_period`](Self::with_grace_period), [`with_deadline`](Self::with_deadline),
+/// [`with_timeout`](Self::with_timeout), [`with_limit`](Self::with_limit),
+/// [`with_token`](Self::with_token) and [`supervised`](Self::supervised) may be called in any
+/// order; one called twice (or `with_deadline` and `with_timeout` together) takes the last
+/// value given.
 ///
 /// # How "stopped" is known
 ///
@@ -407,7 +415,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// is woken when its slot comes. For a producer that must not queue without bound,
     /// [`ready`](Self::ready) waits for a free slot.
     ///
-    /// Tasks spawned before the limit was set do not count against it: set it first.
+    /// Tasks spawned before the limit was set do not count against it: set it first. Called
+    /// again, the last limit given counts: a higher one starts as many waiting tasks as it
+    /// allows, at once; a lower one stops no running task, and the waiting ones start once
+    /// fewer than it run.
     ///
     /// # Cancellation
     ///
@@ -418,7 +429,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Panics
     ///
-    /// If `limit` is zero (no task could ever run), or the group already has a limit.
+    /// If `limit` is zero (no task could ever run).
     ///
     /// # Examples
     ///
@@ -451,8 +462,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             limit > 0,
             "`TaskGroup::with_limit`: a limit of zero tasks would never run any"
         );
-        if self.core.limit.set(Arc::new(Limit::new(limit))).is_err() {
-            panic!("`TaskGroup::with_limit`: the group already has a limit");
+        if let Err(new) = self.core.limit.set(Arc::new(Limit::new(limit))) {
+            drop(new);
+            let existing = self.core.limit.get().expect("the limit was just found set");
+            existing.set_limit(limit);
         }
         self
     }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use pin_project::pin_project;
 
-use super::member::{Outlet, OutletOf};
+use super::member::{Outlet, OutletOf, TaskStatus};
 use super::phase::Grace;
 use super::queue::Completed;
 use super::shared::{Cause, Core, FailureKind, Report, StopReason, LOST_TASK};
@@ -121,7 +121,7 @@ impl<T, E> SetQueue<T, E> {
 }
 
 impl<T, E> Outlet for SetQueue<T, E> {
-    fn no_output(&self) {}
+    fn no_output(&self, _why: TaskStatus) {}
 }
 
 impl<T, E> OutletOf<T, E> for SetQueue<T, E> {
@@ -283,7 +283,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     ///
     /// # Panics
     ///
-    /// If `limit` is zero, or the set already has a limit.
+    /// If `limit` is zero.
     pub fn with_limit(self, limit: usize) -> Self
     where
         S: Send + Sync + 'static,
