@@ -280,7 +280,8 @@ impl<T, E> OutletOf<T, E> for OutputSlot<T> {
 /// Awaiting it gives `Some(output)` once the task returned `Ok`, and `None` if it failed,
 /// panicked, was cancelled, or was never admitted (spawned into a group that was cancelling or
 /// had finished). After a successful [`join`](super::TaskGroup::join), every task returned
-/// `Ok`, so every `GroupTask` resolves at once to `Some`.
+/// `Ok`, so every `GroupTask` resolves at once to `Some`. [`status`](Self::status) tells
+/// which of these ends a `None` came from.
 ///
 /// # Cancellation
 ///
