@@ -135,6 +135,67 @@
 //! group drops its own first, so none of them runs cleanup code the outer group gave no time
 //! for.
 //!
+//! ## Every way to stop something
+//!
+//! Two verbs, one meaning each: a `cancel` that is `async` (on a task) asks and *waits*; a
+//! `cancel` that is not (on a group, its spawners, a token) only *starts*, and something else
+//! waits. Dropping always starts without waiting.
+//!
+//! | call | what it starts | what waits, and until when | what it reports |
+//! |---|---|---|---|
+//! | [`TaskHandle::cancel`]`().await` | the task's future is dropped (at its next poll; at once if it waits) | this call: until the future is dropped, and everything it let go of has stopped | `Some(output)` if it had finished, else `None` |
+//! | drop a [`TaskHandle`] | the same drop | nothing waits (a task spawned through the crate that held the handle waits for it) | nothing |
+//! | [`GroupTask::cancel`]`().await` | that one task is dropped, no grace period; the group goes on | this call: until the task and what it spawned have stopped | `Some(output)` if it had returned `Ok`, else `None`; not a failure of the group |
+//! | drop a [`GroupTask`] | nothing: the task belongs to its group | | |
+//! | [`TaskGroup::cancel`] | the group's cancellation: token, grace period, then the stragglers dropped; no new task admitted | nothing; [`TaskGroup::join`] waits until every task (at any depth) has stopped, and ends the grace period | `join` gives `Ok(())` unless a task failed; [`GroupOutcome::Cancelled`] |
+//! | [`TaskGroup::shutdown`]`().await` | the same cancellation | this call, as `join` | the first error, as `join` |
+//! | drop a [`TaskGroup`] / [`TaskSet`] | every task dropped at once, no grace period | nothing (inside a task spawned through the crate, that task waits for them) | nothing |
+//! | [`GroupSpawner::cancel`], [`SetSpawner::cancel`] | as `TaskGroup::cancel`, from anywhere (a task of the group) | the group's `join` / the set's `join_next` | as `TaskGroup::cancel` |
+//! | [`CancelToken::cancel`] | the token and its children read cancelled; their `cancelled()` futures wake | nothing: tasks that watch it stop on their own | nothing; a group's token is cancelled by its group, and cancelling it directly does not cancel the group |
+//! | the parent of [`TaskGroup::with_token`] cancelled | as `TaskGroup::cancel`, inside the parent's `cancel` | the group's `join` | as `TaskGroup::cancel` |
+//! | a deadline passes ([`TaskGroup::with_deadline`], [`TaskSet::with_deadline`]) | as `TaskGroup::cancel`, when a join (or `ready`, `start`, `join_next`) sees it | that join | [`GroupOutcome::DeadlinePassed`]; [`TaskSet::deadline_passed`] |
+//! | the first failure of a fail-fast group | as `TaskGroup::cancel` (inside the failing task) | the group's `join` | the error, or the panic resumed |
+//!
+//! A [`GroupTask`] that gave `None` tells why with [`GroupTask::status`]: failed, panicked,
+//! cancelled, never started. The joins of a group and a set are cancel safe: dropping one
+//! cancels nothing (see [`TaskGroup`]'s *Joining*).
+//!
+//! ## The service pattern
+//!
+//! A service runs its tasks in a [`TaskGroup`] and races [`join`](TaskGroup::join) against its
+//! shutdown signal. `join` borrows the group and is cancel safe: the branch that loses gives
+//! nothing up, so when the signal wins, [`cancel`](TaskGroup::cancel) starts the grace period
+//! and a second `join` waits for every task (and what they spawned) to stop:
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use cancel_cascade::rt::tokio::Tokio;
+//! use cancel_cascade::{CancelToken, TaskGroup};
+//! use std::time::Duration;
+//!
+//! let shutdown = CancelToken::new(); // cancelled by the signal handler
+//! let mut group = TaskGroup::<_, String>::new(Tokio).with_grace_period(Duration::from_secs(10));
+//! let token = group.token();
+//! group.spawn(async move {
+//!     token.cancelled().await; // serve until the group stops, then drain
+//!     Ok(())
+//! });
+//! # shutdown.cancel();
+//! let outcome = tokio::select! {
+//!     outcome = group.join() => outcome,
+//!     _ = shutdown.cancelled() => {
+//!         group.cancel();
+//!         group.join().await
+//!     }
+//! };
+//! assert_eq!(outcome, Ok(()));
+//! # });
+//! ```
+//!
+//! `examples/service_shutdown.rs` runs it. With [`TaskGroup::with_token`] the group follows
+//! the service's root token instead, with no `select!`.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
@@ -226,6 +287,7 @@ pub use children::tuples;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{
     GroupErrors, GroupOutcome, GroupSpawner, GroupTask, SetSpawner, Started, TaskGroup, TaskSet,
+    TaskStatus,
 };
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]

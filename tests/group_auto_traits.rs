@@ -47,10 +47,10 @@ fn waiting_futures_are_send() {
     assert_send(&group.join());
     let mut set = TaskSet::<_, u32, String>::new(Tokio);
     assert_send(&set.join_next());
-    let group = TaskGroup::<_, String>::new(Tokio);
+    let mut group = TaskGroup::<_, String>::new(Tokio);
     assert_send(&group.join_all_errors());
-    let group = TaskGroup::<_, String>::new(Tokio);
+    let mut group = TaskGroup::<_, String>::new(Tokio);
     assert_send(&group.join_outcome());
-    let group = TaskGroup::<_, String>::new(Tokio);
+    let mut group = TaskGroup::<_, String>::new(Tokio);
     assert_send(&group.shutdown());
 }

@@ -82,7 +82,7 @@ fn cancelling_the_outermost_of_10_000_nested_groups_stops_them_all() {
         || {
             let alive = Arc::new(AtomicUsize::new(0));
             runtime().block_on(async {
-                let outermost = chain(&alive).await;
+                let mut outermost = chain(&alive).await;
                 outermost.cancel();
                 assert_eq!(outermost.join().await, Ok(()));
             });

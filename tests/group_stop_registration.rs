@@ -445,7 +445,7 @@ fn nested_groups() {
         drop(leaf);
         while poll(&mut outer_task, &waker).is_pending() {}
         drop(outer_task);
-        if let Some(outer) = outer {
+        if let Some(mut outer) = outer {
             assert_eq!(block_on(outer.join()), Ok(()));
         }
     }
@@ -512,7 +512,7 @@ fn returned_by_a_handle() {
             spawn_cleaner(&mut inner, &counter);
             inner
         });
-        let inner = handle.await;
+        let mut inner = handle.await;
         inner.join().await
     }));
     let counted = Arc::new(Counted::default());
@@ -543,7 +543,7 @@ fn spawn_cleaner(group: &mut TaskGroup<Held, ()>, cleanups: &Arc<AtomicUsize>) {
 /// running task of `outer`) holds, waits for its token: the leaf must stop without its
 /// cleanup. Then lets the outer task finish and joins `outer`.
 fn cancel_without_cleanup(
-    outer: TaskGroup<Held, ()>,
+    mut outer: TaskGroup<Held, ()>,
     mut outer_task: Task,
     mut leaf: Task,
     waker: &Waker,
@@ -587,7 +587,7 @@ fn returned_by_a_nested_task() {
             spawn_cleaner(&mut innermost, &counter);
             Ok(innermost)
         });
-        let innermost = innermost.await.expect("the middle task returned its group");
+        let mut innermost = innermost.await.expect("the middle task returned its group");
         let joined = innermost.join().await;
         middle.join().await.and(joined)
     }));
@@ -677,13 +677,13 @@ fn hand_out(ending: Ending) -> bool {
         drop(outer_task);
         outer_task = Box::pin(async {});
     }
-    let inner = match output {
+    let mut inner = match output {
         Some(output) => block_on(output).expect("the task returned its group"),
         None => block_on(outer_set.join_next()).unwrap().unwrap(),
     };
     match ending {
         Ending::Joined => {
-            let group = outer_group.take().unwrap();
+            let mut group = outer_group.take().unwrap();
             assert_eq!(block_on(group.join()), Ok(()));
         }
         Ending::SetReadToTheEnd => {

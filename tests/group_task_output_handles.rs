@@ -74,7 +74,7 @@ where
         Ok(made)
     });
     assert_eq!(group.join().await, Ok(()));
-    let made = output.await.expect("the task returned its group");
+    let mut made = output.await.expect("the task returned its group");
     assert_eq!(alive.count(), 1);
     assert_eq!(made.shutdown().await, Ok(()));
     assert_eq!(

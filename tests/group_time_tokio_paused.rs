@@ -134,7 +134,7 @@ async fn the_grace_period_in_force_at_the_cancellation_counts() {
     });
     tokio::task::yield_now().await;
     group.cancel();
-    let group = group.with_grace_period(Duration::ZERO);
+    let mut group = group.with_grace_period(Duration::ZERO);
     assert_eq!(group.join_outcome().await, Ok(GroupOutcome::Cancelled));
     assert_eq!(cleaner.await, Some("cleaned up"));
     assert_eq!(millis_since(start), 1_000);

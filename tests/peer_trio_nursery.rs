@@ -476,7 +476,7 @@ fn cancel_is_idempotent_and_level_triggered() {
             None
         );
 
-        let group = TaskGroup::<_, ()>::new(Tokio);
+        let mut group = TaskGroup::<_, ()>::new(Tokio);
         let token = group.token();
         group.cancel();
         group.cancel();
@@ -534,6 +534,8 @@ fn a_cancelled_group_keeps_nothing_alive() {
         }
         group.cancel();
         assert_eq!(group.join().await, Ok(()));
+        // `join` borrows the group, which lives on until it is dropped.
+        drop(group);
         assert!(
             runtime_alive.upgrade().is_none(),
             "the group kept itself alive"

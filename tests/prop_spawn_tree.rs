@@ -162,7 +162,7 @@ where
                 Ok(Out(handles))
             }
             End::JoinThenReturn => {
-                if let Some(group) = group {
+                if let Some(mut group) = group {
                     let _ = group.join().await;
                 }
                 Ok(Out(Vec::new()))

@@ -107,6 +107,37 @@ impl<T> Slots<T> {
         None
     }
 
+    /// Sets a new limit, and returns the queued tasks that a higher limit lets start now, in
+    /// spawn order, to be started by the caller. A lower limit stops nothing: the running
+    /// tasks run on, and the queue moves again once fewer than the new limit run.
+    // The loom models do not change the limit.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn set_limit(&self, limit: usize) -> Vec<T> {
+        assert!(limit > 0, "a limit of zero tasks could never run any");
+        let mut inner = self.inner();
+        inner.limit = limit;
+        let mut started = Vec::new();
+        if inner.closed {
+            return started;
+        }
+        while inner.active - inner.queue.len() < inner.limit {
+            match inner.queue.pop_front() {
+                Some(next) => started.push(next),
+                None => break,
+            }
+        }
+        let waiters = if inner.is_ready() {
+            std::mem::take(&mut inner.waiters)
+        } else {
+            Vec::new()
+        };
+        drop(inner);
+        for (_, waiter) in waiters {
+            waiter.wake();
+        }
+        started
+    }
+
     /// Takes out of the queue the first task that `is_it` recognises, to be dropped unstarted
     /// (the task was cancelled, or dropped by its runtime, while waiting for a slot). Its drop must then `leave`, as any
     /// task that entered does: until then it still counts as active, which only delays a

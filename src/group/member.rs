@@ -18,14 +18,20 @@ use crate::live::Node;
 /// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
 /// task), or the queue of a [`TaskSet`](super::TaskSet).
 pub(super) trait Outlet {
-    /// The task stopped without an output (it failed, or was stopped).
-    fn no_output(&self);
+    /// The task stopped without an output, for the reason given.
+    fn no_output(&self, why: TaskStatus);
 }
 
-/// An [`Outlet`] for outputs of type `T`.
-pub(super) trait OutletOf<T>: Outlet {
+/// An [`Outlet`] for outputs of type `T`, in a group whose error type is `E`.
+pub(super) trait OutletOf<T, E>: Outlet {
     /// The task returned `Ok(output)`.
     fn output(&self, output: T);
+
+    /// The task failed: the outlet keeps the failure for its reader (a supervised `TaskSet`
+    /// hands each one over) and returns `None`, or returns it for the group to record.
+    fn failure(&self, cause: Cause<E>) -> Option<Cause<E>> {
+        Some(cause)
+    }
 }
 
 /// The future a group hands to its runtime: the task's own future, stopped by the group (or by
@@ -45,6 +51,8 @@ pub(super) struct Member<F, O: Outlet, E> {
     /// Whether the task entered the group's limit: it then waits for its slot, and gives it
     /// back when it stops.
     limited: bool,
+    /// Whether the future was polled: a task stopped before that never started.
+    started: bool,
 }
 
 impl<F, O: Outlet, E> Member<F, O, E> {
@@ -63,6 +71,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
             core: Arc::clone(core),
             output: Arc::clone(output),
             limited,
+            started: false,
         }
     }
 }
@@ -70,7 +79,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
 impl<F, O, T, E> Future for Member<F, O, E>
 where
     F: Future<Output = Result<T, E>>,
-    O: OutletOf<T>,
+    O: OutletOf<T, E>,
 {
     type Output = ();
 
@@ -92,6 +101,7 @@ where
         let outcome = if waited || this.node.stop_requested() {
             None
         } else {
+            *this.started = true;
             match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                 Ok(Poll::Pending) => {
                     // Registered only once the task waits: a task that finishes at its first
@@ -114,23 +124,24 @@ where
             _ => outcome,
         };
         this.node.forget_task_waker();
-        let (output, cause) = match outcome {
-            Some(Ok(Ok(value))) => (Some(value), None),
-            Some(Ok(Err(error))) => (None, Some(Cause::Error(error))),
-            Some(Err(panic)) => (None, Some(Cause::Panic(panic))),
-            None => (None, None),
+        let stopped = stopped_status(*this.started);
+        let (output, cause, status) = match outcome {
+            Some(Ok(Ok(value))) => (Some(value), None, TaskStatus::Succeeded),
+            Some(Ok(Err(error))) => (None, Some(Cause::Error(error)), TaskStatus::Failed),
+            Some(Err(panic)) => (None, Some(Cause::Panic(panic)), TaskStatus::Panicked),
+            None => (None, None, stopped),
         };
         // The failure's cancellation may unwind (a waiter's waker on the group's token panics),
         // and so may handing over the output (the `GroupTask`'s or the reader's waker) and the
         // slot (the next task's waker): each step still runs, then the first panic goes on to
         // the runtime.
         let mut unwinding = Unwinding::default();
-        if let Some(cause) = cause {
+        if let Some(cause) = cause.and_then(|cause| this.output.failure(cause)) {
             unwinding.run(|| this.core.fail(cause));
         }
         unwinding.run(|| match output {
             Some(output) => this.output.output(output),
-            None => this.output.no_output(),
+            None => this.output.no_output(status),
         });
         // After the failure (if any) closed the limit: a failing task starts no queued one.
         if *this.limited {
@@ -154,17 +165,20 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         // Each step may unwind (a waker that the failure's cancellation or the slot's hand-over
         // wakes panics): every later step still runs, then the first panic goes on.
         let mut unwinding = Unwinding::default();
+        let mut status = stopped_status(*this.started);
         if !this.node.stop_requested() && !this.core.is_closed() {
+            status = TaskStatus::Lost;
             unwinding.run(|| this.core.fail(Cause::Lost));
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
         // does not unwind through whoever drops the task (its runtime, or the group's spawn
         // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
+            status = TaskStatus::Panicked;
             unwinding.run(|| this.core.fail(Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
-        unwinding.run(|| this.output.no_output());
+        unwinding.run(|| this.output.no_output(status));
         if *this.limited {
             unwinding.run(|| this.core.leave_limit(this.node));
         }
@@ -182,8 +196,20 @@ pub(super) struct OutputSlot<T> {
 enum Slot<T> {
     Running,
     Done(T),
-    /// Failed, cancelled, refused, or already taken.
-    Gone,
+    /// The output was taken.
+    Taken,
+    /// No output, for this reason.
+    Gone(TaskStatus),
+}
+
+/// How a task that was stopped before it returned ended: it never ran if its future was
+/// never polled.
+fn stopped_status(started: bool) -> TaskStatus {
+    if started {
+        TaskStatus::Cancelled
+    } else {
+        TaskStatus::NeverStarted
+    }
 }
 
 impl<T> OutputSlot<T> {
@@ -197,7 +223,8 @@ impl<T> OutputSlot<T> {
     /// A slot for a task the group refused: it will never give an output.
     pub(super) fn gone() -> Arc<Self> {
         let slot = Self::new();
-        *slot.value.lock().unwrap_or_else(PoisonError::into_inner) = Slot::Gone;
+        *slot.value.lock().unwrap_or_else(PoisonError::into_inner) =
+            Slot::Gone(TaskStatus::NeverStarted);
         slot
     }
 
@@ -217,24 +244,32 @@ impl<T> OutputSlot<T> {
 
     fn try_take(&self) -> Poll<Option<T>> {
         let mut value = self.value.lock().unwrap_or_else(PoisonError::into_inner);
-        match std::mem::replace(&mut *value, Slot::Gone) {
-            Slot::Running => {
-                *value = Slot::Running;
-                Poll::Pending
-            }
-            Slot::Done(output) => Poll::Ready(Some(output)),
-            Slot::Gone => Poll::Ready(None),
+        match &*value {
+            Slot::Running => Poll::Pending,
+            Slot::Taken | Slot::Gone(_) => Poll::Ready(None),
+            Slot::Done(_) => match std::mem::replace(&mut *value, Slot::Taken) {
+                Slot::Done(output) => Poll::Ready(Some(output)),
+                _ => unreachable!("the slot was just seen done"),
+            },
+        }
+    }
+
+    fn status(&self) -> TaskStatus {
+        match &*self.value.lock().unwrap_or_else(PoisonError::into_inner) {
+            Slot::Running => TaskStatus::Running,
+            Slot::Done(_) | Slot::Taken => TaskStatus::Succeeded,
+            Slot::Gone(status) => *status,
         }
     }
 }
 
 impl<T> Outlet for OutputSlot<T> {
-    fn no_output(&self) {
-        self.finish(Slot::Gone);
+    fn no_output(&self, why: TaskStatus) {
+        self.finish(Slot::Gone(why));
     }
 }
 
-impl<T> OutletOf<T> for OutputSlot<T> {
+impl<T, E> OutletOf<T, E> for OutputSlot<T> {
     fn output(&self, output: T) {
         self.finish(Slot::Done(output));
     }
@@ -245,7 +280,8 @@ impl<T> OutletOf<T> for OutputSlot<T> {
 /// Awaiting it gives `Some(output)` once the task returned `Ok`, and `None` if it failed,
 /// panicked, was cancelled, or was never admitted (spawned into a group that was cancelling or
 /// had finished). After a successful [`join`](super::TaskGroup::join), every task returned
-/// `Ok`, so every `GroupTask` resolves at once to `Some`.
+/// `Ok`, so every `GroupTask` resolves at once to `Some`. [`status`](Self::status) tells
+/// which of these ends a `None` came from.
 ///
 /// # Cancellation
 ///
@@ -329,6 +365,62 @@ impl<T> GroupTask<T> {
             }
         }
     }
+}
+
+impl<T> GroupTask<T> {
+    /// How the task stands: running, or how it ended. Beside the `Option<T>` that awaiting
+    /// the `GroupTask` gives, this tells why a task gave `None`: it failed, panicked, was
+    /// cancelled, or never started. To read both, await `&mut task`, then ask.
+    ///
+    /// A task counts as ended once its future has been dropped (what it spawned may still be
+    /// stopping); a panic of its future's destructor makes it [`Panicked`](TaskStatus::Panicked).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{TaskGroup, TaskStatus};
+    ///
+    /// let mut group = TaskGroup::new(Tokio);
+    /// let mut failing = group.spawn(async { Err::<(), _>("disk full") });
+    /// let mut stuck = group.spawn(std::future::pending::<Result<(), &str>>());
+    /// assert_eq!(group.join().await, Err("disk full"));
+    /// assert_eq!((&mut failing).await, None);
+    /// assert_eq!(failing.status(), TaskStatus::Failed);
+    /// assert_eq!((&mut stuck).await, None);
+    /// assert!(matches!(stuck.status(), TaskStatus::Cancelled | TaskStatus::NeverStarted));
+    ///
+    /// let late = group.spawn(async { Ok::<_, &str>(1) }); // the group was joined
+    /// assert_eq!(late.status(), TaskStatus::NeverStarted);
+    /// # });
+    /// ```
+    pub fn status(&self) -> TaskStatus {
+        self.output.status()
+    }
+}
+
+/// How a [`GroupTask`] stands, from [`GroupTask::status`]: running, or how it ended.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum TaskStatus {
+    /// Its future has not been dropped yet (it may be waiting for a slot of a limited group).
+    Running,
+    /// It returned `Ok`: awaiting the `GroupTask` gives (or gave) `Some(output)`.
+    Succeeded,
+    /// It returned `Err`: the error went to the group (`join` and the like).
+    Failed,
+    /// It panicked (or its future's destructor did): the panic went to the group.
+    Panicked,
+    /// It was stopped after it had started: by the group's cancellation (a failure, `cancel`,
+    /// the deadline, a drop) or by [`GroupTask::cancel`].
+    Cancelled,
+    /// Its future was never polled: spawned into a group that was cancelling or joined, or
+    /// stopped while it waited to be polled (for a slot of a limited group, say).
+    NeverStarted,
+    /// Its runtime dropped it unfinished (it shut down, say): the group's `join` panics.
+    Lost,
 }
 
 impl<T> fmt::Debug for GroupTask<T> {

@@ -3,6 +3,7 @@
 
 mod blocking;
 mod errors;
+mod follow;
 mod hard_stop;
 pub(crate) mod limit;
 mod member;
@@ -22,7 +23,8 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 pub use self::errors::GroupErrors;
-pub use self::member::GroupTask;
+use self::follow::Following;
+pub use self::member::{GroupTask, TaskStatus};
 use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
@@ -58,8 +60,9 @@ use crate::token::CancelToken;
 ///   stopped: its future has been dropped, its destructors have finished, and so has every task
 ///   it spawned through this crate (a [`TaskHandle`](crate::TaskHandle) it held, a nested
 ///   `TaskGroup`), at any depth. A detached task is not waited for.
-/// * Dropping the group, or a `join()`/`shutdown()` future before it finished, cancels every
-///   task at once, without a grace period and without waiting.
+/// * Dropping the group cancels every task at once, without a grace period and without
+///   waiting. Dropping a `join()` (or `join_outcome()`, `join_all_errors()`, `shutdown()`)
+///   future before it finished cancels nothing: see [Joining](#joining).
 /// * A task its runtime drops before it finished (the runtime shut down, or a [`Spawn`] that
 ///   refused it) while the group is running is a failure of the group: the others are
 ///   cancelled, and `join` panics once they have stopped, rather than report a success for work
@@ -84,6 +87,71 @@ use crate::token::CancelToken;
 /// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
 /// | failures that do not cancel the others | [`supervised`](Self::supervised) |
 /// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+///
+/// # Joining
+///
+/// [`join`](Self::join), [`join_outcome`](Self::join_outcome),
+/// [`join_all_errors`](Self::join_all_errors) and [`shutdown`](Self::shutdown) borrow the group
+/// (`&mut self`) and are cancel safe: a join future dropped before it completes (the branch of
+/// a `select!` that lost) cancels nothing and loses nothing. The tasks run on, the group still
+/// takes new tasks, and a later call returns what the dropped one would have, the first error
+/// or panic included. What a dropped join had set going goes on: a `shutdown` that was polled
+/// started the cancellation, and a deadline or grace period that passed while it waited was
+/// acted on (the group's deadline cancels it whoever waits).
+///
+/// Once a join has completed, the group is *joined*: every task has stopped, the
+/// [token](Self::token) is cancelled, and the group takes no new task (`spawn` drops its future
+/// unpolled, its [`GroupTask`] gives `None`). Every later join returns at once: the failure was
+/// handed to the join that completed, so `join`, `join_all_errors` and `shutdown` return
+/// `Ok(())`, and `join_outcome` returns `Ok` with how the group ended
+/// ([`GroupOutcome::Finished`] after a failure). To run more tasks, make a new group.
+///
+/// ## A service that stops on a signal
+///
+/// Race `join` against the shutdown signal; if the signal wins, the dropped join gave up
+/// nothing: [`cancel`](Self::cancel) starts the grace period, and a second `join` waits until
+/// every task (and everything they spawned through this crate) has stopped, and reports an
+/// error a task returned meanwhile:
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::{CancelToken, TaskGroup};
+/// use std::time::Duration;
+///
+/// let shutdown = CancelToken::new(); // cancelled by a signal handler
+/// let mut group = TaskGroup::<_, std::io::Error>::new(Tokio)
+///     .with_grace_period(Duration::from_secs(10));
+/// for _ in 0..4 {
+///     let token = group.token();
+///     group.spawn(async move {
+///         token.cancelled().await; // serve until the group stops, then drain
+///         Ok(())
+///     });
+/// }
+/// shutdown.cancel(); // here, at once
+/// let outcome = tokio::select! {
+///     outcome = group.join() => outcome, // a task failed, or all finished
+///     _ = shutdown.cancelled() => {
+///         group.cancel();
+///         group.join().await
+///     }
+/// };
+/// assert!(outcome.is_ok());
+/// # });
+/// ```
+///
+/// [`with_token`](Self::with_token) does the same without the `select!`: the group is
+/// cancelled when the service's root token is.
+///
+/// # Builders
+///
+/// [`with_grace_period`](Self::with_grace_period), [`with_deadline`](Self::with_deadline),
+/// [`with_timeout`](Self::with_timeout), [`with_limit`](Self::with_limit),
+/// [`with_token`](Self::with_token) and [`supervised`](Self::supervised) may be called in any
+/// order; one called twice (or `with_deadline` and `with_timeout` together) takes the last
+/// value given.
 ///
 /// # How "stopped" is known
 ///
@@ -123,6 +191,8 @@ use crate::token::CancelToken;
 pub struct TaskGroup<S, E> {
     spawner: Arc<S>,
     core: Arc<Core<E>>,
+    /// The parent token given to `with_token`, while it can still cancel the group.
+    following: Option<Following>,
 }
 
 /// Every timer of the group (grace period, deadline), on the spawner's timer (tokio's for
@@ -180,6 +250,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         TaskGroup {
             spawner: Arc::new(spawner),
             core: Core::new(),
+            following: None,
         }
     }
 
@@ -192,6 +263,62 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// until they finish on their own.
     pub fn with_grace_period(self, grace_period: Duration) -> Self {
         self.core.set_grace_period(Some(grace_period));
+        self
+    }
+
+    /// Makes the group follow `parent` (a service's root shutdown token): the group's
+    /// [token](Self::token) becomes a child of `parent`, and cancelling `parent` cancels the
+    /// group exactly as [`cancel`](Self::cancel) does: the token, the grace period, then the
+    /// stragglers are dropped; `join` waits for every task and gives `Ok(())`
+    /// ([`GroupOutcome::Cancelled`]), unless a task failed.
+    ///
+    /// The group is cancelled inside `parent.cancel()`, on the thread that calls it, whether or
+    /// not anything awaits the group: the tasks see the group's token at once, and a `join`
+    /// waiting is woken (one started later finds the group cancelling). A `parent` cancelled
+    /// already cancels the group here. Cancelling the group, or its token, never cancels
+    /// `parent`.
+    ///
+    /// A group created inside a task of another group (see [`new`](Self::new)) keeps following
+    /// that enclosing group as well: it is cancelled by whichever comes first, `parent` or the
+    /// enclosing group's cancellation, and the enclosing group's hard stop still stops it
+    /// first. Called again, the last `parent` given is the one followed. Once the group is
+    /// joined or dropped, `parent` keeps nothing of it.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`cancel`](Self::cancel), from the moment `parent` is cancelled; the grace
+    /// period counts from then, on the spawner's clock.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::{CancelToken, GroupOutcome, TaskGroup};
+    /// use std::time::Duration;
+    ///
+    /// let shutdown = CancelToken::new(); // the service's root token
+    /// let mut group = TaskGroup::<_, String>::new(Tokio)
+    ///     .with_grace_period(Duration::from_secs(10))
+    ///     .with_token(shutdown.clone());
+    /// let token = group.token();
+    /// let drained = group.spawn(async move {
+    ///     token.cancelled().await;
+    ///     Ok("drained")
+    /// });
+    /// shutdown.cancel(); // from a signal handler, say
+    /// assert_eq!(group.join_outcome().await, Ok(GroupOutcome::Cancelled));
+    /// assert_eq!(drained.await, Some("drained"));
+    /// # });
+    /// ```
+    pub fn with_token(mut self, parent: CancelToken) -> Self
+    where
+        S: Send + Sync + 'static,
+    {
+        // The replaced registration, if any, leaves its token's list here.
+        self.following = None;
+        self.following = Following::start(&parent, &self.spawner, &self.core);
         self
     }
 
@@ -289,7 +416,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// is woken when its slot comes. For a producer that must not queue without bound,
     /// [`ready`](Self::ready) waits for a free slot.
     ///
-    /// Tasks spawned before the limit was set do not count against it: set it first.
+    /// Tasks spawned before the limit was set do not count against it: set it first. Called
+    /// again, the last limit given counts: a higher one starts as many waiting tasks as it
+    /// allows, at once; a lower one stops no running task, and the waiting ones start once
+    /// fewer than it run.
     ///
     /// # Cancellation
     ///
@@ -300,7 +430,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Panics
     ///
-    /// If `limit` is zero (no task could ever run), or the group already has a limit.
+    /// If `limit` is zero (no task could ever run).
     ///
     /// # Examples
     ///
@@ -333,8 +463,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             limit > 0,
             "`TaskGroup::with_limit`: a limit of zero tasks would never run any"
         );
-        if self.core.limit.set(Arc::new(Limit::new(limit))).is_err() {
-            panic!("`TaskGroup::with_limit`: the group already has a limit");
+        if let Err(new) = self.core.limit.set(Arc::new(Limit::new(limit))) {
+            drop(new);
+            let existing = self.core.limit.get().expect("the limit was just found set");
+            existing.set_limit(limit);
         }
         self
     }
@@ -361,6 +493,37 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// up within the grace period.
     pub fn token(&self) -> CancelToken {
         self.core.token.clone()
+    }
+
+    /// How many of the group's tasks have not stopped yet: running, waiting for a slot of the
+    /// [limit](Self::with_limit), or stopping (a task counts until its future is dropped and
+    /// everything it spawned through this crate has stopped). A snapshot: tasks stop on their
+    /// own threads meanwhile.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// group.spawn(std::future::pending::<Result<(), ()>>());
+    /// assert_eq!(group.len(), 1);
+    /// group.cancel();
+    /// group.join().await.unwrap();
+    /// assert!(group.is_empty());
+    /// # });
+    /// ```
+    pub fn len(&self) -> usize {
+        // The group's own count, plus one per task not yet stopped.
+        self.core.node.count().saturating_sub(1)
+    }
+
+    /// Whether every task of the group has stopped ([`len`](Self::len) is zero).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 
     /// Spawns `future` as a task of the group.
@@ -523,7 +686,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// every task has stopped, unless a task had failed already or fails during the grace
     /// period. Calling it again, or after a failure, does nothing.
     ///
-    /// This is how a service races its group against a shutdown signal and still joins it.
+    /// This is how a service races its group against a shutdown signal and still joins it:
+    /// see [A service that stops on a signal](Self#a-service-that-stops-on-a-signal).
     ///
     /// # Cancellation
     ///
@@ -558,6 +722,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// Waits for every task; on the first failure, cancels the others and returns the error
     /// once every task has stopped (transitively, see [`TaskGroup`]).
     ///
+    /// Once it has returned, the group is joined: see [Joining](Self#joining) for what a
+    /// later call returns.
+    ///
     /// # Panics
     ///
     /// Resumes the panic of a task that panicked (the first failure; in a
@@ -567,9 +734,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the returned future drops the group: every task is cancelled, and not waited
-    /// for.
-    pub async fn join(self) -> Result<(), E> {
+    /// Cancel safe: dropping the returned future before it completes cancels nothing and loses
+    /// nothing; the tasks run on, and the next join returns what this one would have. It can
+    /// be raced in `select!` against a shutdown signal (see [`TaskGroup`]).
+    pub async fn join(&mut self) -> Result<(), E> {
         self.wait().await.first_failure("TaskGroup::join")
     }
 
@@ -583,8 +751,8 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// As for `join`: dropping the returned future drops the group.
-    pub async fn join_outcome(self) -> Result<GroupOutcome, E> {
+    /// Cancel safe, as [`join`](Self::join).
+    pub async fn join_outcome(&mut self) -> Result<GroupOutcome, E> {
         let report = self.wait().await;
         let outcome = match report.stopped_by {
             None | Some(StopReason::Failure) => GroupOutcome::Finished,
@@ -607,8 +775,9 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// As for `join`: dropping the returned future drops the group.
-    pub async fn join_all_errors(self) -> Result<(), GroupErrors<E>> {
+    /// Cancel safe, as [`join`](Self::join): an error is taken from the group only by the call
+    /// that returns it.
+    pub async fn join_all_errors(&mut self) -> Result<(), GroupErrors<E>> {
         self.wait().await.every_error("TaskGroup::join_all_errors")
     }
 
@@ -622,16 +791,18 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// # Cancel safety
     ///
-    /// Dropping the returned future drops the group: the tasks still running are dropped at
-    /// their next poll, and not waited for.
-    pub async fn shutdown(self) -> Result<(), E> {
+    /// Cancel safe: the cancellation starts at the first poll (as [`cancel`](Self::cancel)), and
+    /// a cancellation once started is not taken back; dropping the future after that leaves
+    /// the group cancelling, its grace period running, and loses nothing: the next `join` or
+    /// `shutdown` waits for the tasks and returns the error this one would have.
+    pub async fn shutdown(&mut self) -> Result<(), E> {
         self.core.cancel(StopReason::Cancel, self.spawner.now());
         self.wait().await.first_failure("TaskGroup::shutdown")
     }
 
     /// Waits until the group is finished or cancelling, stops every task (at the end of the
     /// grace period, if one is set) and waits until all have stopped; then reports.
-    async fn wait(self) -> Report<E> {
+    async fn wait(&mut self) -> Report<E> {
         let core = &self.core;
         let finished_or_cancelling = poll_fn(|cx| {
             core.node.register_owner(cx.waker());
@@ -669,7 +840,13 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
             core.stop_tasks();
         }
         poll_fn(|cx| core.node.poll_only_owner_left(cx)).await;
-        core.take_report()
+        let report = core.take_report();
+        // The parent token can no longer change anything: its list lets go of this group.
+        self.following = None;
+        // Joined: the token says so, as it did when `join` consumed the group. The group
+        // stops nothing more (every task has stopped) and takes no new task.
+        core.abandon();
+        report
     }
 }
 

@@ -41,6 +41,15 @@ impl<T> Completed<T> {
             .pop_front()
     }
 
+    /// How many outputs wait to be taken.
+    #[cfg_attr(loom, allow(dead_code))]
+    pub(crate) fn len(&self) -> usize {
+        self.outputs
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+
     /// The oldest output, or `Pending` until a push wakes the consumer.
     pub(crate) fn poll_pop(&self, cx: &mut Context<'_>) -> Poll<T> {
         if let Some(output) = self.try_pop() {

@@ -29,6 +29,14 @@ impl Limit {
         }
     }
 
+    /// Sets a new limit; the waiting tasks that a higher one lets run are woken to start.
+    pub(super) fn set_limit(&self, limit: usize) {
+        // Granted outside the limit's lock: a grant wakes the task.
+        for next in self.slots.set_limit(limit) {
+            next.grant_slot();
+        }
+    }
+
     /// Takes the task of `node` out of the queue, if it still waits for a slot there.
     pub(super) fn withdraw(&self, node: &Arc<Node>) {
         let queued = self.slots.withdraw(|queued| Arc::ptr_eq(queued, node));
@@ -214,6 +222,11 @@ impl<E> Core<E> {
 
     pub(super) fn deadline(&self) -> Option<Instant> {
         self.state().deadline
+    }
+
+    /// What started the cancellation, if anything did.
+    pub(super) fn stopped_by(&self) -> Option<StopReason> {
+        self.state().stopped_by
     }
 
     /// A node for a new task, counted in the group's, if the group still admits tasks.

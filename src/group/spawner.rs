@@ -32,7 +32,7 @@ where
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
     E: Send + 'static,
-    O: OutletOf<T> + Send + Sync + 'static,
+    O: OutletOf<T, E> + Send + Sync + 'static,
 {
     let Some(node) = core.admit() else {
         drop(future);

@@ -473,7 +473,7 @@ where
         .spawn(async { fail_soon("boom").await.map(|_| ()) });
     // Woken after the re-entering waker, which registered first.
     token.cancelled().await;
-    let group = group.lock().unwrap().take().unwrap();
+    let mut group = group.lock().unwrap().take().unwrap();
     assert_eq!(group.join().await, Err("boom"));
     assert_eq!(
         late_polls.load(Ordering::SeqCst),
