@@ -392,8 +392,11 @@ impl fmt::Debug for Node {
 /// A count in the node of the task being polled on this thread (if it was spawned through the
 /// crate), for work that runs outside the task's future: the task does not count as stopped
 /// until the guard is dropped, even once its future is gone.
+// Groups, its only users, do not exist under loom.
+#[cfg_attr(loom, allow(dead_code))]
 pub(crate) struct Held(Option<Arc<Node>>);
 
+#[cfg_attr(loom, allow(dead_code))]
 impl Held {
     /// Holds a count in the current task's node; nothing outside a tracked task.
     pub(crate) fn current() -> Held {

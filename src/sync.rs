@@ -13,12 +13,15 @@ pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Or
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) use futures_util::task::AtomicWaker;
 #[cfg(all(feature = "std", loom))]
-pub(crate) use loom::sync::{atomic::AtomicU8, Arc, Mutex, MutexGuard};
+pub(crate) use loom::sync::{
+    atomic::{AtomicBool, AtomicU8},
+    Arc, Mutex, MutexGuard,
+};
 #[cfg(all(feature = "std", not(loom)))]
-pub(crate) use std::sync::{atomic::AtomicU8, Arc, Mutex};
-// Only the groups hold a guard for longer than a statement.
-#[cfg(all(feature = "std", not(loom)))]
-pub(crate) use std::sync::MutexGuard;
+pub(crate) use std::sync::{
+    atomic::{AtomicBool, AtomicU8},
+    Arc, Mutex, MutexGuard,
+};
 
 /// `core::cell::UnsafeCell` with loom's access API, so the same code compiles under both.
 #[cfg(not(loom))]

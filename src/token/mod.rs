@@ -12,8 +12,11 @@ use std::hash::{Hash, Hasher};
 use std::mem;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+// The token's lock and flags are loom's in loom builds (`tests/loom_token.rs`); its shared state
+// stays in std's `Arc`, whose `Weak` (for the list of children) loom does not have.
+use std::sync::{Arc, PoisonError, Weak};
+
+use crate::sync::{AtomicBool, Mutex, MutexGuard, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::vec::Vec;
 
@@ -162,6 +165,7 @@ impl Inner {
         let mut children = Vec::new();
         if !self.mark_cancelled(&mut told, &mut children) {
             while !self.settled.load(Ordering::Acquire) {
+                crate::sync::before_retry();
                 std::thread::yield_now();
             }
             return None;
@@ -220,9 +224,17 @@ impl Drop for Settle {
     }
 }
 
+#[cfg(not(loom))]
 std::thread_local! {
     /// The cancellations queued behind the one running on this thread, if one runs.
     static QUEUED: RefCell<Option<Vec<Arc<Inner>>>> = const { RefCell::new(None) };
+}
+
+// loom runs every model thread on one OS thread: std's thread-local would be shared by all of
+// them.
+#[cfg(loom)]
+loom::thread_local! {
+    static QUEUED: RefCell<Option<Vec<Arc<Inner>>>> = RefCell::new(None);
 }
 
 /// The lead of the cancellations on this thread: the outermost `cancel`, which runs the ones
