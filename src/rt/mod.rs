@@ -101,6 +101,7 @@ pub trait Spawn {
     ///
     /// The task is cancelled when the returned handle is dropped, and with it every task whose
     /// handle its future holds. A task cancelled before its first poll never runs.
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -210,6 +211,7 @@ impl<S: Spawn> Spawn for &S {
         (**self).spawn_blocking_detached(work);
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -244,6 +246,7 @@ impl<S: Spawn> Spawn for Arc<S> {
         (**self).spawn_blocking_detached(work);
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
