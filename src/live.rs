@@ -162,6 +162,8 @@ impl Node {
             parent.live.fetch_add(1, Ordering::Relaxed);
         }
         let node = Node::build(parent, scope, false, spawned_at);
+        // The list is not kept under loom: no lock taken for it there.
+        #[cfg(not(loom))]
         if let Some(parent) = &*node.parent.lock().unwrap_or_else(PoisonError::into_inner) {
             parent.add_child(&node);
         }

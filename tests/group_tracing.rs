@@ -69,7 +69,11 @@ impl Subscriber for Shared {
         event.record(&mut Fields(&mut fields));
         let span = ENTERED.with(|entered| entered.borrow().last().copied());
         let span = span.map(|id| self.0.spans.lock().unwrap()[&id].name());
-        self.0.events.lock().unwrap().push(Recorded { span, fields });
+        self.0
+            .events
+            .lock()
+            .unwrap()
+            .push(Recorded { span, fields });
     }
 
     /// What `Span::current()` asks: the innermost span entered on this thread.

@@ -89,6 +89,7 @@ use crate::token::CancelToken;
 /// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
 /// | failures that do not cancel the others | [`supervised`](Self::supervised) |
 /// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+/// | see what a `join` that hangs waits for | [`waiting_for`](Self::waiting_for), a [`WaitingFor`] |
 ///
 /// # Joining
 ///
@@ -535,9 +536,10 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// Under each task are the tasks it spawned through this crate and still runs (a
     /// [`TaskHandle`](crate::TaskHandle) it holds, a group it created, with that group's
-    /// tasks) and those it waits for since it dropped them. A join races nothing against
-    /// this: print it from another task (with [`GroupSpawner::waiting_for`]), or from the
-    /// losing branch of a `select!` between `join` and a timer (`join` is cancel safe).
+    /// tasks) and those it waits for since it dropped them. While a `join` borrows the group,
+    /// ask a [`GroupSpawner`] ([`GroupSpawner::waiting_for`], from a watchdog task), or take
+    /// it in the timer's branch of a `select!` between `join` and a timer: `join` is cancel
+    /// safe, so the next `join` takes up where the dropped one was.
     ///
     /// # Examples
     ///

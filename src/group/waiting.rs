@@ -25,6 +25,28 @@ use crate::TaskId;
 ///
 /// A snapshot: a task may stop, or a new one start, as soon as it is taken. It holds no task
 /// and keeps nothing alive.
+///
+/// # Examples
+///
+/// ```
+/// # #[cfg(feature = "tokio")]
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::TaskGroup;
+///
+/// let mut group = TaskGroup::<_, ()>::new(Tokio);
+/// let stuck = group.spawn(std::future::pending::<Result<(), ()>>());
+/// let line = line!() - 1;
+/// let waiting = group.waiting_for();
+/// assert_eq!(waiting.len(), 1);
+/// assert!(!waiting.is_empty());
+/// assert_eq!(waiting.task_ids().collect::<Vec<_>>(), [stuck.id()]);
+/// assert_eq!(waiting.spawned_at(stuck.id()).unwrap().line(), line);
+/// assert!(waiting.to_string().starts_with(&format!("task {} spawned at ", stuck.id())));
+/// group.shutdown().await.unwrap();
+/// assert!(group.waiting_for().is_empty());
+/// # });
+/// ```
 #[derive(Clone)]
 pub struct WaitingFor {
     running: Vec<Running>,
@@ -37,7 +59,8 @@ impl WaitingFor {
         }
     }
 
-    /// How many tasks (and groups created inside them) have not stopped.
+    /// How many tasks (and groups created inside them) have not stopped. See the example on
+    /// [`WaitingFor`], as for the other methods.
     pub fn len(&self) -> usize {
         self.running.len()
     }
@@ -55,7 +78,7 @@ impl WaitingFor {
             .map(|running| running.id)
     }
 
-    /// Where the task `id` (listed) was spawned, if it is listed.
+    /// Where the task `id` was spawned (or the group created), if it is listed.
     pub fn spawned_at(&self, id: TaskId) -> Option<&'static Location<'static>> {
         self.running
             .iter()

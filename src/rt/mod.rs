@@ -97,6 +97,11 @@ pub trait Spawn {
     /// [`spawn_detached`](Spawn::spawn_detached); the runtime adapters of this crate replace
     /// it with their runtime's own task where that keeps the [`TaskHandle`] contract.
     ///
+    /// The task's [id](TaskHandle::id) and spawn location (what
+    /// [`TaskGroup::waiting_for`](crate::TaskGroup::waiting_for) prints) come from here: the
+    /// method is `#[track_caller]`, so the location is the caller's. An override should be
+    /// `#[track_caller]` too.
+    ///
     /// # Cancellation
     ///
     /// The task is cancelled when the returned handle is dropped, and with it every task whose
