@@ -204,6 +204,7 @@
 //! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] trait; no runtime, no reactor |
 //! | `async-io` | no | `async-io`'s timer for [`time`] and the default [`rt::Spawn::sleep_until`] outside tokio, instead of the crate's timer thread (implies `std`) |
 //! | `tokio-util` | no | [`CancelToken`] from and into tokio-util's `CancellationToken` (implies `std`) |
+//! | `tracing` | no | every task spawned through the crate runs inside the `tracing` span current where it was spawned (entered around each poll and around the drop of its future); a group's cancellation (first failure, deadline, `cancel`, drop, hard stop) is a `DEBUG` event in the span current where the group was created, with the group's id and the reason (implies `std`) |
 //! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
 //!
 //! Timers follow the runtime: a [`TaskGroup`]'s deadline and grace period run on the clock and
@@ -240,6 +241,8 @@ mod as_completed_limit;
 mod children;
 #[cfg(all(feature = "std", not(loom)))]
 mod group;
+#[cfg(feature = "std")]
+mod id;
 // The concurrency limit, the result queue and the phase alone, for the loom models: groups
 // need timers, which loom builds leave out.
 #[cfg(all(feature = "std", loom))]
@@ -287,7 +290,7 @@ pub use children::tuples;
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use group::{
     GroupErrors, GroupOutcome, GroupSpawner, GroupTask, SetSpawner, Started, TaskGroup, TaskSet,
-    TaskStatus,
+    TaskStatus, WaitingFor,
 };
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
@@ -298,6 +301,9 @@ pub use group_phase::loom_access as loom_group_stop;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use group_queue::loom_access as loom_queue;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use id::TaskId;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;

@@ -45,7 +45,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{catch_unwind, AssertUnwindSafe, Location};
 use std::pin::Pin;
 use std::sync::{PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
@@ -54,7 +54,7 @@ use std::vec::Vec;
 use pin_project::{pin_project, pinned_drop};
 
 use crate::sync::{Arc, AtomicU8, AtomicUsize, AtomicWaker, Mutex, Ordering};
-use crate::CancelToken;
+use crate::{CancelToken, TaskId};
 
 #[cfg(not(loom))]
 std::thread_local! {
@@ -113,18 +113,28 @@ pub(crate) struct Node {
     signals: AtomicU8,
     /// The waker of the node's task while it waits, for `signals`.
     task: AtomicWaker,
+    /// The task's id; a group's node has one too.
+    id: TaskId,
+    /// Where the task was spawned (or the group created).
+    spawned_at: &'static Location<'static>,
+    /// Whether the node is a task group's.
+    is_group: bool,
+    /// The nodes this one spawned or counts, for [`waiting_for`](Self::waiting_for): stale
+    /// entries are swept when the list is full. (loom's `Arc` has no `Weak`; nothing in the
+    /// loom models reads the list.)
+    #[cfg(not(loom))]
+    children: std::sync::Mutex<Vec<std::sync::Weak<Node>>>,
 }
 
 // Groups, the only users of some of these, do not exist under loom.
 #[cfg_attr(loom, allow(dead_code))]
 impl Node {
-    /// A node counting one for its owner, counted by `parent` from the start (the task of a
-    /// group, counted by the group) and running under the same enclosing group's token.
-    pub(crate) fn new(parent: Option<Arc<Node>>) -> Arc<Node> {
-        let scope = parent.as_ref().and_then(|parent| parent.scope.clone());
-        if let Some(parent) = &parent {
-            parent.live.fetch_add(1, Ordering::Relaxed);
-        }
+    fn build(
+        parent: Option<Arc<Node>>,
+        scope: Option<Scope>,
+        is_group: bool,
+        spawned_at: &'static Location<'static>,
+    ) -> Arc<Node> {
         Arc::new(Node {
             live: AtomicUsize::new(1),
             parent: Mutex::new(parent),
@@ -132,45 +142,98 @@ impl Node {
             scope,
             signals: AtomicU8::new(0),
             task: AtomicWaker::new(),
+            id: TaskId::next(),
+            spawned_at,
+            is_group,
+            #[cfg(not(loom))]
+            children: std::sync::Mutex::new(Vec::new()),
         })
     }
 
+    /// A node counting one for its owner, counted by `parent` from the start (the task of a
+    /// group, counted by the group) and running under the same enclosing group's token; its
+    /// task was spawned at `spawned_at`.
+    pub(crate) fn new(
+        parent: Option<Arc<Node>>,
+        spawned_at: &'static Location<'static>,
+    ) -> Arc<Node> {
+        let scope = parent.as_ref().and_then(|parent| parent.scope.clone());
+        if let Some(parent) = &parent {
+            parent.live.fetch_add(1, Ordering::Relaxed);
+        }
+        let node = Node::build(parent, scope, false, spawned_at);
+        // The list is not kept under loom: no lock taken for it there.
+        #[cfg(not(loom))]
+        if let Some(parent) = &*node.parent.lock().unwrap_or_else(PoisonError::into_inner) {
+            parent.add_child(&node);
+        }
+        node
+    }
+
     /// The node of a task spawned with a `TaskHandle`: counted by nobody until the handle lets
-    /// go of it (see [`hand_over`](Self::hand_over)); under the current task's enclosing group.
+    /// go of it (see [`hand_over`](Self::hand_over)); under the current task's enclosing group,
+    /// and listed among the current task's children.
+    #[track_caller]
     pub(crate) fn for_task() -> Arc<Node> {
-        Arc::new(Node {
-            live: AtomicUsize::new(1),
-            parent: Mutex::new(None),
-            idle: AtomicWaker::new(),
-            scope: current_scope(),
-            signals: AtomicU8::new(0),
-            task: AtomicWaker::new(),
-        })
+        let node = Node::build(None, current_scope(), false, Location::caller());
+        node.under_current();
+        node
     }
 
     /// The node of the new task group `group`, counting one for the group, and the group's
     /// token: a child of the enclosing group's token when the group is created inside a task of
     /// another group (at any depth of spawned tasks), a new token otherwise. In the first case
     /// it also gives the enclosing group, for the new group to hand itself over (see
-    /// [`Enclosing::adopt`]) once it is built.
-    pub(crate) fn for_group(group: Weak<dyn Enclosing>) -> (Arc<Node>, CancelToken, Enclosed) {
+    /// [`Enclosing::adopt`]) once it is built. The group was created at `created_at`.
+    pub(crate) fn for_group(
+        group: Weak<dyn Enclosing>,
+        created_at: &'static Location<'static>,
+    ) -> (Arc<Node>, CancelToken, Enclosed) {
         let outer = current_scope();
         let token = outer
             .as_ref()
             .map_or_else(CancelToken::new, |outer| outer.token.child_token());
         let enclosed = outer.and_then(|outer| outer.group.upgrade());
-        let node = Arc::new(Node {
-            live: AtomicUsize::new(1),
-            parent: Mutex::new(None),
-            idle: AtomicWaker::new(),
-            scope: Some(Scope {
-                token: token.clone(),
-                group,
-            }),
-            signals: AtomicU8::new(0),
-            task: AtomicWaker::new(),
+        let scope = Some(Scope {
+            token: token.clone(),
+            group,
         });
+        let node = Node::build(None, scope, true, created_at);
+        node.under_current();
         (node, token, enclosed)
+    }
+
+    /// Lists this new node among the children of the task being polled on this thread, which
+    /// spawned it: what that task waits for shows its own spawns, before it counts them.
+    fn under_current(self: &Arc<Node>) {
+        #[cfg(not(loom))]
+        let _ = CURRENT.try_with(|current| {
+            if let Some(current) = &*current.borrow() {
+                current.add_child(self);
+            }
+        });
+    }
+
+    /// Lists `child` among this node's children, sweeping the entries of dropped nodes when
+    /// the list is full: the sweep is paid for by the pushes that filled the room it makes.
+    #[cfg_attr(loom, allow(unused_variables))]
+    fn add_child(&self, child: &Arc<Node>) {
+        #[cfg(not(loom))]
+        {
+            let mut children = self.children.lock().unwrap_or_else(PoisonError::into_inner);
+            if children.len() == children.capacity() {
+                // A `Weak` runs no destructor of what it points to: safe under the lock.
+                children.retain(|child| child.strong_count() > 0);
+                let live = children.len();
+                children.reserve(live.max(4));
+            }
+            children.push(Arc::downgrade(child));
+        }
+    }
+
+    /// The task's id.
+    pub(crate) fn id(&self) -> TaskId {
+        self.id
     }
 
     /// Gives up one count; at zero, gives up the node's count in its parent, and so on up.
@@ -228,7 +291,7 @@ impl Node {
 
     /// The owner of a group lets go of it: the group's node is handed over to the current task
     /// if tasks still run in it, then gives up the group's own count.
-    pub(crate) fn release_owner(&self) {
+    pub(crate) fn release_owner(self: &Arc<Self>) {
         if self.live.load(Ordering::Acquire) > 1 {
             self.hand_over();
         }
@@ -239,7 +302,7 @@ impl Node {
     /// dropped) on this thread counts it from now on, so that task does not count as stopped
     /// before this node has. Nothing happens outside any tracked task, or if this node is
     /// already counted by someone.
-    pub(crate) fn hand_over(&self) {
+    pub(crate) fn hand_over(self: &Arc<Self>) {
         if self.is_stopped() {
             return;
         }
@@ -254,8 +317,8 @@ impl Node {
     /// The count is read under the parent lock, and the release that brings it to zero takes
     /// the parent under that lock after its decrement: either this sees zero and links nothing,
     /// or the final release finds `receiver` and releases it. Never both, never neither.
-    fn count_in(&self, receiver: Arc<Node>) {
-        if std::ptr::eq(self, &*receiver) {
+    fn count_in(self: &Arc<Self>, receiver: Arc<Node>) {
+        if Arc::ptr_eq(self, &receiver) {
             return;
         }
         let mut parent = self.parent.lock().unwrap_or_else(PoisonError::into_inner);
@@ -263,7 +326,9 @@ impl Node {
             return;
         }
         receiver.live.fetch_add(1, Ordering::Relaxed);
-        *parent = Some(receiver);
+        *parent = Some(Arc::clone(&receiver));
+        drop(parent);
+        receiver.add_child(self);
     }
 
     /// Whether the node has reached zero: its future is gone, and so is everything counted in
@@ -381,6 +446,65 @@ impl Node {
     }
 }
 
+/// One node of the spawn tree not yet stopped, as [`Node::walk_running`] finds it.
+#[cfg(not(loom))]
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Running {
+    /// How far below the node walked from: 0 for its own children.
+    pub(crate) depth: usize,
+    pub(crate) id: TaskId,
+    pub(crate) spawned_at: &'static Location<'static>,
+    pub(crate) is_group: bool,
+}
+
+#[cfg(not(loom))]
+impl Node {
+    /// Every node under this one that has not stopped, depth first, each under the node that
+    /// spawned or counts it, each once (a node spawned by one task and counted by another is
+    /// listed under the first met). A loop, not a recursion: a chain of any depth is walked on
+    /// any stack.
+    pub(crate) fn walk_running(&self) -> Vec<Running> {
+        let mut seen = std::collections::HashSet::new();
+        seen.insert(std::ptr::from_ref(self) as usize);
+        let mut running = Vec::new();
+        let mut stack: Vec<(usize, Arc<Node>)> = Vec::new();
+        let push_children = |node: &Node, depth: usize, stack: &mut Vec<(usize, Arc<Node>)>| {
+            let children = node.running_children();
+            stack.extend(children.into_iter().rev().map(|child| (depth, child)));
+        };
+        push_children(self, 0, &mut stack);
+        while let Some((depth, node)) = stack.pop() {
+            if !seen.insert(Arc::as_ptr(&node) as usize) {
+                continue;
+            }
+            running.push(Running {
+                depth,
+                id: node.id,
+                spawned_at: node.spawned_at,
+                is_group: node.is_group,
+            });
+            push_children(&node, depth + 1, &mut stack);
+        }
+        running
+    }
+
+    /// The children of this node that have not stopped, in the order they were listed.
+    fn running_children(&self) -> Vec<Arc<Node>> {
+        let listed: Vec<Arc<Node>> = self
+            .children
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect();
+        // Outside the lock: the last reference to a node may go here, and its wakers with it.
+        listed
+            .into_iter()
+            .filter(|child| !child.is_stopped())
+            .collect()
+    }
+}
+
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Node")
@@ -441,6 +565,9 @@ pub(crate) struct Tracked<F> {
     #[pin]
     future: Option<F>,
     node: Option<Arc<Node>>,
+    /// The span current where the task was spawned: entered around each poll and the drop.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 impl<F> Tracked<F> {
@@ -449,6 +576,8 @@ impl<F> Tracked<F> {
         Tracked {
             future: Some(future),
             node,
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::current(),
         }
     }
 }
@@ -456,6 +585,7 @@ impl<F> Tracked<F> {
 impl<F: Future> Tracked<F> {
     /// Wraps `future` in the node of a task spawned with a `TaskHandle`, its output delivered
     /// with a count of the node; also returns the node, for the handle.
+    #[track_caller]
     pub(crate) fn for_task(future: F) -> (Delivering<F>, Arc<Node>) {
         let node = Node::for_task();
         let tracked = Tracked::new(Some(Arc::clone(&node)), future);
@@ -536,6 +666,8 @@ impl<F: Future> Future for Tracked<F> {
         // The node moves into the thread-local for the poll and back out after it, also when
         // the poll unwinds: no reference count changes on this path.
         let _current = Current::enter(this.node);
+        #[cfg(feature = "tracing")]
+        let _entered = this.span.enter();
         future.poll(cx)
     }
 }
@@ -550,6 +682,8 @@ impl<F> PinnedDrop for Tracked<F> {
         // The node is current while the future is dropped: the handles and groups that its
         // destructors let go of are handed over to this task.
         let _current = Current::enter(&mut release.0);
+        #[cfg(feature = "tracing")]
+        let _entered = this.span.enter();
         this.future.set(None);
     }
 }
@@ -600,6 +734,8 @@ impl Drop for Current<'_> {
 pub mod loom_access {
     use std::task::{Context, Poll};
 
+    use std::panic::Location;
+
     use crate::sync::{Arc, Ordering};
 
     /// A node of the spawn tree, counting one for its owner.
@@ -609,12 +745,15 @@ pub mod loom_access {
     impl Node {
         /// A node with no parent.
         pub fn root() -> Self {
-            Node(super::Node::new(None))
+            Node(super::Node::new(None, Location::caller()))
         }
 
         /// A node counting in `parent`.
         pub fn child_of(parent: &Node) -> Self {
-            Node(super::Node::new(Some(Arc::clone(&parent.0))))
+            Node(super::Node::new(
+                Some(Arc::clone(&parent.0)),
+                Location::caller(),
+            ))
         }
 
         /// See the crate's `Node::release`.
@@ -694,9 +833,9 @@ mod tests {
 
     #[test]
     fn a_node_reaches_zero_only_after_its_children() {
-        let root = Node::new(None);
-        let child = Node::new(Some(Arc::clone(&root)));
-        let grandchild = Node::new(Some(Arc::clone(&child)));
+        let root = Node::new(None, Location::caller());
+        let child = Node::new(Some(Arc::clone(&root)), Location::caller());
+        let grandchild = Node::new(Some(Arc::clone(&child)), Location::caller());
         assert!(!root.only_owner_left());
         child.release();
         assert!(!root.only_owner_left(), "the grandchild still runs");
@@ -774,8 +913,8 @@ mod tests {
                 panic!("destructor panics on purpose");
             }
         }
-        let group = Node::new(None);
-        let task = Node::new(Some(Arc::clone(&group)));
+        let group = Node::new(None, Location::caller());
+        let task = Node::new(Some(Arc::clone(&group)), Location::caller());
         let tracked = Tracked::new(Some(task), PanicOnDrop);
         assert!(catch_unwind(AssertUnwindSafe(|| drop(tracked))).is_err());
         assert!(group.only_owner_left(), "the task gave back its place");
@@ -815,10 +954,10 @@ mod tests {
         // Under miri, which checks the walk's memory accesses rather than its depth, a short one.
         const DEPTH: usize = if cfg!(miri) { 1_000 } else { 100_000 };
         let run = || {
-            let root = Node::new(None);
+            let root = Node::new(None, Location::caller());
             let mut chain = std::vec![Arc::clone(&root)];
             for _ in 0..DEPTH {
-                let child = Node::new(Some(Arc::clone(chain.last().unwrap())));
+                let child = Node::new(Some(Arc::clone(chain.last().unwrap())), Location::caller());
                 chain.push(child);
             }
             let leaf = chain.pop().unwrap();
@@ -842,8 +981,8 @@ mod tests {
 
     #[test]
     fn a_panicking_waker_of_the_parent_does_not_keep_the_childs_waiter_asleep() {
-        let group = Node::new(None);
-        let task = Node::new(Some(Arc::clone(&group)));
+        let group = Node::new(None, Location::caller());
+        let task = Node::new(Some(Arc::clone(&group)), Location::caller());
         let (_, join_waker) = test_waker(true);
         let (cancel, cancel_waker) = test_waker(false);
         assert!(group
@@ -872,8 +1011,8 @@ mod tests {
                 self.1.store(down, std::sync::atomic::Ordering::SeqCst);
             }
         }
-        let group = Node::new(None);
-        let task = Node::new(Some(Arc::clone(&group)));
+        let group = Node::new(None, Location::caller());
+        let task = Node::new(Some(Arc::clone(&group)), Location::caller());
         let sees = std::sync::Arc::new(SeesGroup(
             Arc::clone(&group),
             std::sync::atomic::AtomicBool::new(false),
@@ -905,9 +1044,9 @@ mod tests {
     fn a_group_inside_a_group_task_takes_a_child_of_the_outer_token() {
         let outer_group: std::sync::Arc<dyn Enclosing> = std::sync::Arc::new(Group);
         let (outer, outer_token, enclosed) =
-            Node::for_group(std::sync::Arc::downgrade(&outer_group));
+            Node::for_group(std::sync::Arc::downgrade(&outer_group), Location::caller());
         assert!(enclosed.is_none(), "outside any task: no enclosing group");
-        let member = Node::new(Some(Arc::clone(&outer)));
+        let member = Node::new(Some(Arc::clone(&outer)), Location::caller());
         let mut inner = None;
         let mut task = Box::pin(Tracked::new(
             Some(member),
@@ -917,7 +1056,7 @@ mod tests {
                 let mut nested = Tracked::new(
                     Some(spawned),
                     std::future::poll_fn(|_| {
-                        let (_, token, enclosed) = Node::for_group(no_group());
+                        let (_, token, enclosed) = Node::for_group(no_group(), Location::caller());
                         let group = enclosed.expect("inside a task of a group");
                         assert!(std::sync::Arc::ptr_eq(&group, &outer_group));
                         inner = Some(token);
@@ -934,7 +1073,7 @@ mod tests {
         assert!(!inner.is_cancelled());
         outer_token.cancel();
         assert!(inner.is_cancelled());
-        let (_, token, enclosed) = Node::for_group(no_group());
+        let (_, token, enclosed) = Node::for_group(no_group(), Location::caller());
         assert!(!token.is_cancelled(), "outside any task: a new token");
         assert!(enclosed.is_none());
     }

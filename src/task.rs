@@ -14,6 +14,7 @@ pub(crate) use shared::Supervised;
 
 use crate::live::{Delivered, Delivering, Node, Tracked};
 use crate::sync::Arc;
+use crate::TaskId;
 
 /// A task spawned through this crate: awaiting it gives the task's output, dropping it cancels
 /// the task.
@@ -116,7 +117,8 @@ impl<T> TaskHandle<T> {
     /// runs the first half, the caller keeps the handle.
     ///
     /// Like every task spawned through the crate, it gets a node of the spawn tree (see
-    /// [`live`](crate::live)).
+    /// [`live`](crate::live)), spawned where the caller's caller is.
+    #[track_caller]
     pub(crate) fn supervise<F>(future: F) -> (Supervised<Delivering<F>>, Self)
     where
         F: Future<Output = T>,
@@ -128,6 +130,7 @@ impl<T> TaskHandle<T> {
 
     /// A tokio task, spawned by `spawn`.
     #[cfg(feature = "tokio")]
+    #[track_caller]
     pub(crate) fn from_tokio<F>(
         future: F,
         spawn: impl FnOnce(Delivering<F>) -> ::tokio::task::JoinHandle<Delivered<T>>,
@@ -225,6 +228,34 @@ impl<T> TaskHandle<T> {
             Ok(output) => Some(output),
             Err(panic) => resume_unwind(panic),
         }
+    }
+
+    /// The task's id: unique within the process, the one
+    /// [`TaskGroup::waiting_for`](crate::TaskGroup::waiting_for) prints for this task when a
+    /// join waits for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use cancel_cascade::rt::Spawn;
+    /// # use futures::executor::block_on;
+    /// # use std::future::Future;
+    /// # struct ThreadPerTask;
+    /// # impl Spawn for ThreadPerTask {
+    /// #     fn spawn_detached<F: Future<Output = ()> + Send + 'static>(&self, future: F) {
+    /// #         std::thread::spawn(move || block_on(future));
+    /// #     }
+    /// # }
+    /// let first = ThreadPerTask.spawn_task(async { 1 });
+    /// let second = ThreadPerTask.spawn_task(async { 2 });
+    /// assert_ne!(first.id(), second.id());
+    /// assert_eq!(block_on(first) + block_on(second), 3);
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.node
+            .as_ref()
+            .expect("a `TaskHandle` keeps its node until it is consumed or dropped")
+            .id()
     }
 
     /// Lets the task run to the end with nobody watching; its output is dropped.
@@ -364,6 +395,7 @@ impl<T> FusedFuture for TaskHandle<T> {
 impl<T> fmt::Debug for TaskHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TaskHandle")
+            .field("id", &self.node.as_ref().map(|node| node.id()))
             .field("kind", &self.task.as_ref().map(Task::kind))
             .field("finished", &self.is_finished())
             .finish()

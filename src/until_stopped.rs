@@ -81,6 +81,7 @@ use crate::sync::Arc;
 ///
 /// Polling the returned future again after it returned `Ready` panics. A panic of `future`
 /// passes through.
+#[track_caller]
 pub fn until_stopped<F: Future>(future: F) -> UntilStopped<F> {
     let node = Node::for_task();
     UntilStopped {

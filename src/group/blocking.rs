@@ -52,6 +52,7 @@ where
     /// group.join().await.unwrap();
     /// # });
     /// ```
+    #[track_caller]
     pub fn spawn_blocking<W, T>(&mut self, work: W) -> GroupTask<T>
     where
         W: FnOnce() -> Result<T, E> + Send + 'static,

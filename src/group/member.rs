@@ -14,6 +14,7 @@ use pin_project::pin_project;
 use super::phase::Unwinding;
 use super::shared::{Cause, Core, Limit};
 use crate::live::Node;
+use crate::TaskId;
 
 /// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
 /// task), or the queue of a [`TaskSet`](super::TaskSet).
@@ -24,12 +25,12 @@ pub(super) trait Outlet {
 
 /// An [`Outlet`] for outputs of type `T`, in a group whose error type is `E`.
 pub(super) trait OutletOf<T, E>: Outlet {
-    /// The task returned `Ok(output)`.
-    fn output(&self, output: T);
+    /// The task `id` returned `Ok(output)`.
+    fn output(&self, id: TaskId, output: T);
 
-    /// The task failed: the outlet keeps the failure for its reader (a supervised `TaskSet`
-    /// hands each one over) and returns `None`, or returns it for the group to record.
-    fn failure(&self, cause: Cause<E>) -> Option<Cause<E>> {
+    /// The task `id` failed: the outlet keeps the failure for its reader (a supervised
+    /// `TaskSet` hands each one over) and returns `None`, or returns it for the group to record.
+    fn failure(&self, _id: TaskId, cause: Cause<E>) -> Option<Cause<E>> {
         Some(cause)
     }
 }
@@ -136,11 +137,12 @@ where
         // slot (the next task's waker): each step still runs, then the first panic goes on to
         // the runtime.
         let mut unwinding = Unwinding::default();
-        if let Some(cause) = cause.and_then(|cause| this.output.failure(cause)) {
-            unwinding.run(|| this.core.fail(cause));
+        let id = this.node.id();
+        if let Some(cause) = cause.and_then(|cause| this.output.failure(id, cause)) {
+            unwinding.run(|| this.core.fail(id, cause));
         }
         unwinding.run(|| match output {
-            Some(output) => this.output.output(output),
+            Some(output) => this.output.output(id, output),
             None => this.output.no_output(status),
         });
         // After the failure (if any) closed the limit: a failing task starts no queued one.
@@ -168,14 +170,14 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         let mut status = stopped_status(*this.started);
         if !this.node.stop_requested() && !this.core.is_closed() {
             status = TaskStatus::Lost;
-            unwinding.run(|| this.core.fail(Cause::Lost));
+            unwinding.run(|| this.core.fail(this.node.id(), Cause::Lost));
         }
         // Dropped here, as `poll` does, so that a destructor's panic is the task's panic and
         // does not unwind through whoever drops the task (its runtime, or the group's spawn
         // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             status = TaskStatus::Panicked;
-            unwinding.run(|| this.core.fail(Cause::Panic(panic)));
+            unwinding.run(|| this.core.fail(this.node.id(), Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
         unwinding.run(|| this.output.no_output(status));
@@ -270,7 +272,7 @@ impl<T> Outlet for OutputSlot<T> {
 }
 
 impl<T, E> OutletOf<T, E> for OutputSlot<T> {
-    fn output(&self, output: T) {
+    fn output(&self, _id: TaskId, output: T) {
         self.finish(Slot::Done(output));
     }
 }
@@ -288,6 +290,7 @@ impl<T, E> OutletOf<T, E> for OutputSlot<T> {
 /// Dropping a `GroupTask` does not cancel the task: the group owns its tasks. To stop one task
 /// without failing the group, use [`cancel`](Self::cancel).
 pub struct GroupTask<T> {
+    id: TaskId,
     output: Arc<OutputSlot<T>>,
     /// The task's node in the spawn tree, to wait until it stopped; none if it was refused.
     node: Option<Arc<Node>>,
@@ -298,14 +301,49 @@ pub struct GroupTask<T> {
 impl<T> GroupTask<T> {
     pub(super) fn new(
         output: Arc<OutputSlot<T>>,
-        node: Option<Arc<Node>>,
+        node: Arc<Node>,
         limit: Option<Arc<Limit>>,
     ) -> Self {
         GroupTask {
+            id: node.id(),
             output,
-            node,
+            node: Some(node),
             limit,
         }
+    }
+
+    /// A task the group refused: it never runs, but has an id like any other.
+    pub(super) fn refused() -> Self {
+        GroupTask {
+            id: TaskId::next(),
+            output: OutputSlot::gone(),
+            node: None,
+            limit: None,
+        }
+    }
+
+    /// The task's id: unique within the process, the same for the task's whole life, and the
+    /// one [`TaskGroup::waiting_for`](super::TaskGroup::waiting_for) prints. A task the group
+    /// refused (spawned once it was cancelling or joined) has one too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// let first = group.spawn(async { Ok(1) });
+    /// let second = group.spawn(async { Ok(2) });
+    /// assert_ne!(first.id(), second.id());
+    /// println!("task {} and task {}", first.id(), second.id());
+    /// group.join().await.unwrap();
+    /// # });
+    /// ```
+    pub fn id(&self) -> TaskId {
+        self.id
     }
 
     /// Stops this task, without failing the group, and resolves once it has stopped: its
@@ -425,7 +463,9 @@ pub enum TaskStatus {
 
 impl<T> fmt::Debug for GroupTask<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GroupTask").finish_non_exhaustive()
+        f.debug_struct("GroupTask")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
     }
 }
 

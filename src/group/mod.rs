@@ -13,6 +13,7 @@ mod set;
 mod shared;
 mod spawner;
 mod started;
+mod waiting;
 
 use std::fmt;
 use std::future::{poll_fn, Future};
@@ -32,6 +33,7 @@ pub use self::spawner::GroupSpawner;
 use self::spawner::{spawn_into, Limited};
 use self::started::StartSlot;
 pub use self::started::Started;
+pub use self::waiting::WaitingFor;
 use crate::rt::Spawn;
 use crate::token::CancelToken;
 
@@ -87,6 +89,7 @@ use crate::token::CancelToken;
 /// | at most n tasks at once | [`with_limit`](Self::with_limit), [`ready`](Self::ready) |
 /// | failures that do not cancel the others | [`supervised`](Self::supervised) |
 /// | wait until a task is ready | [`start`](Self::start), [`Started`] |
+/// | see what a `join` that hangs waits for | [`waiting_for`](Self::waiting_for), a [`WaitingFor`] |
 ///
 /// # Joining
 ///
@@ -246,6 +249,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// (dropping the outer group still cancels its token, and this group's with it). An outer
     /// group dropped before its tasks have stopped is a cancellation: `join` it first to hand
     /// such a group out for good.
+    #[track_caller]
     pub fn new(spawner: S) -> Self {
         TaskGroup {
             spawner: Arc::new(spawner),
@@ -526,6 +530,49 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         self.len() == 0
     }
 
+    /// What [`join`](Self::join) waits for, now: every task not yet stopped under the group, at
+    /// any depth of the spawn tree, each with its [`TaskId`](crate::TaskId) and the place in
+    /// the code where it was spawned. A snapshot; its `Display` prints an indented tree.
+    ///
+    /// Under each task are the tasks it spawned through this crate and still runs (a
+    /// [`TaskHandle`](crate::TaskHandle) it holds, a group it created, with that group's
+    /// tasks) and those it waits for since it dropped them. While a `join` borrows the group,
+    /// ask a [`GroupSpawner`] ([`GroupSpawner::waiting_for`], from a watchdog task), or take
+    /// it in the timer's branch of a `select!` between `join` and a timer: `join` is cancel
+    /// safe, so the next `join` takes up where the dropped one was.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::{self as rt, Tokio};
+    /// use cancel_cascade::TaskGroup;
+    /// use std::time::Duration;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// let stuck = group.spawn(async {
+    ///     let inner = rt::spawn(std::future::pending::<()>());
+    ///     inner.await;
+    ///     Ok(())
+    /// });
+    /// tokio::select! {
+    ///     _ = group.join() => unreachable!("the inner task never ends"),
+    ///     _ = tokio::time::sleep(Duration::from_millis(50)) => {}
+    /// }
+    /// let waiting = group.waiting_for();
+    /// assert_eq!(waiting.len(), 2); // the group's task and the task it awaits
+    /// let tree = waiting.to_string();
+    /// assert!(tree.starts_with(&format!("task {} spawned at ", stuck.id())));
+    /// println!("{tree}");
+    /// group.shutdown().await.unwrap();
+    /// assert!(group.waiting_for().is_empty());
+    /// # });
+    /// ```
+    pub fn waiting_for(&self) -> WaitingFor {
+        WaitingFor::under(&self.core.node)
+    }
+
     /// Spawns `future` as a task of the group.
     ///
     /// The returned [`GroupTask`] yields the task's `Ok` output; dropping it does *not* cancel
@@ -537,6 +584,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     ///
     /// Once the group is cancelling, `future` is dropped here without being polled, and the
     /// returned `GroupTask` resolves to `None`: nothing spawned after a failure ever runs.
+    #[track_caller]
     pub fn spawn<F, T>(&mut self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -583,6 +631,7 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// group.shutdown().await.unwrap();
     /// # });
     /// ```
+    #[track_caller]
     pub fn spawn_outside_limit<F, T>(&mut self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,

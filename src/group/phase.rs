@@ -164,16 +164,16 @@ impl<S> Gate<S> {
     /// the grace period in force now, counted from `now()` (the runtime's clock, read only if
     /// the group is open; under the lock, so it must run no foreign code), then tells the
     /// tasks: without a grace period, the hard stop first, then the token. Does nothing if the
-    /// group is not open.
+    /// group is not open. Returns whether it moved the group to cancelling.
     pub(crate) fn start_cancelling(
         &self,
         mut state: MutexGuard<'_, Locked<S>>,
         now: impl FnOnce() -> Instant,
         on_close: impl FnOnce(&mut S),
         signals: &impl Signals,
-    ) {
+    ) -> bool {
         if state.phase != Phase::Open {
-            return;
+            return false;
         }
         let grace_period = state.grace_period;
         let grace = Grace::starting(now(), grace_period);
@@ -190,28 +190,31 @@ impl<S> Gate<S> {
         unwinding.run(|| signals.cancel_token());
         unwinding.run(|| signals.wake_owner());
         unwinding.resume();
+        true
     }
 
     /// Cancels everything at once, grace period or not (the group was dropped, or the group it
     /// was created in stops its tasks: `forced`): an open group moves to cancelling
     /// (`on_close` records why), and nothing more is admitted. Unless `forced`, a group that
     /// finished, or whose tasks have all stopped, stops nothing (the groups made in its tasks
-    /// that still live were handed out, and run on): only its token is cancelled.
+    /// that still live were handed out, and run on): only its token is cancelled. Returns
+    /// whether it moved the group to cancelling.
     pub(crate) fn abandon(
         &self,
         on_close: impl FnOnce(&mut S),
         signals: &impl Signals,
         forced: bool,
-    ) {
-        let finished = {
+    ) -> bool {
+        let (finished, moved) = {
             let mut state = self.lock();
-            if state.phase == Phase::Open {
+            let moved = state.phase == Phase::Open;
+            if moved {
                 // No grace period: everything is stopped below.
                 let grace = Grace::None;
                 self.leave_open(&mut state, Phase::Cancelling { grace });
                 on_close(&mut state.rest);
             }
-            state.phase == Phase::Finished
+            (state.phase == Phase::Finished, moved)
         };
         let mut unwinding = Unwinding::default();
         if forced || !(finished || signals.idle()) {
@@ -220,6 +223,7 @@ impl<S> Gate<S> {
         }
         unwinding.run(|| signals.cancel_token());
         unwinding.resume();
+        moved
     }
 }
 

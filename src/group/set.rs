@@ -21,6 +21,7 @@ use super::spawner::{spawn_with_outlet, Limited};
 use super::{until_deadline, TaskGroup};
 use crate::rt::Spawn;
 use crate::token::CancelToken;
+use crate::TaskId;
 
 /// A [`TaskGroup`] whose tasks all return `Result<T, E>`, read in the order they complete with
 /// [`join_next`](Self::join_next), while tasks keep being added: tokio's `JoinSet`, with the
@@ -103,7 +104,8 @@ enum Handed<T, E> {
 
 /// The set's queue, shared by its tasks and its spawners.
 pub(super) struct SetQueue<T, E> {
-    completed: Completed<Handed<T, E>>,
+    /// Each with the id of the task it comes from.
+    completed: Completed<(TaskId, Handed<T, E>)>,
     /// A failure goes to the queue, for `join_next`, instead of cancelling the set.
     supervised: AtomicBool,
     /// How many tasks were spawned: the next task's index, for its panic's message.
@@ -125,17 +127,17 @@ impl<T, E> Outlet for SetQueue<T, E> {
 }
 
 impl<T, E> OutletOf<T, E> for SetQueue<T, E> {
-    fn output(&self, output: T) {
-        self.completed.push(Handed::Output(output));
+    fn output(&self, id: TaskId, output: T) {
+        self.completed.push((id, Handed::Output(output)));
     }
 
-    fn failure(&self, cause: Cause<E>) -> Option<Cause<E>> {
+    fn failure(&self, id: TaskId, cause: Cause<E>) -> Option<Cause<E>> {
         if !self.supervised.load(Ordering::Acquire) {
             return Some(cause);
         }
         match cause {
-            Cause::Error(error) => self.completed.push(Handed::Error(error)),
-            Cause::Panic(panic) => self.completed.push(Handed::Panic(panic)),
+            Cause::Error(error) => self.completed.push((id, Handed::Error(error))),
+            Cause::Panic(panic) => self.completed.push((id, Handed::Panic(panic))),
             // Not an outcome of the task's own: the set cannot report success.
             Cause::Lost => return Some(Cause::Lost),
         }
@@ -200,14 +202,16 @@ fn raise(method: &str, payload: Box<dyn Any + Send + 'static>) -> ! {
     );
 }
 
-/// Spawns `future` into the set of `core`, labelled for its panic, its output going to `queue`.
+/// Spawns `future` into the set of `core`, labelled for its panic, its output going to `queue`;
+/// returns its id (a new one if the set refused it).
 fn spawn_labelled<S, T, E, F>(
     spawner: &S,
     core: &Arc<Core<E>>,
     queue: &Arc<SetQueue<T, E>>,
     future: F,
     spawned_at: &'static Location<'static>,
-) where
+) -> TaskId
+where
     S: Spawn,
     F: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
@@ -219,7 +223,8 @@ fn spawn_labelled<S, T, E, F>(
         index,
         spawned_at,
     };
-    spawn_with_outlet(spawner, core, future, queue, Limited::Counted);
+    spawn_with_outlet(spawner, core, future, queue, Limited::Counted, spawned_at)
+        .map_or_else(TaskId::next, |node| node.id())
 }
 
 /// What woke `join_next`.
@@ -236,6 +241,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     ///
     /// A set created inside a task spawned through this crate belongs to that task, as a
     /// [`TaskGroup`] does.
+    #[track_caller]
     pub fn new(spawner: S) -> Self {
         TaskSet {
             group: TaskGroup::new(spawner),
@@ -300,7 +306,8 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     }
 
     /// Spawns `future` as a task of the set; its `Ok` output goes to
-    /// [`join_next`](Self::join_next).
+    /// [`join_next`](Self::join_next). Returns the task's id, which
+    /// [`join_next_with_id`](Self::join_next_with_id) gives with its result.
     ///
     /// Each task has an index, its place in the order of the set's spawns (from 0, those of
     /// its [`SetSpawner`]s included), and the place in the code where it was spawned: a panic
@@ -308,9 +315,10 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     ///
     /// # Cancellation
     ///
-    /// Once the set is cancelling, `future` is dropped here without being polled.
+    /// Once the set is cancelling, `future` is dropped here without being polled (its id is
+    /// returned all the same, and never seen again).
     #[track_caller]
-    pub fn spawn<F>(&mut self, future: F)
+    pub fn spawn<F>(&mut self, future: F) -> TaskId
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
@@ -320,7 +328,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
             &self.completed,
             future,
             Location::caller(),
-        );
+        )
     }
 
     /// See [`TaskGroup::ready`].
@@ -375,8 +383,72 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     /// grace period runs while `join_next` is awaited; a `join_next` dropped before it ended
     /// leaves the tasks running until the next call (or until the set is dropped).
     pub async fn join_next(&mut self) -> Option<Result<T, E>> {
-        let handed = self.next_handed().await?;
+        let (_, handed) = self.next_handed().await?;
         Some(hand_over("TaskSet::join_next", handed))
+    }
+
+    /// [`join_next`](Self::join_next), with the id of the task the result comes from (the id
+    /// [`spawn`](Self::spawn) returned): tokio's `JoinSet::join_next_with_id`. A fail-fast
+    /// set's error comes with the id of the task that failed.
+    ///
+    /// # Panics
+    ///
+    /// As [`join_next`](Self::join_next).
+    ///
+    /// # Cancel safety
+    ///
+    /// Cancel safe, as [`join_next`](Self::join_next).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskSet;
+    /// use std::collections::HashMap;
+    ///
+    /// let mut set = TaskSet::<_, (), String>::new(Tokio).supervised();
+    /// let mut urls = HashMap::new();
+    /// for url in ["a.example", "b.example"] {
+    ///     let id = set.spawn(async move {
+    ///         if url.starts_with('b') { Err(format!("{url}: timed out")) } else { Ok(()) }
+    ///     });
+    ///     urls.insert(id, url);
+    /// }
+    /// let mut failed = Vec::new();
+    /// while let Some((id, result)) = set.join_next_with_id().await {
+    ///     if result.is_err() {
+    ///         failed.push(urls[&id]);
+    ///     }
+    /// }
+    /// assert_eq!(failed, ["b.example"]);
+    /// # });
+    /// ```
+    pub async fn join_next_with_id(&mut self) -> Option<(TaskId, Result<T, E>)> {
+        let (id, handed) = self.next_handed().await?;
+        Some((id, hand_over("TaskSet::join_next_with_id", handed)))
+    }
+
+    /// What the set's `join_next` waits for, now: see [`TaskGroup::waiting_for`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskSet;
+    ///
+    /// let mut set = TaskSet::<_, (), ()>::new(Tokio);
+    /// let id = set.spawn(std::future::pending());
+    /// assert_eq!(set.waiting_for().task_ids().collect::<Vec<_>>(), [id]);
+    /// set.shutdown().await.unwrap();
+    /// assert!(set.waiting_for().is_empty());
+    /// # });
+    /// ```
+    pub fn waiting_for(&self) -> super::WaitingFor {
+        self.group.waiting_for()
     }
 
     /// The next result if one is ready now, without waiting (tokio's `try_join_next`): the
@@ -421,7 +493,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
             Some(Grace::Until(end)) if !core.tasks_stopped() && now() >= end => core.stop_tasks(),
             Some(_) => {}
         }
-        let handed = match self.completed.completed.try_pop() {
+        let (_, handed) = match self.completed.completed.try_pop() {
             Some(handed) => handed,
             // A task pushes its output before it stops: look once more, as `join_next` does.
             None if core.node.only_owner_left() => match self.completed.completed.try_pop() {
@@ -437,7 +509,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     }
 
     /// The next thing for the reader, not yet raised: see `join_next`.
-    async fn next_handed(&mut self) -> Option<Handed<T, E>> {
+    async fn next_handed(&mut self) -> Option<(TaskId, Handed<T, E>)> {
         let core = &self.group.core;
         let completed = &self.completed.completed;
         loop {
@@ -639,7 +711,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
         self.group.cancel();
         let report = self.group.wait().await;
         let (mut first_error, mut first_panic) = (None, None);
-        while let Some(handed) = self.completed.completed.try_pop() {
+        while let Some((_, handed)) = self.completed.completed.try_pop() {
             match handed {
                 Handed::Output(_) => {}
                 Handed::Error(error) => {
@@ -651,7 +723,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
             }
         }
         match reported::<T, E>("TaskSet::shutdown", report) {
-            Some(handed) => hand_over("TaskSet::shutdown", handed).map(drop),
+            Some((_, handed)) => hand_over("TaskSet::shutdown", handed).map(drop),
             None => match (first_panic, first_error) {
                 (Some(panic), _) => raise("TaskSet::shutdown", panic),
                 (None, Some(error)) => Err(error),
@@ -675,15 +747,20 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     }
 }
 
-/// The failure a report holds, for the reader; panics for a task its runtime dropped.
-fn reported<T, E>(method: &str, report: Report<E>) -> Option<Handed<T, E>> {
-    match report.first? {
-        FailureKind::Error => Some(Handed::Error(
-            report.errors.into_iter().next().expect("a recorded error"),
-        )),
-        FailureKind::Panic => Some(Handed::Panic(report.panic.expect("a recorded panic"))),
+/// The failure a report holds, with the id of the task that failed, for the reader; panics for
+/// a task its runtime dropped.
+fn reported<T, E>(method: &str, report: Report<E>) -> Option<(TaskId, Handed<T, E>)> {
+    let handed = match report.first? {
+        FailureKind::Error => {
+            Handed::Error(report.errors.into_iter().next().expect("a recorded error"))
+        }
+        FailureKind::Panic => Handed::Panic(report.panic.expect("a recorded panic")),
         FailureKind::Lost => panic!("`{method}`: {LOST_TASK}"),
-    }
+    };
+    Some((
+        report.failed.expect("a failure comes with its task"),
+        handed,
+    ))
 }
 
 /// What the reader gets: an output or an error, or the task's panic, raised from `method`.
@@ -713,9 +790,10 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     ///
     /// # Cancellation
     ///
-    /// Once the set is cancelling, `future` is dropped here without being polled.
+    /// Once the set is cancelling, `future` is dropped here without being polled (its id is
+    /// returned all the same, and never seen again).
     #[track_caller]
-    pub fn spawn<F>(&self, future: F)
+    pub fn spawn<F>(&self, future: F) -> TaskId
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
     {
@@ -725,7 +803,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
             &self.completed,
             future,
             Location::caller(),
-        );
+        )
     }
 
     /// See [`TaskGroup::ready`].

@@ -3,6 +3,7 @@
 
 use std::any::Any;
 use std::boxed::Box;
+use std::panic::Location;
 use std::sync::{Arc, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 use std::vec::Vec;
@@ -12,6 +13,7 @@ use super::limit::{Entry, Slots};
 use super::phase::{Gate, Grace, Locked, Phase, Signals, Unwinding};
 use crate::live::{Enclosing, Node};
 use crate::token::CancelToken;
+use crate::TaskId;
 
 /// A group's concurrency limit: the nodes of the tasks waiting for a slot, in spawn order.
 ///
@@ -82,6 +84,9 @@ pub(super) struct Core<E> {
     pub(super) limit: OnceLock<Arc<Limit>>,
     /// The phase (whether tasks are admitted) and the grace period, with the rest of `State`.
     state: Gate<State<E>>,
+    /// The span current where the group was created: its cancellation is an event there.
+    #[cfg(feature = "tracing")]
+    span: tracing::Span,
 }
 
 struct State<E> {
@@ -93,6 +98,8 @@ struct State<E> {
     /// Which failure `join` reports: the first one, except that in a supervised group a
     /// panic wins over errors (a panic or a lost task is not an `E`).
     first: Option<FailureKind>,
+    /// The task whose failure is `first`.
+    failed: Option<TaskId>,
     /// Every error, in the order the tasks returned them.
     errors: Vec<E>,
     /// The first panic of a task.
@@ -151,6 +158,8 @@ pub(super) enum Progress {
 pub(super) struct Report<E> {
     pub(super) stopped_by: Option<StopReason>,
     pub(super) first: Option<FailureKind>,
+    /// The task whose failure is `first`.
+    pub(super) failed: Option<TaskId>,
     pub(super) errors: Vec<E>,
     pub(super) panic: Option<Box<dyn Any + Send + 'static>>,
     pub(super) lost: bool,
@@ -159,11 +168,14 @@ pub(super) struct Report<E> {
 impl<E: Send + 'static> Core<E> {
     /// A new group's core; created inside a task of another group, it is handed to that group,
     /// whose hard stop stops it too (and at once if that came already).
+    #[track_caller]
     pub(super) fn new() -> Arc<Self> {
+        let created_at = Location::caller();
         let mut enclosed = None;
         // Built knowing itself, for the groups that its own tasks will create.
         let core = Arc::new_cyclic(|core: &Weak<Self>| {
-            let (node, token, outer) = Node::for_group(Weak::clone(core) as Weak<dyn Enclosing>);
+            let (node, token, outer) =
+                Node::for_group(Weak::clone(core) as Weak<dyn Enclosing>, created_at);
             enclosed = outer;
             Core::with_node(node, token)
         });
@@ -185,11 +197,14 @@ impl<E> Core<E> {
             node,
             token,
             limit: OnceLock::new(),
+            #[cfg(feature = "tracing")]
+            span: tracing::Span::current(),
             state: Gate::new(State {
                 deadline: None,
                 supervised: false,
                 stopped_by: None,
                 first: None,
+                failed: None,
                 errors: Vec::new(),
                 panic: None,
                 lost: false,
@@ -233,10 +248,10 @@ impl<E> Core<E> {
     ///
     /// Checked and counted under the state's lock, so that a task is either admitted before
     /// the group is cancelled or finished, and then waited for, or refused.
-    pub(super) fn admit(&self) -> Option<Arc<Node>> {
+    pub(super) fn admit(&self, spawned_at: &'static Location<'static>) -> Option<Arc<Node>> {
         let mut swept = Vec::new();
         let node = self.state.admit(|state| {
-            let node = Node::new(Some(Arc::clone(&self.node)));
+            let node = Node::new(Some(Arc::clone(&self.node)), spawned_at);
             // Swept only when at least half the nodes kept are those of stopped tasks (read in
             // the group's own count): a sweep reads every node kept, each last written by the
             // task's thread, so one that would free little is not worth it. The list then
@@ -260,14 +275,18 @@ impl<E> Core<E> {
     /// [`hard_stop`]), so that no task of theirs sees a token before its own hard stop: then
     /// the tasks of this group (whose token comes after this).
     pub(super) fn stop_tasks(&self) {
-        let (members, nested) = {
+        let (members, nested, first) = {
             let mut state = self.state();
-            state.tasks_stopped = true;
+            let first = !std::mem::replace(&mut state.tasks_stopped, true);
             (
                 std::mem::take(&mut state.members),
                 std::mem::take(&mut state.nested),
+                first,
             )
         };
+        if first {
+            self.trace("stops its tasks", "hard stop");
+        }
         let mut unwinding = Unwinding::default();
         match hard_stop::hand_over(nested) {
             // A walk under way on this thread visits the nested groups; their tokens, and
@@ -295,9 +314,9 @@ impl<E> Core<E> {
         !self.state.is_open()
     }
 
-    /// Records a task's failure and, if it is the first thing to stop the group (and the group
-    /// is not supervised), starts the cancellation.
-    pub(super) fn fail(&self, cause: Cause<E>) {
+    /// Records the failure of the task `id` and, if it is the first thing to stop the group
+    /// (and the group is not supervised), starts the cancellation.
+    pub(super) fn fail(&self, id: TaskId, cause: Cause<E>) {
         let mut state = self.state();
         let mut later_panic = None;
         let kind = match cause {
@@ -319,11 +338,15 @@ impl<E> Core<E> {
             }
         };
         match state.first {
-            None => state.first = Some(kind),
+            None => {
+                state.first = Some(kind);
+                state.failed = Some(id);
+            }
             // A supervised group cancelled nothing on the error, so a later panic is a bug of
             // its own, not a side effect of a cancellation: `join` resumes it (never drops it).
             Some(FailureKind::Error) if state.supervised && kind == FailureKind::Panic => {
                 state.first = Some(kind);
+                state.failed = Some(id);
             }
             Some(_) => {}
         }
@@ -331,12 +354,15 @@ impl<E> Core<E> {
             drop(state);
         } else {
             // Read on the task's thread, so on the clock of the runtime it runs on.
-            self.state.start_cancelling(
+            let started = self.state.start_cancelling(
                 state,
                 crate::time::runtime_now,
                 |state| state.stopped_by = Some(StopReason::Failure),
                 self,
             );
+            if started {
+                self.trace("cancelled", "a task failed");
+            }
         }
         // A payload's destructor is foreign code (it may use the group): never under the
         // lock, which is released on both paths above.
@@ -347,12 +373,31 @@ impl<E> Core<E> {
     /// at `now` on the clock of the group's spawner (see `Spawn::now`): the grace period counts
     /// from there.
     pub(super) fn cancel(&self, reason: StopReason, now: Instant) {
-        self.state.start_cancelling(
+        let started = self.state.start_cancelling(
             self.state(),
             || now,
             |state| state.stopped_by = Some(reason),
             self,
         );
+        if started {
+            let why = match reason {
+                StopReason::Failure => "a task failed",
+                StopReason::Cancel => "cancel",
+                StopReason::Deadline => "deadline",
+            };
+            self.trace("cancelled", why);
+        }
+    }
+
+    /// With the feature `tracing`, a `DEBUG` event in the group's span: the group `what`
+    /// (cancelled, stops its tasks) because of `why`. Without it, nothing.
+    #[inline(always)]
+    #[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+    fn trace(&self, what: &'static str, why: &'static str) {
+        #[cfg(feature = "tracing")]
+        self.span.in_scope(|| {
+            tracing::debug!(group = %self.node.id(), reason = why, "task group {what}");
+        });
     }
 
     /// Starts `task` on its runtime; in a limited group, first takes a slot for it, or queues
@@ -435,6 +480,7 @@ impl<E> Core<E> {
         Report {
             stopped_by: state.stopped_by,
             first: state.first.take(),
+            failed: state.failed.take(),
             errors: std::mem::take(&mut state.errors),
             panic: state.panic.take(),
             lost: std::mem::replace(&mut state.lost, false),
@@ -443,11 +489,15 @@ impl<E> Core<E> {
 
     /// Cancels everything at once (the group was dropped): nothing more is admitted.
     pub(super) fn abandon(&self) {
-        self.state.abandon(
+        let moved = self.state.abandon(
             |state| state.stopped_by = Some(StopReason::Cancel),
             self,
             false,
         );
+        // A group dropped once its tasks have all stopped cancels nothing.
+        if moved && !self.node.only_owner_left() {
+            self.trace("cancelled", "dropped");
+        }
     }
 }
 
@@ -470,11 +520,14 @@ impl<E: Send + 'static> Enclosing for Core<E> {
     fn stop_with_enclosing(&self) {
         // Everything under the enclosing group stops, the groups made in this group's tasks
         // too, even if none of this group's own tasks still runs.
-        self.state.abandon(
+        let moved = self.state.abandon(
             |state| state.stopped_by = Some(StopReason::Cancel),
             self,
             true,
         );
+        if moved {
+            self.trace("cancelled", "the enclosing group stopped its tasks");
+        }
         // Whoever waits on this group (its `join`, its `start`) looks again: at the end of the
         // walk this stop is part of, after the token (see `cancel_token`).
         if !hard_stop::under_way() {
@@ -524,9 +577,11 @@ mod tests {
     #[test]
     fn the_nodes_kept_for_the_hard_stop_stay_bounded_by_the_running_tasks() {
         let core = Core::<()>::new();
-        let running: Vec<_> = (0..10).map(|_| core.admit().unwrap()).collect();
+        let running: Vec<_> = (0..10)
+            .map(|_| core.admit(Location::caller()).unwrap())
+            .collect();
         for _ in 0..2_000 {
-            let node = core.admit().unwrap();
+            let node = core.admit(Location::caller()).unwrap();
             node.release();
         }
         let state = core.state();
@@ -548,7 +603,9 @@ mod tests {
     #[test]
     fn the_hard_stop_asks_every_running_task_to_stop() {
         let core = Core::<()>::new();
-        let nodes: Vec<_> = (0..100).map(|_| core.admit().unwrap()).collect();
+        let nodes: Vec<_> = (0..100)
+            .map(|_| core.admit(Location::caller()).unwrap())
+            .collect();
         for node in &nodes[..50] {
             node.release();
         }

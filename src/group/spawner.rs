@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 
 use super::member::{GroupTask, Member, OutletOf, OutputSlot};
@@ -19,13 +20,15 @@ pub(super) enum Limited {
 }
 
 /// Admits `future` into the group and spawns it, its output going to `outlet`, and returns
-/// its node; or drops it unpolled if the group no longer admits tasks.
+/// its node; or drops it unpolled if the group no longer admits tasks. `spawned_at` is where
+/// the caller spawned it.
 pub(super) fn spawn_with_outlet<S, E, F, T, O>(
     spawner: &S,
     core: &Arc<Core<E>>,
     future: F,
     outlet: &Arc<O>,
     limited: Limited,
+    spawned_at: &'static Location<'static>,
 ) -> Option<Arc<Node>>
 where
     S: Spawn,
@@ -34,7 +37,7 @@ where
     E: Send + 'static,
     O: OutletOf<T, E> + Send + Sync + 'static,
 {
-    let Some(node) = core.admit() else {
+    let Some(node) = core.admit(spawned_at) else {
         drop(future);
         return None;
     };
@@ -46,7 +49,9 @@ where
     Some(node)
 }
 
-/// Spawns `future` as a task of a [`TaskGroup`](super::TaskGroup), with a [`GroupTask`] of its own.
+/// Spawns `future` as a task of a [`TaskGroup`](super::TaskGroup), with a [`GroupTask`] of its
+/// own; the caller's caller spawned it.
+#[track_caller]
 pub(super) fn spawn_into<S, E, F, T>(
     spawner: &S,
     core: &Arc<Core<E>>,
@@ -60,12 +65,13 @@ where
     E: Send + 'static,
 {
     let output = OutputSlot::new();
-    match spawn_with_outlet(spawner, core, future, &output, limited) {
+    let spawned_at = Location::caller();
+    match spawn_with_outlet(spawner, core, future, &output, limited, spawned_at) {
         Some(node) => {
             let limit = core.limit.get().filter(|_| limited == Limited::Counted);
-            GroupTask::new(output, Some(node), limit.cloned())
+            GroupTask::new(output, node, limit.cloned())
         }
-        None => GroupTask::new(OutputSlot::gone(), None, None),
+        None => GroupTask::refused(),
     }
 }
 
@@ -131,6 +137,7 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     ///
     /// Into a group that is cancelling or has finished, `future` is dropped here, unpolled,
     /// and the returned [`GroupTask`] resolves to `None`.
+    #[track_caller]
     pub fn spawn<F, T>(&self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -142,6 +149,7 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     /// Spawns `future` as a task of the group that takes no slot of its
     /// [limit](super::TaskGroup::with_limit), as
     /// [`TaskGroup::spawn_outside_limit`](super::TaskGroup::spawn_outside_limit) does.
+    #[track_caller]
     pub fn spawn_outside_limit<F, T>(&self, future: F) -> GroupTask<T>
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
@@ -158,6 +166,42 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     /// Cancel safe: dropping the returned future gives up nothing.
     pub async fn ready(&self) {
         super::ready_by_deadline(&*self.spawner, &self.core).await;
+    }
+
+    /// What the group's `join` waits for, now: see
+    /// [`TaskGroup::waiting_for`](super::TaskGroup::waiting_for). From a task of the group,
+    /// the task itself is listed too.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use cancel_cascade::rt::tokio::Tokio;
+    /// use cancel_cascade::TaskGroup;
+    ///
+    /// let mut group = TaskGroup::<_, ()>::new(Tokio);
+    /// let spawner = group.spawner();
+    /// let token = group.token();
+    /// let stuck = group.spawn(async move {
+    ///     token.cancelled().await;
+    ///     Ok(())
+    /// });
+    /// // A watchdog prints what the join waits for while it waits.
+    /// let watchdog = tokio::spawn(async move {
+    ///     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    ///     let waiting = spawner.waiting_for();
+    ///     eprintln!("join still waits for:\n{waiting}");
+    ///     spawner.cancel();
+    ///     waiting.to_string()
+    /// });
+    /// group.join().await.unwrap();
+    /// let printed = watchdog.await.unwrap();
+    /// assert!(printed.starts_with(&format!("task {} spawned at ", stuck.id())));
+    /// # });
+    /// ```
+    pub fn waiting_for(&self) -> super::WaitingFor {
+        super::WaitingFor::under(&self.core.node)
     }
 
     /// Whether the group still admits tasks: it is neither cancelling nor finished. A `true`

@@ -37,6 +37,7 @@ use crate::TaskHandle;
 ///
 /// Dropping the handle asks the task to drop its future, which it does the next time the
 /// executor polls it (the request wakes it). [`TaskHandle::cancel`] waits for that.
+#[track_caller]
 pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
 where
     F: Future + Send + 'static,

@@ -97,10 +97,16 @@ pub trait Spawn {
     /// [`spawn_detached`](Spawn::spawn_detached); the runtime adapters of this crate replace
     /// it with their runtime's own task where that keeps the [`TaskHandle`] contract.
     ///
+    /// The task's [id](TaskHandle::id) and spawn location (what
+    /// [`TaskGroup::waiting_for`](crate::TaskGroup::waiting_for) prints) come from here: the
+    /// method is `#[track_caller]`, so the location is the caller's. An override should be
+    /// `#[track_caller]` too.
+    ///
     /// # Cancellation
     ///
     /// The task is cancelled when the returned handle is dropped, and with it every task whose
     /// handle its future holds. A task cancelled before its first poll never runs.
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -210,6 +216,7 @@ impl<S: Spawn> Spawn for &S {
         (**self).spawn_blocking_detached(work);
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -244,6 +251,7 @@ impl<S: Spawn> Spawn for Arc<S> {
         (**self).spawn_blocking_detached(work);
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,

@@ -64,6 +64,7 @@ use crate::TaskHandle;
 /// executor polls it (the request wakes it), on one of the executor's threads. A poll already
 /// running when the request comes is not interrupted: if it completes, its output is kept for
 /// [`TaskHandle::cancel`], which waits for the future to be dropped.
+#[track_caller]
 pub fn spawn<F>(future: F) -> TaskHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -74,6 +75,7 @@ where
 
 /// Spawns `future` supervised with `spawn` (smol's global executor, or an `Executor`), and
 /// detaches smol's own `Task`: the [`TaskHandle`] is what cancels it.
+#[track_caller]
 fn spawn_supervised<F, S>(future: F, spawn: S) -> TaskHandle<F::Output>
 where
     F: Future + Send + 'static,
@@ -105,6 +107,7 @@ impl Spawn for Smol {
         ::smol::unblock(work).detach();
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
@@ -144,6 +147,7 @@ impl Spawn for Executor<'static> {
         ::smol::unblock(work).detach();
     }
 
+    #[track_caller]
     fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
     where
         F: Future + Send + 'static,
