@@ -116,8 +116,12 @@ pub(crate) struct Node {
     /// The task's id; a group's node has one too.
     id: TaskId,
     /// Where the task was spawned (or the group created).
+    // Read by the wait dump, which loom builds leave out.
+    #[cfg_attr(loom, allow(dead_code))]
     spawned_at: &'static Location<'static>,
     /// Whether the node is a task group's.
+    // Read by the wait dump, which loom builds leave out.
+    #[cfg_attr(loom, allow(dead_code))]
     is_group: bool,
     /// The nodes this one spawned or counts, for [`waiting_for`](Self::waiting_for): stale
     /// entries are swept when the list is full. (loom's `Arc` has no `Weak`; nothing in the
@@ -176,7 +180,7 @@ impl Node {
     #[track_caller]
     pub(crate) fn for_task() -> Arc<Node> {
         let node = Node::build(None, current_scope(), false, Location::caller());
-        node.under_current();
+        Node::under_current(&node);
         node
     }
 
@@ -199,19 +203,22 @@ impl Node {
             group,
         });
         let node = Node::build(None, scope, true, created_at);
-        node.under_current();
+        Node::under_current(&node);
         (node, token, enclosed)
     }
 
     /// Lists this new node among the children of the task being polled on this thread, which
     /// spawned it: what that task waits for shows its own spawns, before it counts them.
-    fn under_current(self: &Arc<Node>) {
+    // An associated function, not a method: loom's `Arc` cannot be a receiver.
+    fn under_current(this: &Arc<Node>) {
         #[cfg(not(loom))]
         let _ = CURRENT.try_with(|current| {
             if let Some(current) = &*current.borrow() {
-                current.add_child(self);
+                current.add_child(this);
             }
         });
+        #[cfg(loom)]
+        let _ = this;
     }
 
     /// Lists `child` among this node's children, sweeping the entries of dropped nodes when
@@ -291,24 +298,24 @@ impl Node {
 
     /// The owner of a group lets go of it: the group's node is handed over to the current task
     /// if tasks still run in it, then gives up the group's own count.
-    pub(crate) fn release_owner(self: &Arc<Self>) {
-        if self.live.load(Ordering::Acquire) > 1 {
-            self.hand_over();
+    pub(crate) fn release_owner(this: &Arc<Node>) {
+        if this.live.load(Ordering::Acquire) > 1 {
+            Node::hand_over(this);
         }
-        self.release();
+        this.release();
     }
 
     /// The holder lets go of this node: if it has not stopped yet, the task being polled (or
     /// dropped) on this thread counts it from now on, so that task does not count as stopped
     /// before this node has. Nothing happens outside any tracked task, or if this node is
     /// already counted by someone.
-    pub(crate) fn hand_over(self: &Arc<Self>) {
-        if self.is_stopped() {
+    pub(crate) fn hand_over(this: &Arc<Node>) {
+        if this.is_stopped() {
             return;
         }
         let receiver = CURRENT.try_with(|current| current.borrow().clone());
         if let Ok(Some(receiver)) = receiver {
-            self.count_in(receiver);
+            Node::count_in(this, receiver);
         }
     }
 
@@ -317,18 +324,18 @@ impl Node {
     /// The count is read under the parent lock, and the release that brings it to zero takes
     /// the parent under that lock after its decrement: either this sees zero and links nothing,
     /// or the final release finds `receiver` and releases it. Never both, never neither.
-    fn count_in(self: &Arc<Self>, receiver: Arc<Node>) {
-        if Arc::ptr_eq(self, &receiver) {
+    fn count_in(this: &Arc<Node>, receiver: Arc<Node>) {
+        if Arc::ptr_eq(this, &receiver) {
             return;
         }
-        let mut parent = self.parent.lock().unwrap_or_else(PoisonError::into_inner);
-        if parent.is_some() || self.live.load(Ordering::Acquire) == 0 {
+        let mut parent = this.parent.lock().unwrap_or_else(PoisonError::into_inner);
+        if parent.is_some() || this.live.load(Ordering::Acquire) == 0 {
             return;
         }
         receiver.live.fetch_add(1, Ordering::Relaxed);
         *parent = Some(Arc::clone(&receiver));
         drop(parent);
-        receiver.add_child(self);
+        receiver.add_child(this);
     }
 
     /// Whether the node has reached zero: its future is gone, and so is everything counted in
@@ -764,7 +771,7 @@ pub mod loom_access {
         /// The node's holder lets go of it while `receiver`'s task is current: see the crate's
         /// `Node::hand_over`.
         pub fn hand_over_to(&self, receiver: &Node) {
-            self.0.count_in(Arc::clone(&receiver.0));
+            super::Node::count_in(&self.0, Arc::clone(&receiver.0));
         }
 
         /// Drops a task future whose destructor panics, in a tracked task of `node` (which
@@ -850,7 +857,7 @@ mod tests {
         let mut task = Box::pin(Tracked::new(
             Some(Arc::clone(&holder)),
             std::future::poll_fn(|_| {
-                held.hand_over();
+                Node::hand_over(&held);
                 Poll::Ready(())
             }),
         ));
@@ -870,7 +877,7 @@ mod tests {
         struct HandOverOnDrop(Arc<Node>);
         impl Drop for HandOverOnDrop {
             fn drop(&mut self) {
-                self.0.hand_over();
+                Node::hand_over(&self.0);
             }
         }
         let holder = Node::for_task();
@@ -889,8 +896,8 @@ mod tests {
         let first = Node::for_task();
         let second = Node::for_task();
         let held = Node::for_task();
-        held.count_in(Arc::clone(&first));
-        held.count_in(Arc::clone(&second));
+        Node::count_in(&held, Arc::clone(&first));
+        Node::count_in(&held, Arc::clone(&second));
         first.release();
         second.release();
         assert!(second.is_stopped(), "counted once, by the first receiver");
@@ -900,7 +907,7 @@ mod tests {
         let stopped = Node::for_task();
         stopped.release();
         let receiver = Node::for_task();
-        stopped.count_in(Arc::clone(&receiver));
+        Node::count_in(&stopped, Arc::clone(&receiver));
         receiver.release();
         assert!(receiver.is_stopped());
     }

@@ -358,7 +358,7 @@ impl<T> Drop for TaskHandle<T> {
         // Cancelled just now, or finished with something still stopping: the task that drops
         // the handle answers for it from now on.
         if let Some(node) = self.node.take() {
-            node.hand_over();
+            Node::hand_over(&node);
         }
     }
 }

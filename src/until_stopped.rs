@@ -148,7 +148,7 @@ impl<F: Future> PinnedDrop for UntilStopped<F> {
         this.running.set(None);
         // Still stopping: whoever drops this answers for it, as for a dropped handle.
         if let Some(node) = this.node.take() {
-            node.hand_over();
+            Node::hand_over(&node);
         }
     }
 }

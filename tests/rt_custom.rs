@@ -188,7 +188,10 @@ fn handles_are_send_sync_unpin_and_debug_whatever_the_output() {
     send_sync_unpin(&task);
     assert_eq!(
         format!("{task:?}"),
-        r#"TaskHandle { kind: Some("supervised"), finished: false }"#
+        format!(
+            r#"TaskHandle {{ id: Some({:?}), kind: Some("supervised"), finished: false }}"#,
+            task.id()
+        )
     );
     pool.run_until_stalled();
     let NotDebug = task.now_or_never().expect("the task finished");

@@ -943,7 +943,7 @@ impl<E> Report<E> {
 impl<S, E> Drop for TaskGroup<S, E> {
     fn drop(&mut self) {
         self.core.abandon();
-        self.core.node.release_owner();
+        crate::live::Node::release_owner(&self.core.node);
     }
 }
 
