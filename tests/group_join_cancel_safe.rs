@@ -15,19 +15,17 @@ mod tasks;
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use cancel_cascade::rt::Spawn;
 use cancel_cascade::{CancelToken, GroupErrors, GroupOutcome, TaskGroup};
-use futures::task::noop_waker_ref;
 use futures::FutureExt;
 use spawn_tree::on_each_runtime;
 use support::{panic_message, quiet_panics_containing};
-use tasks::{eventually, sleep, Alive};
+use tasks::{eventually, poll_once, sleep, waiting_task, Alive};
 
 on_each_runtime!(
     a_dropped_join_loses_no_error,
@@ -40,25 +38,6 @@ on_each_runtime!(
     a_join_dropped_in_the_grace_period_leaves_the_cleanup_running,
     a_join_after_a_completed_join,
 );
-
-/// One poll with a waker that does nothing: what a `select!` branch that lost got.
-fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(noop_waker_ref()))
-}
-
-/// A task that waits for `release` and then returns `outcome`, holding a guard of `alive`.
-fn waiting_task<T: Send + 'static>(
-    alive: &Arc<Alive>,
-    release: &CancelToken,
-    outcome: Result<T, String>,
-) -> impl Future<Output = Result<T, String>> + Send + 'static {
-    let (guard, release) = (alive.guard(), release.clone());
-    async move {
-        let _guard = guard;
-        release.cancelled().await;
-        outcome
-    }
-}
 
 /// Two tasks wait for a release, one of them to fail; a join polled once and dropped cancels
 /// nothing (the tasks still run, the token is not cancelled, the group takes tasks); once they

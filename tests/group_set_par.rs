@@ -11,21 +11,19 @@ mod support;
 #[path = "support/tasks.rs"]
 mod tasks;
 
-use std::future::{pending, Future};
+use std::future::pending;
 use std::panic::AssertUnwindSafe;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use cancel_cascade::rt::Spawn;
 use cancel_cascade::{CancelToken, TaskGroup, TaskSet};
-use futures::task::noop_waker_ref;
 use futures::FutureExt;
 use spawn_tree::on_each_runtime;
 use support::{panic_message, quiet_panics_containing};
-use tasks::{eventually, Alive};
+use tasks::{eventually, poll_once, waiting_task, Alive};
 
 on_each_runtime!(
     a_set_deadline_cancels_and_is_reported,
@@ -40,29 +38,11 @@ on_each_runtime!(
     a_group_len_counts_tasks_not_yet_stopped,
 );
 
-fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(noop_waker_ref()))
-}
-
-/// A task that waits for `release` and then returns `outcome`, holding a guard of `alive`.
-fn waiting<T: Send + 'static>(
-    alive: &Arc<Alive>,
-    release: &CancelToken,
-    outcome: Result<T, String>,
-) -> impl Future<Output = Result<T, String>> + Send + 'static {
-    let (guard, release) = (alive.guard(), release.clone());
-    async move {
-        let _guard = guard;
-        release.cancelled().await;
-        outcome
-    }
-}
-
 async fn a_set_deadline_cancels_and_is_reported<S: Spawn>(spawner: S) {
     let alive = Alive::new();
     let mut set = TaskSet::<_, u32, String>::new(spawner).with_timeout(Duration::from_millis(40));
     set.spawn(async { Ok(1) });
-    set.spawn(waiting(&alive, &CancelToken::new(), Ok(2)));
+    set.spawn(waiting_task(&alive, &CancelToken::new(), Ok(2)));
     assert_eq!(set.join_next().await, Some(Ok(1)));
     assert!(!set.deadline_passed());
     assert_eq!(set.join_next().await, None);
@@ -85,14 +65,18 @@ async fn a_supervised_set_hands_over_every_failure<S: Spawn>(spawner: S) {
     let alive = Alive::new();
     let releases: Vec<CancelToken> = (0..4).map(|_| CancelToken::new()).collect();
     let mut set = TaskSet::<_, u32, String>::new(spawner).supervised();
-    set.spawn(waiting(&alive, &releases[0], Err("first failed".into())));
-    set.spawn(waiting(&alive, &releases[1], Ok(1)));
+    set.spawn(waiting_task(
+        &alive,
+        &releases[0],
+        Err("first failed".into()),
+    ));
+    set.spawn(waiting_task(&alive, &releases[1], Ok(1)));
     let release = releases[2].clone();
     set.spawn(async move {
         release.cancelled().await;
         panic!("supervised set panic");
     });
-    set.spawn(waiting(&alive, &releases[3], Ok(3)));
+    set.spawn(waiting_task(&alive, &releases[3], Ok(3)));
     releases[0].cancel();
     assert_eq!(set.join_next().await, Some(Err("first failed".to_string())));
     assert_eq!(alive.count(), 2, "a supervised failure cancelled a task");
@@ -144,7 +128,7 @@ async fn shutdown_cancels_waits_and_reports<S: Spawn + Clone>(spawner: S) {
         token.cancelled().await;
         Ok(7) // finishes within the grace period; `shutdown` drops the output unread
     });
-    set.spawn(waiting(&alive, &CancelToken::new(), Ok(0))); // dropped when the grace ends
+    set.spawn(waiting_task(&alive, &CancelToken::new(), Ok(0))); // dropped when the grace ends
     assert_eq!(set.shutdown().await, Ok(()));
     assert_eq!(alive.count(), 0);
     assert!(set.is_empty());
@@ -212,9 +196,9 @@ async fn len_counts_running_tasks_and_unread_results<S: Spawn>(spawner: S) {
     let (first, rest) = (CancelToken::new(), CancelToken::new());
     let mut set = TaskSet::<_, u32, String>::new(spawner);
     assert!(set.is_empty());
-    set.spawn(waiting(&alive, &first, Ok(1)));
-    set.spawn(waiting(&alive, &rest, Ok(2)));
-    set.spawn(waiting(&alive, &rest, Ok(3)));
+    set.spawn(waiting_task(&alive, &first, Ok(1)));
+    set.spawn(waiting_task(&alive, &rest, Ok(2)));
+    set.spawn(waiting_task(&alive, &rest, Ok(3)));
     assert_eq!(set.len(), 3);
     first.cancel();
     // A task that just returned counts twice for a moment (running, and its output), until
@@ -236,7 +220,7 @@ async fn try_join_next_never_waits<S: Spawn>(spawner: S) {
     let release = CancelToken::new();
     let mut set = TaskSet::<_, u32, String>::new(spawner);
     assert_eq!(set.try_join_next(), None);
-    set.spawn(waiting(&alive, &release, Ok(5)));
+    set.spawn(waiting_task(&alive, &release, Ok(5)));
     assert_eq!(set.try_join_next(), None, "a running task has no result");
     release.cancel();
     let mut result = None;
@@ -264,8 +248,8 @@ async fn a_group_len_counts_tasks_not_yet_stopped<S: Spawn>(spawner: S) {
     let release = CancelToken::new();
     let mut group = TaskGroup::<_, String>::new(spawner);
     assert!(group.is_empty());
-    let first = group.spawn(waiting(&alive, &release, Ok(1)));
-    group.spawn(waiting(&alive, &release, Ok(2)));
+    let first = group.spawn(waiting_task(&alive, &release, Ok(1)));
+    group.spawn(waiting_task(&alive, &release, Ok(2)));
     group.spawn(async { Ok(3) });
     eventually("the quick task to stop", || group.len() == 2).await;
     assert_eq!(first.cancel().await, None);

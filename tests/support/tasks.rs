@@ -5,15 +5,17 @@
 //! scenario on their runtime, inside a watchdog, with the runtime alive for the whole check: a
 //! runtime that shuts down drops every task, so a check made after that proves nothing.
 
-use std::future::pending;
+use std::future::{pending, Future};
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_io::Timer;
 use cancel_cascade::rt::Spawn;
-use cancel_cascade::{select_first, try_join_all_cancel, wait_any, TaskHandle};
+use cancel_cascade::{select_first, try_join_all_cancel, wait_any, CancelToken, TaskHandle};
 use futures::future::BoxFuture;
 use futures::FutureExt;
 
@@ -343,3 +345,22 @@ macro_rules! spawned_task_tests {
 
 #[allow(unused_imports)]
 pub(crate) use spawned_task_tests;
+
+/// One poll with a waker that does nothing: what the branch that lost a `select!` got.
+pub(crate) fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(futures::task::noop_waker_ref()))
+}
+
+/// A task that waits for `release` and then returns `outcome`, holding a guard of `alive`.
+pub(crate) fn waiting_task<T: Send + 'static>(
+    alive: &Arc<Alive>,
+    release: &CancelToken,
+    outcome: Result<T, String>,
+) -> impl Future<Output = Result<T, String>> + Send + 'static {
+    let (guard, release) = (alive.guard(), release.clone());
+    async move {
+        let _guard = guard;
+        release.cancelled().await;
+        outcome
+    }
+}
