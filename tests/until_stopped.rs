@@ -249,3 +249,56 @@ fn by_hand_dropping_it_midway_hands_what_still_stops_to_the_enclosing_task() {
     assert_eq!(dropped.load(Ordering::SeqCst), 1);
     assert_eq!(cancel.as_mut().poll(&mut cx), Poll::Ready(Some(())));
 }
+
+#[test]
+fn by_hand_the_output_waits_for_the_tasks_of_a_group_dropped_inside() {
+    let executor = ByHand::default();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let guard = CountDrop(Arc::clone(&dropped));
+    let spawner = executor.clone();
+    let mut waiting = Box::pin(until_stopped(async move {
+        let mut group = TaskGroup::<_, ()>::new(spawner);
+        group.spawn(async move {
+            let _guard = guard;
+            pending::<Result<(), ()>>().await
+        });
+        // Dropped without a join: its task is cancelled, and lives until the executor drops it.
+        drop(group);
+        "done"
+    }));
+    let wakes = WakeCounter::new();
+    let waker = wakes.waker();
+    let mut cx = Context::from_waker(&waker);
+    assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Pending);
+    assert_eq!(dropped.load(Ordering::SeqCst), 0);
+    executor.drop_all();
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+    assert_eq!(wakes.wakes(), 1, "the group's last task wakes the waiter");
+    assert_eq!(waiting.as_mut().poll(&mut cx), Poll::Ready("done"));
+}
+
+// The handle is the output on purpose: it leaves the future, and is not waited for there.
+#[allow(clippy::async_yields_async)]
+#[test]
+fn by_hand_a_handle_in_the_output_is_not_waited_for_and_stops_where_it_is_dropped() {
+    let executor = ByHand::default();
+    let dropped = Arc::new(AtomicUsize::new(0));
+    let guard = CountDrop(Arc::clone(&dropped));
+    let spawner = executor.clone();
+    let mut escaping = Box::pin(until_stopped(async move {
+        spawner.spawn_task(async move {
+            let _guard = guard;
+            pending::<()>().await
+        })
+    }));
+    let mut cx = Context::from_waker(futures::task::noop_waker_ref());
+    let Poll::Ready(handle) = escaping.as_mut().poll(&mut cx) else {
+        panic!("the future returned: a handle in its output is the receiver's to wait for");
+    };
+    assert!(!handle.is_finished());
+    // Dropped later, outside: the task is cancelled there, and dropped by its executor.
+    drop(handle);
+    assert_eq!(dropped.load(Ordering::SeqCst), 0);
+    executor.drop_all();
+    assert_eq!(dropped.load(Ordering::SeqCst), 1);
+}
