@@ -657,6 +657,11 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
     /// the value is given up. Into a group that is cancelling, the task is dropped unpolled and
     /// `start` returns `None` at once.
     ///
+    /// # Cancel safety
+    ///
+    /// Not cancel safe for the value: dropping the returned future before it completes loses
+    /// the value the task reports (the task itself runs on, and `join` waits for it as usual).
+    ///
     /// # Examples
     ///
     /// ```
