@@ -85,6 +85,12 @@ pub(crate) trait Enclosing: Send + Sync {
 
     /// The group enclosing this one stops its tasks now: this group stops its own.
     fn stop_with_enclosing(&self);
+
+    /// The nodes of this group's tasks that may still run (some may have stopped), for
+    /// [`Node::walk_running`]: a group lists its own tasks, so that a spawn into it does not
+    /// list the task a second time in the group's node.
+    #[cfg(not(loom))]
+    fn members(&self) -> Vec<Arc<Node>>;
 }
 
 /// The group a new group was created in, if any.
@@ -165,13 +171,8 @@ impl Node {
         if let Some(parent) = &parent {
             parent.live.fetch_add(1, Ordering::Relaxed);
         }
-        let node = Node::build(parent, scope, false, spawned_at);
-        // The list is not kept under loom: no lock taken for it there.
-        #[cfg(not(loom))]
-        if let Some(parent) = &*node.parent.lock().unwrap_or_else(PoisonError::into_inner) {
-            parent.add_child(&node);
-        }
-        node
+        // Not listed in the parent's children: the group that counts it lists its own tasks.
+        Node::build(parent, scope, false, spawned_at)
     }
 
     /// The node of a task spawned with a `TaskHandle`: counted by nobody until the handle lets
@@ -241,6 +242,11 @@ impl Node {
     /// The task's id.
     pub(crate) fn id(&self) -> TaskId {
         self.id
+    }
+
+    /// Where the task was spawned (or the group created).
+    pub(crate) fn spawned_at(&self) -> &'static Location<'static> {
+        self.spawned_at
     }
 
     /// Gives up one count; at zero, gives up the node's count in its parent, and so on up.
@@ -495,15 +501,23 @@ impl Node {
         running
     }
 
-    /// The children of this node that have not stopped, in the order they were listed.
+    /// The children of this node that have not stopped, in the order they were listed: a
+    /// group's own tasks first.
     fn running_children(&self) -> Vec<Arc<Node>> {
-        let listed: Vec<Arc<Node>> = self
-            .children
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .filter_map(std::sync::Weak::upgrade)
-            .collect();
+        let mut listed = match (&self.scope, self.is_group) {
+            (Some(scope), true) => scope
+                .group
+                .upgrade()
+                .map_or_else(Vec::new, |group| group.members()),
+            _ => Vec::new(),
+        };
+        listed.extend(
+            self.children
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .filter_map(std::sync::Weak::upgrade),
+        );
         // Outside the lock: the last reference to a node may go here, and its wakers with it.
         listed
             .into_iter()
@@ -1041,6 +1055,10 @@ mod tests {
         }
 
         fn stop_with_enclosing(&self) {}
+
+        fn members(&self) -> Vec<Arc<Node>> {
+            Vec::new()
+        }
     }
 
     fn no_group() -> Weak<dyn Enclosing> {

@@ -30,6 +30,7 @@ on_each_runtime!(
     a_set_deadline_on_the_spawner_clock,
     a_supervised_set_hands_over_every_failure,
     a_panic_says_which_task_it_was,
+    a_panicking_destructor_says_which_task_it_was,
     shutdown_cancels_waits_and_reports,
     a_dropped_shutdown_loses_no_error,
     a_supervised_shutdown_reports_the_first_unread_error,
@@ -110,6 +111,49 @@ async fn a_panic_says_which_task_it_was<S: Spawn>(spawner: S) {
     let message = panic_message(panic);
     assert!(message.contains("fail-fast set panic"), "{message}");
     assert!(message.contains("task 2"), "{message}");
+    let location = format!("{}:{spawned_at}:", file!());
+    assert!(
+        message.contains(&location),
+        "{message} does not name {location}"
+    );
+    assert_eq!(set.join_next().await, None);
+}
+
+/// A task's future that returns `Ok(1)` at its first poll, then panics as it is dropped.
+struct ReadyThenPanicsOnDrop;
+
+impl std::future::Future for ReadyThenPanicsOnDrop {
+    type Output = Result<u32, String>;
+
+    fn poll(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        std::task::Poll::Ready(Ok(1))
+    }
+}
+
+impl Drop for ReadyThenPanicsOnDrop {
+    fn drop(&mut self) {
+        panic!("set destructor panic");
+    }
+}
+
+/// A task whose future panics as it is dropped (after it returned `Ok`) panicked: the message
+/// names the task as it does for a panic in a poll.
+async fn a_panicking_destructor_says_which_task_it_was<S: Spawn>(spawner: S) {
+    quiet_panics_containing("set destructor panic");
+    let mut set = TaskSet::<_, u32, String>::new(spawner);
+    set.spawn(pending());
+    let spawned_at = line!() + 1;
+    set.spawn(ReadyThenPanicsOnDrop);
+    let panic = AssertUnwindSafe(set.join_next())
+        .catch_unwind()
+        .await
+        .unwrap_err();
+    let message = panic_message(panic);
+    assert!(message.contains("set destructor panic"), "{message}");
+    assert!(message.contains("task 1 "), "{message}");
     let location = format!("{}:{spawned_at}:", file!());
     assert!(
         message.contains(&location),

@@ -22,6 +22,7 @@ use tasks::eventually;
 on_each_runtime!(
     a_join_stuck_on_a_grandchild_lists_the_task_and_the_grandchild,
     a_group_inside_a_task_is_listed_with_its_tasks,
+    a_blocking_task_past_the_hard_stop_is_still_listed,
 );
 
 /// Polls `future` once.
@@ -120,4 +121,46 @@ where
     );
     watcher.cancel();
     join.await.unwrap();
+}
+
+/// The hard stop cannot stop blocking work: until it returns, the join waits for it and
+/// `waiting_for` lists it (and only it).
+async fn a_blocking_task_past_the_hard_stop_is_still_listed<S>(spawner: S)
+where
+    S: Spawn + Clone + Send + Sync + 'static,
+{
+    let mut group = TaskGroup::<_, ()>::new(spawner);
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let starts = Arc::clone(&started);
+    let blocking = group.spawn_blocking(move || {
+        starts.store(true, std::sync::atomic::Ordering::SeqCst);
+        released.recv().unwrap();
+        Ok(())
+    });
+    let quick = group.spawn(pending::<Result<(), ()>>());
+    let watcher = group.spawner();
+    let mut join = Box::pin(group.join());
+    assert!(poll_once(&mut join).await.is_pending());
+    eventually("the blocking work to start", || {
+        started.load(std::sync::atomic::Ordering::SeqCst)
+    })
+    .await;
+    assert_eq!(watcher.waiting_for().len(), 2);
+    watcher.cancel(); // no grace period: the hard stop at once
+    eventually("the pending task to stop", || {
+        watcher.waiting_for().len() == 1
+    })
+    .await;
+    assert!(poll_once(&mut join).await.is_pending());
+    let waiting = watcher.waiting_for();
+    assert_eq!(
+        waiting.task_ids().collect::<Vec<_>>(),
+        [blocking.id()],
+        "{waiting}"
+    );
+    assert_ne!(blocking.id(), quick.id());
+    release.send(()).unwrap();
+    join.await.unwrap();
+    assert!(watcher.waiting_for().is_empty());
 }

@@ -1,6 +1,8 @@
 //! One task of a group: the future the runtime runs ([`Member`]) and the caller's side of it
 //! ([`GroupTask`]), joined by an [`OutputSlot`].
 
+use std::any::Any;
+use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -19,8 +21,23 @@ use crate::TaskId;
 /// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s
 /// task), or the queue of a [`TaskSet`](super::TaskSet).
 pub(super) trait Outlet {
+    /// What the outlet knows of each of its tasks apart from its node (a set's spawn index),
+    /// kept by the task; `()` for a [`GroupTask`]'s slot.
+    type Tag: Copy + Send + 'static;
+
     /// The task stopped without an output, for the reason given.
     fn no_output(&self, why: TaskStatus);
+
+    /// The payload that the panic of the task `tag` of `node` travels in: the panic's own
+    /// unless the outlet labels it (a set names the task in its message).
+    fn label_panic(
+        &self,
+        _tag: Self::Tag,
+        _node: &Node,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> Box<dyn Any + Send + 'static> {
+        payload
+    }
 }
 
 /// An [`Outlet`] for outputs of type `T`, in a group whose error type is `E`.
@@ -49,6 +66,7 @@ pub(super) struct Member<F, O: Outlet, E> {
     node: Arc<Node>,
     core: Arc<Core<E>>,
     output: Arc<O>,
+    tag: O::Tag,
     /// Whether the task entered the group's limit: it then waits for its slot, and gives it
     /// back when it stops.
     limited: bool,
@@ -64,6 +82,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
         node: &Arc<Node>,
         core: &Arc<Core<E>>,
         output: &Arc<O>,
+        tag: O::Tag,
         limited: bool,
     ) -> Self {
         Member {
@@ -71,6 +90,7 @@ impl<F, O: Outlet, E> Member<F, O, E> {
             node: Arc::clone(node),
             core: Arc::clone(core),
             output: Arc::clone(output),
+            tag,
             limited,
             started: false,
         }
@@ -115,13 +135,15 @@ where
                     None
                 }
                 Ok(Poll::Ready(outcome)) => Some(Ok(outcome)),
-                Err(panic) => Some(Err(panic)),
+                Err(panic) => Some(Err(this.output.label_panic(*this.tag, this.node, panic))),
             }
         };
         // Dropped here rather than with the task, so that a destructor's panic is the task's
         // panic too (unless it already panicked).
         let outcome = match catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
-            Err(panic) if !matches!(outcome, Some(Err(_))) => Some(Err(panic)),
+            Err(panic) if !matches!(outcome, Some(Err(_))) => {
+                Some(Err(this.output.label_panic(*this.tag, this.node, panic)))
+            }
             _ => outcome,
         };
         this.node.forget_task_waker();
@@ -177,6 +199,7 @@ impl<F, O: Outlet, E> PinnedDrop for Member<F, O, E> {
         // when it refuses a task the limit closed to).
         if let Err(panic) = catch_unwind(AssertUnwindSafe(|| this.future.set(None))) {
             status = TaskStatus::Panicked;
+            let panic = this.output.label_panic(*this.tag, this.node, panic);
             unwinding.run(|| this.core.fail(this.node.id(), Cause::Panic(panic)));
         }
         this.node.forget_task_waker();
@@ -266,6 +289,8 @@ impl<T> OutputSlot<T> {
 }
 
 impl<T> Outlet for OutputSlot<T> {
+    type Tag = ();
+
     fn no_output(&self, why: TaskStatus) {
         self.finish(Slot::Gone(why));
     }

@@ -4,14 +4,11 @@ use std::any::Any;
 use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe, Location};
-use std::pin::Pin;
+use std::panic::{resume_unwind, Location};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::Poll;
 use std::time::{Duration, Instant};
-
-use pin_project::pin_project;
 
 use super::member::{Outlet, OutletOf, TaskStatus};
 use super::phase::Grace;
@@ -19,6 +16,7 @@ use super::queue::Completed;
 use super::shared::{Cause, Core, FailureKind, Report, StopReason, LOST_TASK};
 use super::spawner::{spawn_with_outlet, Limited};
 use super::{until_deadline, TaskGroup};
+use crate::live::Node;
 use crate::rt::Spawn;
 use crate::token::CancelToken;
 use crate::TaskId;
@@ -123,7 +121,23 @@ impl<T, E> SetQueue<T, E> {
 }
 
 impl<T, E> Outlet for SetQueue<T, E> {
+    /// The task's spawn index, for its panic's message.
+    type Tag = usize;
+
     fn no_output(&self, _why: TaskStatus) {}
+
+    fn label_panic(
+        &self,
+        index: usize,
+        node: &Node,
+        payload: Box<dyn Any + Send + 'static>,
+    ) -> Box<dyn Any + Send + 'static> {
+        Box::new(TaskPanic {
+            index,
+            spawned_at: node.spawned_at(),
+            payload,
+        })
+    }
 }
 
 impl<T, E> OutletOf<T, E> for SetQueue<T, E> {
@@ -153,31 +167,6 @@ struct TaskPanic {
     payload: Box<dyn Any + Send + 'static>,
 }
 
-/// A set's task future: its panic leaves it as a [`TaskPanic`].
-#[pin_project]
-struct Labelled<F> {
-    #[pin]
-    future: F,
-    index: usize,
-    spawned_at: &'static Location<'static>,
-}
-
-impl<F: Future> Future for Labelled<F> {
-    type Output = F::Output;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        match catch_unwind(AssertUnwindSafe(|| this.future.poll(cx))) {
-            Ok(poll) => poll,
-            Err(payload) => resume_unwind(Box::new(TaskPanic {
-                index: *this.index,
-                spawned_at: this.spawned_at,
-                payload,
-            })),
-        }
-    }
-}
-
 /// Raises a set task's panic from `method`, with a message that names the task; a payload
 /// that is not a set task's is resumed as it is.
 fn raise(method: &str, payload: Box<dyn Any + Send + 'static>) -> ! {
@@ -202,7 +191,7 @@ fn raise(method: &str, payload: Box<dyn Any + Send + 'static>) -> ! {
     );
 }
 
-/// Spawns `future` into the set of `core`, labelled for its panic, its output going to `queue`;
+/// Spawns `future` into the set of `core`, numbered for its panic, its output going to `queue`;
 /// returns its id (a new one if the set refused it).
 fn spawn_labelled<S, T, E, F>(
     spawner: &S,
@@ -218,13 +207,16 @@ where
     E: Send + 'static,
 {
     let index = queue.spawned.fetch_add(1, Ordering::Relaxed);
-    let future = Labelled {
+    spawn_with_outlet(
+        spawner,
+        core,
         future,
+        queue,
         index,
+        Limited::Counted,
         spawned_at,
-    };
-    spawn_with_outlet(spawner, core, future, queue, Limited::Counted, spawned_at)
-        .map_or_else(TaskId::next, |node| node.id())
+    )
+    .map_or_else(TaskId::next, |node| node.id())
 }
 
 /// What woke `join_next`.

@@ -50,9 +50,9 @@ impl Limit {
 /// Asks the task of each node to stop, outside any lock (the wake-ups run foreign code). A
 /// waker that panics (or a node's last reference, dropping one) must not keep the later tasks
 /// running: each is asked, and the panics are kept in `unwinding`.
-fn stop_each(nodes: impl IntoIterator<Item = Arc<Node>>, unwinding: &mut Unwinding) {
+fn stop_each<'a>(nodes: impl IntoIterator<Item = &'a Arc<Node>>, unwinding: &mut Unwinding) {
     for node in nodes {
-        unwinding.run(move || node.request_stop());
+        unwinding.run(|| node.request_stop());
     }
 }
 
@@ -275,14 +275,16 @@ impl<E> Core<E> {
     /// [`hard_stop`]), so that no task of theirs sees a token before its own hard stop: then
     /// the tasks of this group (whose token comes after this).
     pub(super) fn stop_tasks(&self) {
-        let (members, nested, first) = {
+        let (mut members, nested, first) = {
             let mut state = self.state();
             let first = !std::mem::replace(&mut state.tasks_stopped, true);
-            (
-                std::mem::take(&mut state.members),
-                std::mem::take(&mut state.nested),
-                first,
-            )
+            // Asked once: the group admits no task after its hard stop.
+            let members = if first {
+                std::mem::take(&mut state.members)
+            } else {
+                Vec::new()
+            };
+            (members, std::mem::take(&mut state.nested), first)
         };
         if first {
             self.trace("stops its tasks", "hard stop");
@@ -291,16 +293,20 @@ impl<E> Core<E> {
         match hard_stop::hand_over(nested) {
             // A walk under way on this thread visits the nested groups; their tokens, and
             // this group's, wait for its end.
-            Nested::Handed => stop_each(members, &mut unwinding),
+            Nested::Handed => stop_each(&members, &mut unwinding),
             Nested::Lead(walker) => {
                 walker.visit_all(&mut unwinding);
-                stop_each(members, &mut unwinding);
+                stop_each(&members, &mut unwinding);
                 // A task that its executor dropped inside the wake-up may have dropped a
                 // group of its own, handed to the walk meanwhile.
                 walker.visit_all(&mut unwinding);
                 walker.finish(&mut unwinding);
             }
         }
+        // The tasks still running stay listed, for `waiting_for`; the others go (a node's last
+        // reference may go here, and a waker with it: outside the lock, and caught).
+        unwinding.run(|| members.retain(|node| !node.is_stopped()));
+        self.state().members.append(&mut members);
         unwinding.resume();
     }
 
@@ -517,6 +523,11 @@ impl<E: Send + 'static> Enclosing for Core<E> {
         false
     }
 
+    #[cfg(not(loom))]
+    fn members(&self) -> Vec<Arc<Node>> {
+        self.state().members.clone()
+    }
+
     fn stop_with_enclosing(&self) {
         // Everything under the enclosing group stops, the groups made in this group's tasks
         // too, even if none of this group's own tasks still runs.
@@ -543,7 +554,7 @@ impl<E> Signals for Core<E> {
     fn drop_queued(&self) {
         if let Some(limit) = self.limit.get() {
             let mut unwinding = Unwinding::default();
-            stop_each(limit.slots.close(), &mut unwinding);
+            stop_each(&limit.slots.close(), &mut unwinding);
             unwinding.resume();
         }
     }
@@ -612,7 +623,15 @@ mod tests {
         core.stop_tasks();
         assert!(core.tasks_stopped());
         assert!(nodes[50..].iter().all(|node| node.stop_requested()));
-        assert!(core.state().members.is_empty());
+        // Those still running stay listed (for `waiting_for`), the others go.
+        let state = core.state();
+        assert_eq!(state.members.len(), 50);
+        assert!(state
+            .members
+            .iter()
+            .zip(&nodes[50..])
+            .all(|(kept, node)| Arc::ptr_eq(kept, node)));
+        drop(state);
         for node in &nodes[50..] {
             node.release();
         }

@@ -19,14 +19,15 @@ pub(super) enum Limited {
     Exempt,
 }
 
-/// Admits `future` into the group and spawns it, its output going to `outlet`, and returns
-/// its node; or drops it unpolled if the group no longer admits tasks. `spawned_at` is where
+/// Admits `future` into the group and spawns it, its output going to `outlet` (which knows
+/// the task by `tag` as well as by its node), and returns its node; or drops it unpolled if the group no longer admits tasks. `spawned_at` is where
 /// the caller spawned it.
 pub(super) fn spawn_with_outlet<S, E, F, T, O>(
     spawner: &S,
     core: &Arc<Core<E>>,
     future: F,
     outlet: &Arc<O>,
+    tag: O::Tag,
     limited: Limited,
     spawned_at: &'static Location<'static>,
 ) -> Option<Arc<Node>>
@@ -43,7 +44,7 @@ where
     };
     // Read once: the task waits for a slot exactly when its spawn made it enter the limit.
     let limit = core.limit.get().filter(|_| limited == Limited::Counted);
-    let member = Member::new(future, &node, core, outlet, limit.is_some());
+    let member = Member::new(future, &node, core, outlet, tag, limit.is_some());
     let task = Tracked::new(Some(Arc::clone(&node)), member);
     Core::<E>::start_within_limit(limit, &node, task, |task| spawner.spawn_detached(task));
     Some(node)
@@ -66,7 +67,7 @@ where
 {
     let output = OutputSlot::new();
     let spawned_at = Location::caller();
-    match spawn_with_outlet(spawner, core, future, &output, limited, spawned_at) {
+    match spawn_with_outlet(spawner, core, future, &output, (), limited, spawned_at) {
         Some(node) => {
             let limit = core.limit.get().filter(|_| limited == Limited::Counted);
             GroupTask::new(output, node, limit.cloned())
