@@ -4,6 +4,12 @@
 //! Every task holds a [`Guard`], an `Rc` into the scenario's [`Census`]: the futures cannot be
 //! `Send`, and the census (a `Cell`, on the one thread everything runs on) counts the futures
 //! whose destructors have run. Each check reads it at the moment the awaited call returns.
+//!
+//! On one thread, a cancelled task is often dropped in the same turn of the executor that
+//! wakes whoever waits for it, before the waiter runs: a wait that returned too early would go
+//! unseen. So each scenario that checks a wait runs beside [`Noise`], more busy tasks than an
+//! executor runs in one turn: a task woken after the waiter is then queued behind them, and
+//! the waiter runs first.
 
 use std::cell::Cell;
 use std::future::{pending, poll_fn, Future};
@@ -84,6 +90,32 @@ pub(crate) async fn eventually(what: &str, mut condition: impl FnMut() -> bool) 
     }
 }
 
+/// Busy local tasks that yield until the scenario ends (the value is dropped): see the module
+/// docs. 300 is more than one turn of tokio's `LocalSet` (61 tasks) and of async-executor's
+/// runner (200).
+pub(crate) struct Noise(Rc<Cell<bool>>);
+
+impl Noise {
+    pub(crate) fn start<S: LocalSpawn>(spawner: &S) -> Noise {
+        let stop = Rc::new(Cell::new(false));
+        for _ in 0..300 {
+            let stop = Rc::clone(&stop);
+            spawner.spawn_local_detached(async move {
+                while !stop.get() {
+                    yield_once().await;
+                }
+            });
+        }
+        Noise(stop)
+    }
+}
+
+impl Drop for Noise {
+    fn drop(&mut self) {
+        self.0.set(true);
+    }
+}
+
 /// A task that holds a guard across an `.await` that never ends, and says when it started.
 fn stuck(guard: Guard, started: &Rc<Cell<usize>>) -> impl Future<Output = ()> + 'static {
     let started = Rc::clone(started);
@@ -97,6 +129,7 @@ fn stuck(guard: Guard, started: &Rc<Cell<usize>>) -> impl Future<Output = ()> + 
 /// Dropping a handle cancels its local task: the task's future, `Rc` and all, is dropped on
 /// the executor's thread.
 pub(crate) async fn dropping_a_handle_cancels<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let task = spawner.spawn_local_task(stuck(census.guard(), &started));
@@ -115,6 +148,7 @@ pub(crate) async fn dropping_a_handle_cancels<S: Local>(spawner: S) {
 /// `cancel().await` returns only once the task's future has been dropped, and the future of
 /// the local task it spawned (whose handle it held) too.
 pub(crate) async fn cancel_waits_for_a_local_grandchild<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let (child_guard, grandchild_guard) = (census.guard(), census.guard());
@@ -171,6 +205,7 @@ pub(crate) async fn outputs_detach_and_panics<S: Local>(spawner: S) {
 /// The first error cancels every other local task, and `join` returns it only once their
 /// futures have been dropped.
 pub(crate) async fn a_group_fails_fast_and_waits<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let mut group = TaskGroup::<S, &str>::new(spawner);
@@ -195,6 +230,7 @@ pub(crate) async fn a_group_fails_fast_and_waits<S: Local>(spawner: S) {
 /// A group's `join` waits for what its local tasks spawned: handles they held (two levels
 /// down), and tasks spawned into the group from inside, with the group's spawner.
 pub(crate) async fn a_group_waits_transitively<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let mut group = TaskGroup::<S, &str>::new(spawner.clone());
@@ -245,6 +281,7 @@ pub(crate) async fn a_group_waits_transitively<S: Local>(spawner: S) {
 /// Dropping the group cancels its local tasks; `GroupTask::cancel` stops one and waits for it,
 /// and spares the group.
 pub(crate) async fn dropping_a_group_cancels<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let mut group = TaskGroup::<S, &str>::new(spawner.clone());
@@ -278,6 +315,7 @@ pub(crate) async fn dropping_a_group_cancels<S: Local>(spawner: S) {
 
 /// `with_limit(2)`: never more than two local tasks run at once, and all of them run.
 pub(crate) async fn a_limit_bounds_the_local_tasks_running<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let (running, most, done) = (
         Rc::new(Cell::new(0)),
         Rc::new(Cell::new(0)),
@@ -328,6 +366,7 @@ pub(crate) async fn a_limit_bounds_the_local_tasks_running<S: Local>(spawner: S)
 /// With a grace period, local tasks that await the token run their async cleanup before
 /// `join` returns.
 pub(crate) async fn a_grace_period_lets_local_tasks_clean_up<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let cleaned = Rc::new(Cell::new(0));
     let mut group =
         TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(30));
@@ -351,6 +390,7 @@ pub(crate) async fn a_grace_period_lets_local_tasks_clean_up<S: Local>(spawner: 
 /// A deadline cancels the local tasks (and what they spawned), waits for them and says so;
 /// on the spawner's clock and timer.
 pub(crate) async fn a_deadline_cancels_local_tasks<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let begun = Spawn::now(&spawner);
@@ -395,6 +435,7 @@ pub(crate) async fn a_supervised_group_spares_the_others<S: Local>(spawner: S) {
 /// A set of local tasks with `Rc` outputs, read as they complete; its first error cancels the
 /// rest and comes after they stopped.
 pub(crate) async fn a_set_of_local_tasks<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let mut set = TaskSet::<S, Rc<usize>, &str>::new(spawner.clone());
     for i in 0..3 {
         set.spawn_local(async move {
@@ -434,6 +475,7 @@ pub(crate) async fn a_set_of_local_tasks<S: Local>(spawner: S) {
 
 /// Local tasks have ids of their own, and `waiting_for` lists them while they run.
 pub(crate) async fn waiting_for_lists_local_tasks<S: Local>(spawner: S) {
+    let _noise = Noise::start(&spawner);
     let census = Census::new();
     let started = Rc::new(Cell::new(0));
     let mut group = TaskGroup::<S, &str>::new(spawner);
