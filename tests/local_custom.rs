@@ -138,7 +138,11 @@ fn cancel_resolves_only_once_the_future_and_its_local_child_are_dropped() {
     let mut cancel = pin!(task.cancel());
     assert!(cancel.as_mut().poll(&mut noop_context()).is_pending());
     pool.run_until_stalled();
-    assert_eq!(record.drops.get(), 1, "the child was dropped with its parent");
+    assert_eq!(
+        record.drops.get(),
+        1,
+        "the child was dropped with its parent"
+    );
     assert_eq!(cancel.as_mut().poll(&mut noop_context()), Poll::Ready(None));
     assert_eq!(record.polls.get(), 1);
 }
@@ -207,7 +211,10 @@ fn a_failing_local_task_drops_its_siblings_before_join_returns() {
             "a sibling was polled again, or not dropped"
         );
     }
-    assert_eq!(join.as_mut().poll(&mut noop_context()), Poll::Ready(Err("boom")));
+    assert_eq!(
+        join.as_mut().poll(&mut noop_context()),
+        Poll::Ready(Err("boom"))
+    );
 }
 
 #[test]

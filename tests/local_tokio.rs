@@ -169,7 +169,12 @@ impl Drop for SetOnDrop {
 fn send_and_local_tasks_share_the_local_set() {
     on_local_set(
         "send and local",
-        || Builder::new_multi_thread().worker_threads(2).build().unwrap(),
+        || {
+            Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+                .unwrap()
+        },
         |_| async {
             let here = std::thread::current().id();
             let mut group = TaskGroup::<_, ()>::new(TokioLocal);

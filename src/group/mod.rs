@@ -958,7 +958,7 @@ impl<S: Spawn + LocalSpawn, E: Send + 'static> TaskGroup<S, E> {
     ///     let failing = Rc::clone(&state);
     ///     group.spawn_local(async move {
     ///         failing.borrow_mut().push("saw a bad request");
-    ///         Err("bad request".to_string())
+    ///         Err::<(), _>("bad request".to_string())
     ///     });
     ///     // The first task was cancelled, and its `Rc` dropped, before `join` returned.
     ///     assert_eq!(group.join().await, Err("bad request".to_string()));

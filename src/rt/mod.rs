@@ -12,6 +12,19 @@
 //! | async-std (`rt::async_std`, feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
 //! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
 //!
+//! Futures that are not `Send` run on the thread that spawns them, through [`LocalSpawn`], with
+//! the same [`TaskHandle`]:
+//!
+//! | local executor | spawner ([`LocalSpawn`] and [`Spawn`]) | free function | its own handle, dropped | under a `TaskHandle` |
+//! |---|---|---|---|---|
+//! | a tokio `LocalSet` (or local runtime) | `rt::tokio::TokioLocal` | `rt::tokio::spawn_local`; panics outside a `LocalSet` | `JoinHandle`: detaches | tokio's `JoinHandle`, aborted on drop |
+//! | a `smol::LocalExecutor` | the executor (by reference, or in an `Rc`) | `rt::smol::spawn_local(&executor, future)` | `Task`: cancels, without waiting | the supervised mechanism below |
+//! | async-std's executor of the thread (`spawn_local`, legacy) | `rt::async_std::AsyncStdLocal` | `rt::async_std::spawn_local` | `JoinHandle`: detaches | the supervised mechanism below |
+//! | any other executor, through [`LocalSpawn`] | | | | the supervised mechanism below |
+//!
+//! A local spawner's tasks (`Send` or not) all run on its thread; its clock and timer, which a
+//! [`TaskGroup`](crate::TaskGroup) on it uses, are its runtime's, through its [`Spawn`] impl.
+//!
 //! Where the runtime's own handle can cancel without waiting, tell when the future is gone and
 //! lose no output (tokio), a `TaskHandle` wraps it: the task gets no allocation of ours, and
 //! spawning and awaiting cost what they cost without this crate. Elsewhere the task runs

@@ -160,7 +160,11 @@ pub(crate) async fn cancel_waits_for_a_local_grandchild<S: Local>(spawner: S) {
     });
     eventually("the grandchild to start", || started.get() == 1).await;
     assert_eq!(task.cancel().await, None);
-    assert_eq!(census.dropped(), 2, "cancel returned before the grandchild stopped");
+    assert_eq!(
+        census.dropped(),
+        2,
+        "cancel returned before the grandchild stopped"
+    );
 
     // A finished task gives its output, an `Rc`, to `cancel` too.
     let task = spawner.spawn_local_task(async { Rc::new(7) });
@@ -199,7 +203,10 @@ pub(crate) async fn outputs_detach_and_panics<S: Local>(spawner: S) {
     let payload = futures::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(task))
         .await
         .expect_err("the task's panic resumes in the awaiter");
-    assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom in a local task"));
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"boom in a local task")
+    );
 }
 
 /// The first error cancels every other local task, and `join` returns it only once their
@@ -222,7 +229,11 @@ pub(crate) async fn a_group_fails_fast_and_waits<S: Local>(spawner: S) {
         Err::<(), _>("boom")
     });
     assert_eq!(group.join().await, Err("boom"));
-    assert_eq!(census.dropped(), 5, "join returned before every future was dropped");
+    assert_eq!(
+        census.dropped(),
+        5,
+        "join returned before every future was dropped"
+    );
     assert_eq!(census.live(), 0);
     assert_eq!(failing.status(), TaskStatus::Failed);
 }
@@ -254,7 +265,11 @@ pub(crate) async fn a_group_waits_transitively<S: Local>(spawner: S) {
         Err::<(), _>("boom")
     });
     assert_eq!(group.join().await, Err("boom"));
-    assert_eq!(census.dropped(), 6, "a child or grandchild was still stopping");
+    assert_eq!(
+        census.dropped(),
+        6,
+        "a child or grandchild was still stopping"
+    );
 
     // Spawned from inside, with the group's spawner: waited for, though their spawner returned.
     let finished = Rc::new(Cell::new(0));
@@ -275,7 +290,11 @@ pub(crate) async fn a_group_waits_transitively<S: Local>(spawner: S) {
         Ok(())
     });
     assert_eq!(group.join().await, Ok(()));
-    assert_eq!(finished.get(), 3, "join returned before a task spawned from inside");
+    assert_eq!(
+        finished.get(),
+        3,
+        "join returned before a task spawned from inside"
+    );
 }
 
 /// Dropping the group cancels its local tasks; `GroupTask::cancel` stops one and waits for it,
@@ -294,7 +313,10 @@ pub(crate) async fn dropping_a_group_cancels<S: Local>(spawner: S) {
     }
     eventually("the tasks to start", || started.get() == 4).await;
     drop(group);
-    eventually("the dropped group's tasks to stop", || census.dropped() == 4).await;
+    eventually("the dropped group's tasks to stop", || {
+        census.dropped() == 4
+    })
+    .await;
 
     let mut group = TaskGroup::<S, &str>::new(spawner);
     let task = stuck(census.guard(), &started);
@@ -308,7 +330,11 @@ pub(crate) async fn dropping_a_group_cancels<S: Local>(spawner: S) {
     });
     eventually("the task to start", || started.get() == 5).await;
     assert_eq!(one.cancel().await, None);
-    assert_eq!(census.dropped(), 5, "GroupTask::cancel returned before the drop");
+    assert_eq!(
+        census.dropped(),
+        5,
+        "GroupTask::cancel returned before the drop"
+    );
     assert_eq!(group.join().await, Ok(()));
     assert_eq!(other.await.as_deref(), Some(&"other"));
 }
@@ -368,8 +394,7 @@ pub(crate) async fn a_limit_bounds_the_local_tasks_running<S: Local>(spawner: S)
 pub(crate) async fn a_grace_period_lets_local_tasks_clean_up<S: Local>(spawner: S) {
     let _noise = Noise::start(&spawner);
     let cleaned = Rc::new(Cell::new(0));
-    let mut group =
-        TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(30));
+    let mut group = TaskGroup::<S, &str>::new(spawner).with_grace_period(Duration::from_secs(30));
     for _ in 0..4 {
         let (token, cleaned) = (group.token(), Rc::clone(&cleaned));
         group.spawn_local(async move {
@@ -413,7 +438,11 @@ pub(crate) async fn a_deadline_cancels_local_tasks<S: Local>(spawner: S) {
         Spawn::now(&spawner) - begun >= Duration::from_millis(50),
         "cancelled before the deadline"
     );
-    assert_eq!(census.dropped(), 6, "a task or its child outlived the group");
+    assert_eq!(
+        census.dropped(),
+        6,
+        "a task or its child outlived the group"
+    );
 }
 
 /// A supervised group: a failing local task cancels nobody; every error is reported.
@@ -469,7 +498,11 @@ pub(crate) async fn a_set_of_local_tasks<S: Local>(spawner: S) {
         Err("boom")
     });
     assert_eq!(set.join_next().await, Some(Err("boom")));
-    assert_eq!(census.dropped(), 3, "the error came before the others stopped");
+    assert_eq!(
+        census.dropped(),
+        3,
+        "the error came before the others stopped"
+    );
     assert_eq!(set.join_next().await, None);
 }
 
