@@ -331,14 +331,18 @@ impl<S: Spawn + LocalSpawn, E: Send + 'static> GroupSpawner<S, E> {
     /// Spawns `future`, which need not be `Send`, as a task of the group, exactly as
     /// [`TaskGroup::spawn_local`](super::TaskGroup::spawn_local) does.
     ///
-    /// A spawner of a local group is used on the executor's thread: the task is spawned there
-    /// (with [`LocalSpawn`]); from another thread it fails as the executor's own local spawn
-    /// does (`TokioLocal` panics outside a `LocalSet`).
+    /// The task runs where the spawner's [`LocalSpawn`] puts it: on the thread of the
+    /// executor, so call this there (from a task of the group, say).
     ///
     /// # Cancellation
     ///
     /// Into a group that is cancelling or has finished, `future` is dropped here, unpolled,
     /// and the returned [`GroupTask`] resolves to `None`.
+    ///
+    /// # Panics
+    ///
+    /// Where the spawner's local spawn panics: `TokioLocal` outside a `LocalSet` (and outside
+    /// a local runtime), like `tokio::task::spawn_local`.
     ///
     /// # Examples
     ///
