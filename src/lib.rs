@@ -196,16 +196,32 @@
 //! `examples/service_shutdown.rs` runs it. With [`TaskGroup::with_token`] the group follows
 //! the service's root token instead, with no `select!`.
 //!
+//! ## Tasks that are not `Send`
+//!
+//! A future that holds an `Rc` or a `RefCell` borrow across an `.await` (a thread-per-core
+//! server, a single-threaded runtime) runs on the thread that spawns it, through
+//! [`rt::LocalSpawn`]: `rt::tokio::spawn_local` on a tokio `LocalSet`, `rt::smol::spawn_local`
+//! on a `smol::LocalExecutor`, `rt::async_std::spawn_local`, or
+//! [`spawn_local_task`](rt::LocalSpawn::spawn_local_task) on any executor that implements the
+//! trait. Its [`TaskHandle`] keeps every promise above (dropping it cancels, `cancel().await`
+//! waits, transitively), and is `Send` only when the output is. A group or set whose spawner
+//! is local as well (`rt::tokio::TokioLocal`, a `LocalExecutor`,
+//! `AsyncStdLocal`) takes such tasks with [`TaskGroup::spawn_local`],
+//! [`TaskSet::spawn_local`] and their spawners' `spawn_local`, with every guarantee of the
+//! group: fail-fast, the wait for everything the tasks spawned, the grace period, the limit,
+//! the deadline on the spawner's timer. `examples/local_server.rs` runs `!Send` connection
+//! handlers that way.
+//!
 //! # Features
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
-//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] trait; no runtime, no reactor |
+//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] and [`rt::LocalSpawn`] traits; no runtime, no reactor |
 //! | `async-io` | no | `async-io`'s timer for [`time`] and the default [`rt::Spawn::sleep_until`] outside tokio, instead of the crate's timer thread (implies `std`) |
 //! | `tokio-util` | no | [`CancelToken`] from and into tokio-util's `CancellationToken` (implies `std`) |
 //! | `tracing` | no | every task spawned through the crate runs inside the `tracing` span current where it was spawned (entered around each poll and around the drop of its future); a group's cancellation (first failure, deadline, `cancel`, drop, hard stop) is a `DEBUG` event in the span current where the group was created, with the group's id and the reason (implies `std`) |
-//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` functions and the `Tokio`, `Smol`, `AsyncStd` spawners (`smol` and `async-std` imply `async-io`) |
+//! | `tokio`, `smol`, `async-std` | no | runtime adapters in [`rt`]: `spawn` and `spawn_local` functions, the `Tokio`, `Smol`, `AsyncStd` spawners and the local ones, `TokioLocal`, `smol::LocalExecutor`, `AsyncStdLocal` (`smol` and `async-std` imply `async-io`; `async-std` enables async-std's `unstable` feature, for its `spawn_local`) |
 //!
 //! Timers follow the runtime: a [`TaskGroup`]'s deadline and grace period run on the clock and
 //! timer of its spawner ([`rt::Spawn::now`], [`rt::Spawn::sleep_until`]: tokio's for `Tokio`,

@@ -5,8 +5,19 @@
 use std::error::Error;
 use std::fmt::Debug;
 
-use cancel_cascade::rt::tokio::Tokio;
-use cancel_cascade::{GroupErrors, GroupSpawner, GroupTask, SetSpawner, TaskGroup, TaskSet};
+#[allow(dead_code)]
+mod support;
+#[allow(dead_code)]
+#[path = "support/traits.rs"]
+mod traits;
+
+use std::rc::Rc;
+
+use cancel_cascade::rt::tokio::{Tokio, TokioLocal};
+use cancel_cascade::{
+    GroupErrors, GroupSpawner, GroupTask, SetSpawner, TaskGroup, TaskHandle, TaskSet,
+};
+use traits::assert_not_impl;
 
 fn assert_send<T: Send>(_: &T) {}
 fn assert_spawner<T: Clone + Send + Sync + Debug + 'static>() {}
@@ -18,6 +29,26 @@ fn spawners_are_clone_send_and_sync() {
     assert_spawner::<GroupSpawner<Tokio, std::io::Error>>();
     assert_spawner::<SetSpawner<Tokio, u32, std::io::Error>>();
 }
+
+/// A group on `TokioLocal` crosses threads like one on `Tokio` (its spawner is the thread's
+/// `LocalSet`, wherever it is used); its local tasks' handles do when their outputs do.
+#[test]
+fn local_groups_and_their_send_outputs_cross_threads() {
+    assert_spawner::<GroupSpawner<TokioLocal, std::io::Error>>();
+    assert_spawner::<SetSpawner<TokioLocal, u32, std::io::Error>>();
+    assert_handle::<TaskGroup<TokioLocal, std::io::Error>>();
+    assert_handle::<TaskSet<TokioLocal, u32, std::io::Error>>();
+    assert_handle::<TaskHandle<u32>>();
+}
+
+// The output of a local task need not be `Send`; then what hands it over is not `Send` either.
+assert_not_impl!(TaskHandle<Rc<u32>>: Send);
+assert_not_impl!(TaskHandle<Rc<u32>>: Sync);
+assert_not_impl!(GroupTask<Rc<u32>>: Send);
+assert_not_impl!(TaskSet<TokioLocal, Rc<u32>, String>: Send);
+assert_not_impl!(SetSpawner<TokioLocal, Rc<u32>, String>: Send);
+#[cfg(feature = "smol")]
+assert_not_impl!(GroupSpawner<Rc<smol::LocalExecutor<'static>>, String>: Send);
 
 #[test]
 fn groups_sets_and_task_handles_cross_threads() {

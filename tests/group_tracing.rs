@@ -1,6 +1,7 @@
-//! The `tracing` feature: a task runs inside the span current where it was spawned (its events
-//! carry that span, on whichever thread it is polled), and a group's cancellation is an event
-//! in the span where the group was created. A subscriber of a few lines records both.
+//! The `tracing` feature: a task (a `!Send` one on a `LocalSet` too) runs inside the span
+//! current where it was spawned (its events carry that span, on whichever thread it is
+//! polled), and a group's cancellation is an event in the span where the group was created. A
+//! subscriber of a few lines records both.
 #![cfg(all(feature = "tracing", feature = "tokio", not(loom)))]
 
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::fmt::Debug;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use cancel_cascade::rt::tokio::{self as rt, Tokio};
+use cancel_cascade::rt::tokio::{self as rt, Tokio, TokioLocal};
 use cancel_cascade::TaskGroup;
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
@@ -135,20 +136,47 @@ fn tasks_run_in_the_spawn_sites_span_and_the_cancellation_is_an_event() {
                 Err::<(), _>("failed".to_string())
             });
         });
-        struct LogOnDrop;
+        struct LogOnDrop(&'static str);
         impl Drop for LogOnDrop {
             fn drop(&mut self) {
-                tracing::info!("dropped");
+                tracing::info!("{}", self.0);
             }
         }
         let other = tracing::info_span!("other");
         other.in_scope(|| {
             group.spawn(async {
-                let _guard = LogOnDrop;
+                let _guard = LogOnDrop("dropped");
                 std::future::pending::<Result<(), String>>().await
             });
         });
         assert_eq!(group.join().await, Err("failed".to_string()));
+
+        // The same for `!Send` tasks, on a `LocalSet` on this thread.
+        tokio::task::LocalSet::new()
+            .run_until(async {
+                let mut group = service.in_scope(|| TaskGroup::<_, String>::new(TokioLocal));
+                let request = tracing::info_span!("local request");
+                request.in_scope(|| {
+                    group.spawn_local(async {
+                        let held = std::rc::Rc::new("across an await");
+                        tracing::info!("in the local group task");
+                        rt::spawn_local(async { tracing::info!("in the local handle's task") })
+                            .await;
+                        tokio::task::yield_now().await;
+                        Err::<(), _>(format!("local task failed, {held}"))
+                    });
+                });
+                let other = tracing::info_span!("local other");
+                other.in_scope(|| {
+                    group.spawn_local(async {
+                        let _held = std::rc::Rc::new(());
+                        let _guard = LogOnDrop("local dropped");
+                        std::future::pending::<Result<(), String>>().await
+                    });
+                });
+                assert!(group.join().await.is_err());
+            })
+            .await;
     });
     let events = recorder.events();
     let span_of = |message: &str| {
@@ -165,6 +193,19 @@ fn tasks_run_in_the_spawn_sites_span_and_the_cancellation_is_an_event() {
         Some("other"),
         "the drop of a task's future too"
     );
+    assert_eq!(span_of("in the local group task"), Some("local request"));
+    assert_eq!(span_of("in the local handle's task"), Some("local request"));
+    assert_eq!(span_of("local dropped"), Some("local other"));
+    let cancellations: Vec<_> = events
+        .iter()
+        .filter(|event| {
+            event.fields.get("message").map(String::as_str) == Some("task group cancelled")
+        })
+        .collect();
+    assert_eq!(cancellations.len(), 2, "one per group: {events:#?}");
+    assert!(cancellations
+        .iter()
+        .all(|event| event.span == Some("service")));
     let cancelled = events
         .iter()
         .find(|event| {

@@ -30,11 +30,11 @@ use self::phase::Grace;
 pub use self::set::{SetSpawner, TaskSet};
 use self::shared::{Core, FailureKind, Limit, Progress, Report, StopReason, LOST_TASK};
 pub use self::spawner::GroupSpawner;
-use self::spawner::{spawn_into, Limited};
+use self::spawner::{spawn_into, spawn_local_into, Limited};
 use self::started::StartSlot;
 pub use self::started::Started;
 pub use self::waiting::WaitingFor;
-use crate::rt::Spawn;
+use crate::rt::{LocalSpawn, Spawn};
 use crate::token::CancelToken;
 
 /// Tasks that succeed together or stop together: on the first error (or panic), every other
@@ -201,7 +201,7 @@ pub struct TaskGroup<S, E> {
 /// Every timer of the group (grace period, deadline), on the spawner's timer (tokio's for
 /// `Tokio`), `deadline` being on the spawner's clock: `future`'s output, or `None` once
 /// `deadline` has passed (then `future` has been dropped).
-async fn until_deadline<S: Spawn, F: Future + Send>(
+async fn until_deadline<S: Spawn, F: Future>(
     spawner: &S,
     deadline: Instant,
     future: F,
@@ -901,6 +901,78 @@ impl<S: Spawn, E: Send + 'static> TaskGroup<S, E> {
         // stops nothing more (every task has stopped) and takes no new task.
         core.abandon();
         report
+    }
+}
+
+/// Tasks that need not be `Send`, on a spawner that runs them on its own thread
+/// ([`LocalSpawn`]).
+impl<S: Spawn + LocalSpawn, E: Send + 'static> TaskGroup<S, E> {
+    /// Spawns `future`, which need not be `Send` (it may hold an `Rc` or a `RefCell` borrow
+    /// across an `.await`), as a task of the group, on the spawner's thread
+    /// ([`LocalSpawn::spawn_local_detached`]).
+    ///
+    /// The task is a task of the group in every way, as with [`spawn`](Self::spawn): its
+    /// failure (an `Err`, a panic) cancels the others, the group's cancellation (token, grace
+    /// period, drop, deadline) stops it, it counts against the [limit](Self::with_limit), and
+    /// `join` waits for it and for everything it spawned through this crate. Its `Ok` output
+    /// need not be `Send` either (its [`GroupTask`] then is not); its error is the group's `E`,
+    /// which is.
+    ///
+    /// The spawner implements [`Spawn`] too, for the group's clock and timers (and its `Send`
+    /// tasks): `rt::tokio::TokioLocal` (a `LocalSet`), a `smol::LocalExecutor` (by reference,
+    /// or in an `Rc`), `rt::async_std::AsyncStdLocal`.
+    ///
+    /// # Cancellation
+    ///
+    /// As for [`spawn`](Self::spawn): once the group is cancelling, `future` is dropped here
+    /// without being polled, and the returned `GroupTask` resolves to `None`. The task's future
+    /// is dropped on the spawner's thread.
+    ///
+    /// # Panics
+    ///
+    /// Where the spawner's local spawn panics: `TokioLocal` outside a `LocalSet` (and outside
+    /// a local runtime), like `tokio::task::spawn_local`.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # {
+    /// use cancel_cascade::rt::tokio::TokioLocal;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::cell::RefCell;
+    /// use std::future::pending;
+    /// use std::rc::Rc;
+    ///
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = tokio::task::LocalSet::new();
+    /// local.block_on(&runtime, async {
+    ///     let state = Rc::new(RefCell::new(Vec::new()));
+    ///     let mut group = TaskGroup::<_, String>::new(TokioLocal);
+    ///     let seen = Rc::clone(&state);
+    ///     group.spawn_local(async move {
+    ///         let _held = Rc::clone(&seen); // across the await below
+    ///         pending::<()>().await;
+    ///         Ok(())
+    ///     });
+    ///     let failing = Rc::clone(&state);
+    ///     group.spawn_local(async move {
+    ///         failing.borrow_mut().push("saw a bad request");
+    ///         Err::<(), _>("bad request".to_string())
+    ///     });
+    ///     // The first task was cancelled, and its `Rc` dropped, before `join` returned.
+    ///     assert_eq!(group.join().await, Err("bad request".to_string()));
+    ///     assert_eq!(Rc::strong_count(&state), 1);
+    /// });
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F, T>(&mut self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_local_into(&*self.spawner, &self.core, future, Limited::Counted)
     }
 }
 

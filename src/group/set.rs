@@ -14,10 +14,10 @@ use super::member::{Outlet, OutletOf, TaskStatus};
 use super::phase::Grace;
 use super::queue::Completed;
 use super::shared::{Cause, Core, FailureKind, Report, StopReason, LOST_TASK};
-use super::spawner::{spawn_with_outlet, Limited};
+use super::spawner::{spawn_local_with_outlet, spawn_with_outlet, Limited};
 use super::{until_deadline, TaskGroup};
 use crate::live::Node;
-use crate::rt::Spawn;
+use crate::rt::{LocalSpawn, Spawn};
 use crate::token::CancelToken;
 use crate::TaskId;
 
@@ -219,6 +219,34 @@ where
     .map_or_else(TaskId::next, |node| node.id())
 }
 
+/// [`spawn_labelled`] for a future that need not be `Send`, spawned with
+/// [`LocalSpawn::spawn_local_detached`].
+fn spawn_local_labelled<S, T, E, F>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    queue: &Arc<SetQueue<T, E>>,
+    future: F,
+    spawned_at: &'static Location<'static>,
+) -> TaskId
+where
+    S: LocalSpawn,
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: Send + 'static,
+{
+    let index = queue.spawned.fetch_add(1, Ordering::Relaxed);
+    spawn_local_with_outlet(
+        spawner,
+        core,
+        future,
+        queue,
+        index,
+        Limited::Counted,
+        spawned_at,
+    )
+    .map_or_else(TaskId::next, |node| node.id())
+}
+
 /// What woke `join_next`.
 enum Event<T> {
     Output(T),
@@ -228,7 +256,7 @@ enum Event<T> {
     Cancelling,
 }
 
-impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
+impl<S: Spawn, T: 'static, E: Send + 'static> TaskSet<S, T, E> {
     /// An empty set whose tasks run on `spawner`.
     ///
     /// A set created inside a task spawned through this crate belongs to that task, as a
@@ -282,10 +310,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     /// # Panics
     ///
     /// If `limit` is zero.
-    pub fn with_limit(self, limit: usize) -> Self
-    where
-        S: Send + Sync + 'static,
-    {
+    pub fn with_limit(self, limit: usize) -> Self {
         TaskSet {
             group: self.group.with_limit(limit),
             completed: self.completed,
@@ -313,6 +338,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> TaskSet<S, T, E> {
     pub fn spawn<F>(&mut self, future: F) -> TaskId
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
     {
         spawn_labelled(
             &*self.group.spawner,
@@ -777,7 +803,7 @@ pub struct SetSpawner<S, T, E> {
     completed: Arc<SetQueue<T, E>>,
 }
 
-impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
+impl<S: Spawn, T: 'static, E: Send + 'static> SetSpawner<S, T, E> {
     /// See [`TaskSet::spawn`].
     ///
     /// # Cancellation
@@ -788,6 +814,7 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     pub fn spawn<F>(&self, future: F) -> TaskId
     where
         F: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send,
     {
         spawn_labelled(
             &*self.spawner,
@@ -823,6 +850,95 @@ impl<S: Spawn, T: Send + 'static, E: Send + 'static> SetSpawner<S, T, E> {
     /// complete, then `None` once every task has stopped.
     pub fn cancel(&self) {
         self.core.cancel(StopReason::Cancel, self.spawner.now());
+    }
+}
+
+/// Tasks that need not be `Send`, on a spawner that runs them on its own thread
+/// ([`LocalSpawn`]).
+impl<S: Spawn + LocalSpawn, T: 'static, E: Send + 'static> TaskSet<S, T, E> {
+    /// Spawns `future`, which need not be `Send`, as a task of the set, on the spawner's
+    /// thread; its `Ok` output goes to [`join_next`](Self::join_next), and need not be `Send`
+    /// either (the set then is not). In every other way as [`spawn`](Self::spawn) (see
+    /// [`TaskGroup::spawn_local`]).
+    ///
+    /// # Cancellation
+    ///
+    /// Once the set is cancelling, `future` is dropped here without being polled (its id is
+    /// returned all the same, and never seen again).
+    ///
+    /// # Panics
+    ///
+    /// Where the spawner's local spawn panics: `TokioLocal` outside a `LocalSet` (and outside
+    /// a local runtime).
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # {
+    /// use cancel_cascade::rt::tokio::TokioLocal;
+    /// use cancel_cascade::TaskSet;
+    /// use std::rc::Rc;
+    ///
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = tokio::task::LocalSet::new();
+    /// local.block_on(&runtime, async {
+    ///     let mut set = TaskSet::<_, Rc<str>, String>::new(TokioLocal);
+    ///     for name in ["a", "b"] {
+    ///         set.spawn_local(async move {
+    ///             tokio::task::yield_now().await;
+    ///             Ok(Rc::from(name)) // an `Rc` output
+    ///         });
+    ///     }
+    ///     let mut names = Vec::new();
+    ///     while let Some(name) = set.join_next().await {
+    ///         names.push(name.unwrap());
+    ///     }
+    ///     names.sort();
+    ///     assert_eq!(names, [Rc::from("a"), Rc::from("b")]);
+    /// });
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F>(&mut self, future: F) -> TaskId
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        spawn_local_labelled(
+            &*self.group.spawner,
+            &self.group.core,
+            &self.completed,
+            future,
+            Location::caller(),
+        )
+    }
+}
+
+/// Tasks that need not be `Send`, on a spawner that runs them on its own thread
+/// ([`LocalSpawn`]).
+impl<S: Spawn + LocalSpawn, T: 'static, E: Send + 'static> SetSpawner<S, T, E> {
+    /// See [`TaskSet::spawn_local`]: from the spawner's thread (the set's own tasks, say).
+    ///
+    /// # Cancellation
+    ///
+    /// Once the set is cancelling, `future` is dropped here without being polled (its id is
+    /// returned all the same, and never seen again).
+    ///
+    /// # Panics
+    ///
+    /// Where the spawner's local spawn panics: `TokioLocal` outside a `LocalSet`.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> TaskId
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+    {
+        spawn_local_labelled(
+            &*self.spawner,
+            &self.core,
+            &self.completed,
+            future,
+            Location::caller(),
+        )
     }
 }
 

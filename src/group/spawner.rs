@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::member::{GroupTask, Member, OutletOf, OutputSlot};
 use super::shared::{Core, StopReason};
 use crate::live::{Node, Tracked};
-use crate::rt::Spawn;
+use crate::rt::{LocalSpawn, Spawn};
 
 /// Whether a task counts against its group's concurrency limit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,8 +20,8 @@ pub(super) enum Limited {
 }
 
 /// Admits `future` into the group and spawns it, its output going to `outlet` (which knows
-/// the task by `tag` as well as by its node), and returns its node; or drops it unpolled if the group no longer admits tasks. `spawned_at` is where
-/// the caller spawned it.
+/// the task by `tag` as well as by its node), and returns its node; or drops it unpolled if
+/// the group no longer admits tasks. `spawned_at` is where the caller spawned it.
 pub(super) fn spawn_with_outlet<S, E, F, T, O>(
     spawner: &S,
     core: &Arc<Core<E>>,
@@ -38,6 +38,50 @@ where
     E: Send + 'static,
     O: OutletOf<T, E> + Send + Sync + 'static,
 {
+    start_with_outlet(core, future, outlet, tag, limited, spawned_at, |task| {
+        spawner.spawn_detached(task);
+    })
+}
+
+/// [`spawn_with_outlet`] for a future that need not be `Send`, spawned with
+/// [`LocalSpawn::spawn_local_detached`].
+pub(super) fn spawn_local_with_outlet<S, E, F, T, O>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    future: F,
+    outlet: &Arc<O>,
+    tag: O::Tag,
+    limited: Limited,
+    spawned_at: &'static Location<'static>,
+) -> Option<Arc<Node>>
+where
+    S: LocalSpawn,
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: Send + 'static,
+    O: OutletOf<T, E> + 'static,
+{
+    start_with_outlet(core, future, outlet, tag, limited, spawned_at, |task| {
+        spawner.spawn_local_detached(task);
+    })
+}
+
+/// The path both spawns share: admits `future`, wraps it as a task of the group and hands it
+/// to `start` (which spawns it) once the group's limit lets it.
+fn start_with_outlet<E, F, T, O>(
+    core: &Arc<Core<E>>,
+    future: F,
+    outlet: &Arc<O>,
+    tag: O::Tag,
+    limited: Limited,
+    spawned_at: &'static Location<'static>,
+    start: impl FnOnce(Tracked<Member<F, O, E>>),
+) -> Option<Arc<Node>>
+where
+    F: Future<Output = Result<T, E>>,
+    E: Send + 'static,
+    O: OutletOf<T, E>,
+{
     let Some(node) = core.admit(spawned_at) else {
         drop(future);
         return None;
@@ -46,7 +90,7 @@ where
     let limit = core.limit.get().filter(|_| limited == Limited::Counted);
     let member = Member::new(future, &node, core, outlet, tag, limit.is_some());
     let task = Tracked::new(Some(Arc::clone(&node)), member);
-    Core::<E>::start_within_limit(limit, &node, task, |task| spawner.spawn_detached(task));
+    Core::<E>::start_within_limit(limit, &node, task, start);
     Some(node)
 }
 
@@ -67,7 +111,40 @@ where
 {
     let output = OutputSlot::new();
     let spawned_at = Location::caller();
-    match spawn_with_outlet(spawner, core, future, &output, (), limited, spawned_at) {
+    let node = spawn_with_outlet(spawner, core, future, &output, (), limited, spawned_at);
+    group_task(core, output, node, limited)
+}
+
+/// [`spawn_into`] for a future that need not be `Send`, spawned with
+/// [`LocalSpawn::spawn_local_detached`].
+#[track_caller]
+pub(super) fn spawn_local_into<S, E, F, T>(
+    spawner: &S,
+    core: &Arc<Core<E>>,
+    future: F,
+    limited: Limited,
+) -> GroupTask<T>
+where
+    S: LocalSpawn,
+    F: Future<Output = Result<T, E>> + 'static,
+    T: 'static,
+    E: Send + 'static,
+{
+    let output = OutputSlot::new();
+    let spawned_at = Location::caller();
+    let node = spawn_local_with_outlet(spawner, core, future, &output, (), limited, spawned_at);
+    group_task(core, output, node, limited)
+}
+
+/// The [`GroupTask`] of a task spawned with `output` as its slot: `node` is `None` if the group
+/// refused it.
+fn group_task<E, T>(
+    core: &Core<E>,
+    output: Arc<OutputSlot<T>>,
+    node: Option<Arc<Node>>,
+    limited: Limited,
+) -> GroupTask<T> {
+    match node {
         Some(node) => {
             let limit = core.limit.get().filter(|_| limited == Limited::Counted);
             GroupTask::new(output, node, limit.cloned())
@@ -250,6 +327,67 @@ impl<S: Spawn, E: Send + 'static> GroupSpawner<S, E> {
     /// ```
     pub fn cancel(&self) {
         self.core.cancel(StopReason::Cancel, self.spawner.now());
+    }
+}
+
+impl<S: Spawn + LocalSpawn, E: Send + 'static> GroupSpawner<S, E> {
+    /// Spawns `future`, which need not be `Send`, as a task of the group, exactly as
+    /// [`TaskGroup::spawn_local`](super::TaskGroup::spawn_local) does.
+    ///
+    /// The task runs where the spawner's [`LocalSpawn`] puts it: on the thread of the
+    /// executor, so call this there (from a task of the group, say).
+    ///
+    /// # Cancellation
+    ///
+    /// Into a group that is cancelling or has finished, `future` is dropped here, unpolled,
+    /// and the returned [`GroupTask`] resolves to `None`.
+    ///
+    /// # Panics
+    ///
+    /// Where the spawner's local spawn panics: `TokioLocal` outside a `LocalSet` (and outside
+    /// a local runtime), like `tokio::task::spawn_local`.
+    ///
+    /// # Examples
+    ///
+    /// A task of the group spawns more, each holding an `Rc`:
+    ///
+    /// ```
+    /// # #[cfg(feature = "tokio")]
+    /// # {
+    /// use cancel_cascade::rt::tokio::TokioLocal;
+    /// use cancel_cascade::TaskGroup;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    /// let local = tokio::task::LocalSet::new();
+    /// local.block_on(&runtime, async {
+    ///     let visited = Rc::new(Cell::new(0));
+    ///     let mut group = TaskGroup::<_, ()>::new(TokioLocal);
+    ///     let spawner = group.spawner();
+    ///     let counter = Rc::clone(&visited);
+    ///     group.spawn_local(async move {
+    ///         for _ in 0..3 {
+    ///             let counter = Rc::clone(&counter);
+    ///             spawner.spawn_local(async move {
+    ///                 counter.set(counter.get() + 1);
+    ///                 Ok(())
+    ///             });
+    ///         }
+    ///         Ok(())
+    ///     });
+    ///     group.join().await.unwrap(); // waits for the three tasks spawned from inside too
+    ///     assert_eq!(visited.get(), 3);
+    /// });
+    /// # }
+    /// ```
+    #[track_caller]
+    pub fn spawn_local<F, T>(&self, future: F) -> GroupTask<T>
+    where
+        F: Future<Output = Result<T, E>> + 'static,
+        T: 'static,
+    {
+        spawn_local_into(&*self.spawner, &self.core, future, Limited::Counted)
     }
 }
 

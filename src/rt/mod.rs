@@ -12,6 +12,19 @@
 //! | async-std (`rt::async_std`, feature `async-std`, legacy) | `JoinHandle` | detaches | `cancel().await` only: no way to cancel without waiting, so none to cancel on drop | the supervised mechanism below |
 //! | any other executor, through [`Spawn`] | | | | the supervised mechanism below |
 //!
+//! Futures that are not `Send` run on the thread that spawns them, through [`LocalSpawn`], with
+//! the same [`TaskHandle`]:
+//!
+//! | local executor | spawner ([`LocalSpawn`] and [`Spawn`]) | free function | its own handle, dropped | under a `TaskHandle` |
+//! |---|---|---|---|---|
+//! | a tokio `LocalSet` (or local runtime) | `rt::tokio::TokioLocal` | `rt::tokio::spawn_local`; panics outside a `LocalSet` | `JoinHandle`: detaches | tokio's `JoinHandle`, aborted on drop |
+//! | a `smol::LocalExecutor` | the executor (by reference, or in an `Rc`) | `rt::smol::spawn_local(&executor, future)` | `Task`: cancels, without waiting | the supervised mechanism below |
+//! | async-std's executor of the thread (`spawn_local`, legacy) | `rt::async_std::AsyncStdLocal` | `rt::async_std::spawn_local` | `JoinHandle`: detaches | the supervised mechanism below |
+//! | any other executor, through [`LocalSpawn`] | | | | the supervised mechanism below |
+//!
+//! A local spawner's tasks (`Send` or not) all run on its thread; its clock and timer, which a
+//! [`TaskGroup`](crate::TaskGroup) on it uses, are its runtime's, through its [`Spawn`] impl.
+//!
 //! Where the runtime's own handle can cancel without waiting, tell when the future is gone and
 //! lose no output (tokio), a `TaskHandle` wraps it: the task gets no allocation of ours, and
 //! spawning and awaiting cost what they cost without this crate. Elsewhere the task runs
@@ -41,6 +54,7 @@ pub mod smol;
 pub mod tokio;
 
 use std::future::Future;
+use std::rc::Rc;
 use std::sync::Arc;
 
 #[cfg(all(feature = "std", not(loom)))]
@@ -268,5 +282,191 @@ impl<S: Spawn> Spawn for Arc<S> {
     #[cfg(all(feature = "std", not(loom)))]
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         (**self).sleep_until(deadline)
+    }
+}
+
+/// Spawns on the executor an `Rc` points to.
+impl<S: Spawn> Spawn for Rc<S> {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        (**self).spawn_detached(future);
+    }
+
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        (**self).spawn_blocking_detached(work);
+    }
+
+    #[track_caller]
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        (**self).spawn_task(future)
+    }
+
+    #[cfg(all(feature = "std", not(loom)))]
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+
+    #[cfg(all(feature = "std", not(loom)))]
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        (**self).sleep_until(deadline)
+    }
+}
+
+/// An executor that runs futures on the thread that spawns them, so they need not be `Send`:
+/// what it takes to spawn a `!Send` future (one that holds an `Rc` or a `RefCell` borrow
+/// across an `.await`) behind a [`TaskHandle`], with
+/// [`spawn_local_task`](LocalSpawn::spawn_local_task).
+///
+/// The runtime adapters implement it for `rt::tokio::TokioLocal` (a tokio `LocalSet` or local
+/// runtime), `smol::LocalExecutor` and `rt::async_std::AsyncStdLocal`; a shared reference, an
+/// `Rc` or an `Arc` to a `LocalSpawn` is one too. For any other executor, implement
+/// [`spawn_local_detached`](LocalSpawn::spawn_local_detached), and only that: the tasks then
+/// run supervised (see the [module docs](self)).
+///
+/// A handle of a local task keeps every promise of a [`TaskHandle`]: dropping it cancels the
+/// task, [`cancel().await`](TaskHandle::cancel) waits until the task's future, and everything
+/// it let go of, has stopped. It is `Send` when the output is (it can be awaited, or dropped,
+/// on another thread: the task's future stays on its executor's thread, where it is dropped);
+/// a handle of a `!Send` output is `!Send`.
+///
+/// # Groups and timers
+///
+/// [`TaskGroup::spawn_local`](crate::TaskGroup::spawn_local) takes a spawner that implements
+/// both this trait and [`Spawn`]: the group reads its clock and sets its timers (deadline,
+/// grace period) through `Spawn`, so timers follow the runtime as they do for `Send` tasks.
+/// The local spawners of this crate implement both, `Spawn` on their runtime's timer (tokio's
+/// for `TokioLocal`, `async-io`'s for smol and async-std) and running the `Send` tasks on the
+/// same thread as the local ones. A `LocalSpawn` alone needs no timer: a handle has none.
+///
+/// # Examples
+///
+/// futures' `LocalPool` through its `LocalSpawner`, polled by hand on this thread:
+///
+/// ```
+/// use cancel_cascade::rt::LocalSpawn;
+/// use futures::executor::{LocalPool, LocalSpawner};
+/// use futures::task::LocalSpawnExt;
+/// use std::cell::RefCell;
+/// use std::future::Future;
+/// use std::rc::Rc;
+///
+/// struct Local(LocalSpawner);
+///
+/// impl LocalSpawn for Local {
+///     fn spawn_local_detached<F>(&self, future: F)
+///     where
+///         F: Future<Output = ()> + 'static,
+///     {
+///         self.0.spawn_local(future).expect("the pool is alive");
+///     }
+/// }
+///
+/// let mut pool = LocalPool::new();
+/// let local = Local(pool.spawner());
+/// let seen = Rc::new(RefCell::new(Vec::new()));
+/// let shared = Rc::clone(&seen);
+/// let task = local.spawn_local_task(async move {
+///     shared.borrow_mut().push("ran"); // an `Rc`: not `Send`
+///     Rc::clone(&shared)
+/// });
+/// let output = pool.run_until(task);
+/// assert_eq!(*output.borrow(), ["ran"]);
+/// ```
+pub trait LocalSpawn {
+    /// Runs `future` to completion on this executor, on the thread it belongs to, detached:
+    /// nothing waits for it.
+    ///
+    /// The executor may drop `future` unfinished (when it is dropped itself, say); a handle
+    /// awaiting it then panics rather than wait forever.
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static;
+
+    /// Spawns `future`, which need not be `Send`, and returns its handle: awaiting it gives the
+    /// output, dropping it cancels the task.
+    ///
+    /// The default runs the future supervised through
+    /// [`spawn_local_detached`](LocalSpawn::spawn_local_detached), as
+    /// [`Spawn::spawn_task`] does; the tokio adapter replaces it with tokio's own local task.
+    /// The method is `#[track_caller]` (the task's spawn location is the caller's), and an
+    /// override should be too.
+    ///
+    /// # Cancellation
+    ///
+    /// The task is cancelled when the returned handle is dropped, and with it every task whose
+    /// handle its future holds; its future is dropped on the executor's thread. A task
+    /// cancelled before its first poll never runs.
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let (task, handle) = TaskHandle::supervise(future);
+        self.spawn_local_detached(task);
+        handle
+    }
+}
+
+impl<S: LocalSpawn> LocalSpawn for &S {
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        (**self).spawn_local_detached(future);
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        (**self).spawn_local_task(future)
+    }
+}
+
+impl<S: LocalSpawn> LocalSpawn for Rc<S> {
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        (**self).spawn_local_detached(future);
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        (**self).spawn_local_task(future)
+    }
+}
+
+impl<S: LocalSpawn> LocalSpawn for Arc<S> {
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        (**self).spawn_local_detached(future);
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        (**self).spawn_local_task(future)
     }
 }

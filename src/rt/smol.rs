@@ -24,6 +24,10 @@
 //! under one of ours, so that a destructor that panics cannot unwind through the executor's
 //! drop; a handle awaiting one of those tasks then panics (see `# Panics` on [`TaskHandle`]).
 //!
+//! A future that is not `Send` runs on a `smol::LocalExecutor`: [`spawn_local`], or
+//! [`LocalSpawn`] on the executor (or on a reference or an `Rc` to it), spawns it there,
+//! supervised the same way. Its tasks run where the executor is run (`LocalExecutor::run`).
+//!
 //! # Examples
 //!
 //! ```
@@ -44,11 +48,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
-use ::smol::Executor;
+use ::smol::{Executor, LocalExecutor};
 use pin_project::{pin_project, pinned_drop};
 
 use crate::live::Delivering;
-use crate::rt::Spawn;
+use crate::rt::{LocalSpawn, Spawn};
 use crate::task::Supervised;
 use crate::time::Sleep;
 use crate::TaskHandle;
@@ -78,8 +82,8 @@ where
 #[track_caller]
 fn spawn_supervised<F, S>(future: F, spawn: S) -> TaskHandle<F::Output>
 where
-    F: Future + Send + 'static,
-    F::Output: Send + 'static,
+    F: Future + 'static,
+    F::Output: 'static,
     S: FnOnce(DropUnwound<Supervised<Delivering<F>>>) -> ::smol::Task<()>,
 {
     let (task, handle) = TaskHandle::supervise(future);
@@ -154,6 +158,108 @@ impl Spawn for Executor<'static> {
         F::Output: Send + 'static,
     {
         spawn_supervised(future, |task| self.spawn(task))
+    }
+
+    /// The system's clock, `async-io`'s.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+
+    /// `async-io`'s timer, which smol's reactor drives.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::outside_tokio(Some(deadline))
+    }
+}
+
+/// Spawns `future`, which need not be `Send`, on `executor` and returns its handle: awaiting
+/// it gives the output, dropping it cancels the task.
+///
+/// Same as [`executor.spawn_local_task(future)`](LocalSpawn::spawn_local_task). smol has no
+/// executor of the thread to find on its own, so the executor is named here; the task runs
+/// where `executor` is run (`LocalExecutor::run`), and its handle may be awaited or dropped
+/// anywhere (it is `Send` when the output is).
+///
+/// # Cancellation
+///
+/// As for [`spawn`]: dropping the handle asks the task to drop its future, which it does the
+/// next time the executor polls it, on the executor's thread. A `LocalExecutor` that is dropped
+/// drops the tasks it still holds; a handle awaiting one of them then panics (see `# Panics`
+/// on [`TaskHandle`]).
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::rt::smol as cc_smol;
+/// use smol::LocalExecutor;
+/// use std::rc::Rc;
+///
+/// let executor = LocalExecutor::new();
+/// let shared = Rc::new(41);
+/// let task = cc_smol::spawn_local(&executor, async move {
+///     smol::future::yield_now().await; // the `Rc` is held across an await
+///     *shared + 1
+/// });
+/// assert_eq!(smol::block_on(executor.run(task)), 42);
+/// ```
+#[track_caller]
+pub fn spawn_local<F>(executor: &LocalExecutor<'static>, future: F) -> TaskHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_supervised(future, |task| executor.spawn(task))
+}
+
+/// Spawns on this executor, on its thread; its tasks run where it is run
+/// (`LocalExecutor::run`).
+///
+/// `LocalExecutor` has a `spawn` method of its own (giving smol's `Task`), so call
+/// `executor.spawn_local_task(future)`. A [`TaskGroup`](crate::TaskGroup) takes the executor
+/// by reference, or in an `Rc` for a [`GroupSpawner`](crate::GroupSpawner) that the group's
+/// own tasks can hold.
+impl LocalSpawn for LocalExecutor<'static> {
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        self.spawn(future).detach();
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_local(self, future)
+    }
+}
+
+/// Spawns on this executor, on its thread, as [`LocalSpawn`] does: a group's `Send` and local
+/// tasks run side by side. The clock and timer are `async-io`'s, as for [`Smol`].
+impl Spawn for LocalExecutor<'static> {
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn(future).detach();
+    }
+
+    /// smol's blocking pool, `smol::unblock`, shared by every executor.
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        ::smol::unblock(work).detach();
+    }
+
+    #[track_caller]
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_local(self, future)
     }
 
     /// The system's clock, `async-io`'s.

@@ -10,6 +10,10 @@
 //! A runtime that shuts down drops every task it still holds; a handle awaiting one of them
 //! then panics (see `# Panics` on [`TaskHandle`]).
 //!
+//! A future that is not `Send` runs on a tokio `LocalSet` (or a local runtime): [`spawn_local`]
+//! and [`TokioLocal`] spawn it there with `tokio::task::spawn_local`, behind the same
+//! `JoinHandle`, aborted on drop.
+//!
 //! A task spawned detached through [`Spawn::spawn_detached`] (every task of a
 //! [`TaskGroup`](crate::TaskGroup)) is spawned with its `JoinHandle` dropped at once: nothing of
 //! it (its memory, which holds the runtime's handle) outlives the task.
@@ -44,7 +48,7 @@ use std::time::Instant;
 
 use ::tokio::runtime::Handle;
 
-use crate::rt::Spawn;
+use crate::rt::{LocalSpawn, Spawn};
 use crate::time::Sleep;
 use crate::TaskHandle;
 
@@ -172,5 +176,159 @@ impl Spawn for Handle {
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
         let _inside = self.enter();
         Sleep::tokio_at(deadline)
+    }
+}
+
+/// Spawns `future`, which need not be `Send`, on the tokio `LocalSet` the caller runs in (or a
+/// local runtime), and returns its handle: awaiting it gives the output, dropping it cancels
+/// the task.
+///
+/// Same as [`TokioLocal.spawn_local_task(future)`](LocalSpawn::spawn_local_task). The task
+/// runs on the `LocalSet`'s thread, while the `LocalSet` is driven (`LocalSet::run_until`, or
+/// awaiting the `LocalSet`); its handle may be awaited or dropped anywhere (it is `Send` when
+/// the output is).
+///
+/// # Cancellation
+///
+/// Dropping the handle aborts the task; the `LocalSet` drops its future soon after, on its own
+/// thread. [`TaskHandle::cancel`] waits for that. A `LocalSet` that is dropped drops the tasks
+/// it still holds; a handle awaiting one of them then panics (see `# Panics` on
+/// [`TaskHandle`]).
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::rt::tokio as cc_tokio;
+/// use std::rc::Rc;
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let local = tokio::task::LocalSet::new();
+/// local.block_on(&runtime, async {
+///     let shared = Rc::new(41);
+///     let task = cc_tokio::spawn_local(async move {
+///         tokio::task::yield_now().await; // the `Rc` is held across an await
+///         *shared + 1
+///     });
+///     assert_eq!(task.await, 42);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Outside a `LocalSet` (and outside a local runtime), like `tokio::task::spawn_local`.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> TaskHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    TaskHandle::from_tokio(future, ::tokio::task::spawn_local)
+}
+
+/// The tokio `LocalSet` the caller runs in (or the local runtime), as an implementor of
+/// [`LocalSpawn`] and of [`Spawn`]: what a [`TaskGroup`](crate::TaskGroup) takes to run
+/// `!Send` tasks ([`TaskGroup::spawn_local`](crate::TaskGroup::spawn_local)).
+///
+/// Every task spawned through it runs on the `LocalSet`'s thread, `Send` or not, with
+/// `tokio::task::spawn_local`; blocking work goes to tokio's blocking pool, and the clock and
+/// timer are tokio's, as for [`Tokio`] (tokio's paused test clock included).
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::rt::tokio::TokioLocal;
+/// use cancel_cascade::TaskGroup;
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let local = tokio::task::LocalSet::new();
+/// local.block_on(&runtime, async {
+///     let log = Rc::new(RefCell::new(Vec::new()));
+///     let mut group = TaskGroup::<_, String>::new(TokioLocal);
+///     for i in 0..3 {
+///         let log = Rc::clone(&log);
+///         group.spawn_local(async move {
+///             tokio::task::yield_now().await;
+///             log.borrow_mut().push(i);
+///             Ok(())
+///         });
+///     }
+///     group.join().await.unwrap();
+///     assert_eq!(log.borrow().len(), 3);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// Spawning panics outside a `LocalSet` (and outside a local runtime), like
+/// `tokio::task::spawn_local`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct TokioLocal;
+
+impl LocalSpawn for TokioLocal {
+    #[track_caller]
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        drop(::tokio::task::spawn_local(future));
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_local(future)
+    }
+}
+
+/// On the `LocalSet`'s thread too, with `tokio::task::spawn_local`: a group's `Send` and
+/// local tasks run side by side.
+impl Spawn for TokioLocal {
+    #[track_caller]
+    fn spawn_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        self.spawn_local_detached(future);
+    }
+
+    /// tokio's blocking pool, `tokio::task::spawn_blocking`.
+    ///
+    /// # Panics
+    ///
+    /// Outside a tokio runtime, like `spawn_blocking`.
+    #[track_caller]
+    fn spawn_blocking_detached<W>(&self, work: W)
+    where
+        W: FnOnce() + Send + 'static,
+    {
+        drop(::tokio::task::spawn_blocking(work));
+    }
+
+    #[track_caller]
+    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        spawn_local(future)
+    }
+
+    /// tokio's clock, as for [`Tokio`].
+    fn now(&self) -> Instant {
+        crate::time::runtime_now()
+    }
+
+    /// tokio's timer, as for [`Tokio`].
+    ///
+    /// # Panics
+    ///
+    /// Inside a tokio runtime whose timer is not enabled, as tokio's `sleep`.
+    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+        Sleep::at(deadline)
     }
 }

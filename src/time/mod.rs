@@ -106,10 +106,10 @@ pub(crate) fn timeout_at_on<'a, S, F>(
     spawner: &'a S,
     deadline: Instant,
     future: F,
-) -> impl Future<Output = Result<F::Output, Elapsed>> + Send + 'a
+) -> impl Future<Output = Result<F::Output, Elapsed>> + 'a
 where
     S: Spawn,
-    F: Future + Send + 'a,
+    F: Future + 'a,
 {
     Race::new(future, spawner.sleep_until(deadline))
 }
