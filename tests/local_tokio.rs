@@ -75,6 +75,119 @@ mod current_thread {
     crate::local_scenarios::local_tests!(run);
 }
 
+/// The same scenarios with `Tokio` (tokio's `JoinSet::spawn_local` model): inside a
+/// `LocalSet`, its local tasks run on the `LocalSet`'s thread.
+mod tokio_spawner {
+    use super::*;
+    use cancel_cascade::rt::tokio::Tokio;
+
+    fn run<F: Future<Output = ()>>(what: &str, scenario: impl FnOnce(Tokio) -> F + Send + 'static) {
+        watchdog(what, LIMIT, move || {
+            let runtime = Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            LocalSet::new().block_on(&runtime, scenario(Tokio));
+        });
+    }
+
+    crate::local_scenarios::local_tests!(run);
+
+    /// A group on `Tokio` runs its `Send` tasks on the runtime's workers and its local ones on
+    /// the `LocalSet`'s thread; the first failure, local or not, stops both kinds, and `join`
+    /// returns once both have stopped.
+    #[test]
+    fn send_tasks_on_the_workers_local_tasks_here_one_failure_stops_both() {
+        run("tokio spawner: both kinds", |_| async {
+            let here = std::thread::current().id();
+            let mut group = TaskGroup::<_, &str>::new(Tokio);
+            let sent = group.spawn(async { Ok(std::thread::current().id()) });
+            let local = group.spawn_local(async {
+                let _held = Rc::new(());
+                tokio::task::yield_now().await;
+                Ok(std::thread::current().id())
+            });
+            group.join().await.unwrap();
+            assert_ne!(
+                sent.await,
+                Some(here),
+                "a Send task ran on the LocalSet's thread"
+            );
+            assert_eq!(local.await, Some(here));
+
+            let dropped = Rc::new(Cell::new(0));
+            let mut group = TaskGroup::<_, &str>::new(Tokio);
+            let sent_gone = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            struct Flag(std::sync::Arc<std::sync::atomic::AtomicBool>);
+            impl Drop for Flag {
+                fn drop(&mut self) {
+                    self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            // Made here, not in the tasks: a task stopped before its first poll drops them too.
+            let flag = Flag(std::sync::Arc::clone(&sent_gone));
+            group.spawn(async move {
+                let _flag = flag;
+                pending::<Result<(), &str>>().await
+            });
+            let guard = CountOnDrop(Rc::clone(&dropped));
+            group.spawn_local(async move {
+                let _guard = guard;
+                pending::<Result<(), &str>>().await
+            });
+            group.spawn_local(async {
+                tokio::task::yield_now().await;
+                Err::<(), _>("local failure")
+            });
+            assert_eq!(group.join().await, Err("local failure"));
+            assert_eq!(dropped.get(), 1, "the pending local task was not dropped");
+            assert!(
+                sent_gone.load(std::sync::atomic::Ordering::SeqCst),
+                "the pending Send task was not dropped"
+            );
+        });
+    }
+
+    /// Counts its drop.
+    struct CountOnDrop(Rc<Cell<usize>>);
+
+    impl Drop for CountOnDrop {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    /// Outside a `LocalSet`, a local spawn on `Tokio` panics as tokio's does, and drops the
+    /// future.
+    #[test]
+    fn a_local_spawn_outside_a_local_set_panics() {
+        let runtime = Builder::new_multi_thread().build().unwrap();
+        let _entered = runtime.enter();
+        let dropped = Rc::new(Cell::new(0));
+        let guard = CountOnDrop(Rc::clone(&dropped));
+        let mut group = TaskGroup::<_, ()>::new(Tokio);
+        let panic = catch_unwind(AssertUnwindSafe(|| {
+            group.spawn_local(async move {
+                let _guard = guard;
+                Ok(())
+            })
+        }))
+        .unwrap_err();
+        assert!(panic_message(panic).contains("LocalSet"));
+        assert_eq!(dropped.get(), 1, "the refused future was leaked");
+        let guard = CountOnDrop(Rc::clone(&dropped));
+        let panic = catch_unwind(AssertUnwindSafe(|| {
+            Tokio.spawn_local_task(async move {
+                let _guard = guard;
+            })
+        }))
+        .unwrap_err();
+        assert!(panic_message(panic).contains("LocalSet"));
+        assert_eq!(dropped.get(), 2);
+    }
+}
+
 /// The deadline of a group of local tasks is on tokio's clock: paused, a ten-minute timeout
 /// passes at once, and every task (and its local child) has stopped when `join` returns.
 #[test]

@@ -17,7 +17,7 @@
 //!
 //! | local executor | spawner ([`LocalSpawn`] and [`Spawn`]) | free function | its own handle, dropped | under a `TaskHandle` |
 //! |---|---|---|---|---|
-//! | a tokio `LocalSet` (or local runtime) | `rt::tokio::TokioLocal` | `rt::tokio::spawn_local`; panics outside a `LocalSet` | `JoinHandle`: detaches | tokio's `JoinHandle`, aborted on drop |
+//! | a tokio `LocalSet` (or local runtime) | `rt::tokio::TokioLocal` (every task of a group on the `LocalSet`'s thread), or `rt::tokio::Tokio` (its `Send` tasks on the workers, as with tokio's `JoinSet::spawn_local`) | `rt::tokio::spawn_local`; panics outside a `LocalSet` | `JoinHandle`: detaches | tokio's `JoinHandle`, aborted on drop |
 //! | a `smol::LocalExecutor` | the executor (by reference, or in an `Rc`) | `rt::smol::spawn_local(&executor, future)` | `Task`: cancels, without waiting | the supervised mechanism below |
 //! | async-std's executor of the thread (`spawn_local`, legacy) | `rt::async_std::AsyncStdLocal` | `rt::async_std::spawn_local` | `JoinHandle`: detaches | the supervised mechanism below |
 //! | any other executor, through [`LocalSpawn`] | | | | the supervised mechanism below |

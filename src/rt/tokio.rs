@@ -75,13 +75,61 @@ where
     TaskHandle::from_tokio(future, ::tokio::spawn)
 }
 
-/// The tokio runtime the caller runs in, as an implementor of [`Spawn`].
+/// The tokio runtime the caller runs in, as an implementor of [`Spawn`], and of
+/// [`LocalSpawn`] inside a `LocalSet`.
+///
+/// As with tokio's `JoinSet::spawn_local`, a group on `Tokio` takes `!Send` tasks with
+/// [`TaskGroup::spawn_local`](crate::TaskGroup::spawn_local) when it is used inside a
+/// `LocalSet`: they run on the `LocalSet`'s thread, its `Send` tasks on the runtime's workers.
+/// To keep every task of a group on the `LocalSet`'s thread, use [`TokioLocal`].
+///
+/// # Examples
+///
+/// ```
+/// use cancel_cascade::rt::tokio::Tokio;
+/// use cancel_cascade::TaskGroup;
+/// use std::rc::Rc;
+///
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// tokio::task::LocalSet::new().block_on(&runtime, async {
+///     let mut group = TaskGroup::<_, String>::new(Tokio);
+///     let counted = group.spawn(async { Ok((1..=10).sum::<u32>()) }); // on a worker
+///     let shared = Rc::new(String::from("not Send"));
+///     let local = group.spawn_local(async move {
+///         tokio::task::yield_now().await; // the `Rc` is held across an await
+///         Ok(shared.len())
+///     });
+///     group.join().await.unwrap();
+///     assert_eq!((counted.await, local.await), (Some(55), Some(8)));
+/// });
+/// ```
 ///
 /// # Panics
 ///
-/// Spawning panics outside a tokio runtime, like `tokio::spawn`.
+/// Spawning panics outside a tokio runtime, like `tokio::spawn`; spawning a local task panics
+/// outside a `LocalSet` (and outside a local runtime), like `tokio::task::spawn_local`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub struct Tokio;
+
+/// `tokio::task::spawn_local`: inside a `LocalSet` (or a local runtime) only.
+impl LocalSpawn for Tokio {
+    #[track_caller]
+    fn spawn_local_detached<F>(&self, future: F)
+    where
+        F: Future<Output = ()> + 'static,
+    {
+        TokioLocal.spawn_local_detached(future);
+    }
+
+    #[track_caller]
+    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        spawn_local(future)
+    }
+}
 
 impl Spawn for Tokio {
     #[track_caller]
