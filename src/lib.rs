@@ -347,6 +347,10 @@ pub use live::loom_access as loom_live;
 pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
 pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
+// The census build's counters of synchronisations, for the bench (see benches/README.md).
+#[cfg(all(cancel_cascade_census, not(loom)))]
+#[doc(hidden)]
+pub use sync::census;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use task::TaskHandle;

@@ -10,6 +10,10 @@
 //! all (abort, cancel, drop or shut down, as the side's own API does it), wait until the live
 //! counts come back (at most a few seconds) and print what is left.
 //!
+//! Then, in a census build of the crate (`RUSTFLAGS="--cfg cancel_cascade_census"`, see the
+//! README), the synchronisations of the crate's own code per task: atomic read-modify-writes,
+//! lock acquisitions and wakes, for a task that completes at once, from spawn to join.
+//!
 //! Each side runs once unreported first, so that what a runtime or the crate sets up once, or
 //! grows to its size for N tasks (queues, thread-locals, a slab of tasks), counts against
 //! neither side; what a set or group holds per task is fresh for every set or group, and
@@ -395,4 +399,125 @@ pub(crate) fn run() {
     );
     counting::set_enabled(false);
     println!();
+    synchronisations::run();
+    println!();
+}
+
+#[cfg(not(cancel_cascade_census))]
+mod synchronisations {
+    pub(crate) fn run() {
+        println!(
+            "Synchronisations per task: not counted in this build (RUSTFLAGS=\"--cfg \
+             cancel_cascade_census\", see benches/README.md)."
+        );
+    }
+}
+
+/// The crate's own synchronisations per task, in a census build.
+#[cfg(cancel_cascade_census)]
+mod synchronisations {
+    use std::future::Future;
+
+    use cancel_cascade::census::{counts, Counts};
+    use cancel_cascade::rt::tokio::Tokio;
+    use cancel_cascade::rt::{self, Spawn};
+    use cancel_cascade::{TaskGroup, TaskSet};
+    use smol::Executor;
+
+    use super::yield_once;
+    use crate::Failed;
+
+    const TASKS: usize = 1000;
+
+    /// The counts over `run`, which handles `TASKS` tasks, per task.
+    async fn per_task(run: impl Future<Output = ()>) -> [f64; 3] {
+        let before = counts();
+        run.await;
+        let Counts {
+            atomic_rmws,
+            locks,
+            wakes,
+        } = counts() - before;
+        [atomic_rmws, locks, wakes].map(|count| count as f64 / TASKS as f64)
+    }
+
+    fn print(case: &str, [atomic_rmws, locks, wakes]: [f64; 3]) {
+        println!("{case:<58} {atomic_rmws:>10.2} {locks:>7.2} {wakes:>7.2}");
+    }
+
+    pub(crate) fn run() {
+        println!(
+            "Synchronisations per task of the crate's own code ({TASKS} tasks that complete at \
+             once, on one thread; a group's or set's creation and drop included; Arc reference \
+             counts and the runtimes' own not counted):"
+        );
+        println!(
+            "{:<58} {:>10} {:>7} {:>7}",
+            "case", "atomic RMW", "locks", "wakes"
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            print(
+                "TaskHandle on tokio: rt::tokio::spawn + await",
+                per_task(async {
+                    for _ in 0..TASKS {
+                        rt::tokio::spawn(async {}).await;
+                    }
+                })
+                .await,
+            );
+            print(
+                "TaskGroup on tokio: spawn .. join",
+                per_task(async {
+                    let mut group = TaskGroup::<_, Failed>::new(Tokio);
+                    for _ in 0..TASKS {
+                        group.spawn(async { Ok(()) });
+                    }
+                    group.join().await.unwrap();
+                })
+                .await,
+            );
+            print(
+                "TaskSet on tokio: spawn .. join_next",
+                per_task(async {
+                    let mut set = TaskSet::<_, (), Failed>::new(Tokio);
+                    for _ in 0..TASKS {
+                        set.spawn(async { Ok(()) });
+                    }
+                    while let Some(result) = set.join_next().await {
+                        result.unwrap();
+                    }
+                })
+                .await,
+            );
+            print(
+                "TaskGroup::with_limit(16) on tokio, tasks yield once",
+                per_task(async {
+                    let mut group = TaskGroup::<_, Failed>::new(Tokio).with_limit(16);
+                    for _ in 0..TASKS {
+                        group.spawn(async {
+                            yield_once().await;
+                            Ok(())
+                        });
+                    }
+                    group.join().await.unwrap();
+                })
+                .await,
+            );
+        });
+        let executor = Executor::new();
+        smol::block_on(executor.run(async {
+            print(
+                "TaskHandle on smol: Executor::spawn_task + await",
+                per_task(async {
+                    for _ in 0..TASKS {
+                        (&executor).spawn_task(async {}).await;
+                    }
+                })
+                .await,
+            );
+        }));
+    }
 }
