@@ -2,7 +2,9 @@
 
 use core::fmt;
 use core::num::NonZeroU64;
-use core::sync::atomic::{AtomicU64, Ordering};
+use core::sync::atomic::Ordering;
+
+use crate::sync::StaticAtomicU64 as AtomicU64;
 
 /// The id of a task spawned through this crate (a [`TaskHandle`](crate::TaskHandle)'s, a
 /// [`TaskGroup`](crate::TaskGroup)'s task, a [`TaskSet`](crate::TaskSet)'s task): unique

@@ -252,6 +252,23 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
+// Crate layout, for contributors: the layers, lowest first. A module imports only from its own
+// layer and those below it; `.ci/run` checks it (the "layers" step, which lists the files of
+// each layer: a new module goes in that list too).
+//
+// 1. The engine: `sync` (std or loom atomics and locks, and the census counters), `readiness`
+//    (per-child wakers, the one `unsafe` module), `children`, and one policy per combinator
+//    file (`try_join_all_cancel`, `select_first`, ...).
+// 2. Spawned tasks: `id`, `token`, `live` (the spawn tree: who waits for whom), `task` (the
+//    `TaskHandle` and the supervised task), `until_stopped`.
+// 3. `timer`: the clock and sleep of the runtime the caller runs in, the primitive under every
+//    deadline.
+// 4. `spawn`: the `Spawn` and `LocalSpawn` traits (public as `rt::Spawn`, `rt::LocalSpawn`),
+//    whose default clock and timer are `timer`'s.
+// 5. `time`: the public timeouts, and a timeout on a spawner's timer for the groups.
+// 6. `rt`: one adapter per runtime, implementing the traits of `spawn`.
+// 7. `group`: `TaskGroup`, `TaskSet` and their parts.
+
 mod as_completed;
 mod as_completed_limit;
 mod children;
@@ -279,12 +296,16 @@ pub mod rt;
 mod select_cancel;
 mod select_first;
 mod select_first_ok;
+#[cfg(feature = "std")]
+mod spawn;
 mod sync;
 #[cfg(feature = "std")]
 mod task;
 #[cfg(all(feature = "std", not(loom)))]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod time;
+#[cfg(all(feature = "std", not(loom)))]
+mod timer;
 #[cfg(feature = "std")]
 mod token;
 mod try_join_all_cancel;
@@ -326,6 +347,10 @@ pub use live::loom_access as loom_live;
 pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
 pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
+// The census build's counters of synchronisations, for the bench (see benches/README.md).
+#[cfg(all(cancel_cascade_census, not(loom)))]
+#[doc(hidden)]
+pub use sync::census;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use task::TaskHandle;

@@ -133,7 +133,7 @@ pub(crate) struct Node {
     /// entries are swept when the list is full. (loom's `Arc` has no `Weak`; nothing in the
     /// loom models reads the list.)
     #[cfg(not(loom))]
-    children: std::sync::Mutex<Vec<std::sync::Weak<Node>>>,
+    children: crate::sync::StdMutex<Vec<std::sync::Weak<Node>>>,
 }
 
 // Groups, the only users of some of these, do not exist under loom.
@@ -156,7 +156,7 @@ impl Node {
             spawned_at,
             is_group,
             #[cfg(not(loom))]
-            children: std::sync::Mutex::new(Vec::new()),
+            children: crate::sync::StdMutex::new(Vec::new()),
         })
     }
 

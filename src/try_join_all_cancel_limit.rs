@@ -171,7 +171,7 @@ where
             let round = children.len().max(READY_PER_POLL);
             while decided.is_none() {
                 if ready_at_start == round {
-                    cx.waker().wake_by_ref();
+                    crate::sync::wake_by_ref(cx.waker());
                     return Poll::Pending;
                 }
                 let Some((input, future)) = intake.pull(children.has_room()) else {

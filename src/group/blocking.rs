@@ -2,12 +2,13 @@
 
 use std::future::poll_fn;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::{Poll, Waker};
 
 use super::{GroupTask, TaskGroup};
 use crate::live::Held;
 use crate::rt::Spawn;
+use crate::sync::Mutex;
 
 /// Where the blocking closure leaves its outcome for the task that waits for it.
 struct Outcome<R> {
@@ -86,7 +87,7 @@ where
             slot.1.take()
         };
         if let Some(waker) = waker {
-            waker.wake();
+            crate::sync::wake(waker);
         }
         drop(held);
     });

@@ -102,7 +102,7 @@ impl<T> Slots<T> {
         let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
         for (_, waiter) in waiters {
-            waiter.wake();
+            crate::sync::wake(waiter);
         }
         None
     }
@@ -133,7 +133,7 @@ impl<T> Slots<T> {
         };
         drop(inner);
         for (_, waiter) in waiters {
-            waiter.wake();
+            crate::sync::wake(waiter);
         }
         started
     }
@@ -156,7 +156,7 @@ impl<T> Slots<T> {
         let waiters = std::mem::take(&mut inner.waiters);
         drop(inner);
         for (_, waiter) in waiters {
-            waiter.wake();
+            crate::sync::wake(waiter);
         }
         queue
     }

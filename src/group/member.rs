@@ -7,15 +7,15 @@ use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
 use pin_project::pin_project;
 
 use super::phase::Unwinding;
 use super::shared::{Cause, Core, Limit};
 use crate::live::Node;
+use crate::sync::{AtomicWaker, Mutex};
 use crate::TaskId;
 
 /// Where a task's output goes: its own [`OutputSlot`] (a [`TaskGroup`](super::TaskGroup)'s

@@ -5,7 +5,6 @@ use std::boxed::Box;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::panic::{resume_unwind, Location};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -18,6 +17,7 @@ use super::spawner::{spawn_local_with_outlet, spawn_with_outlet, Limited};
 use super::{until_deadline, TaskGroup};
 use crate::live::Node;
 use crate::rt::{LocalSpawn, Spawn};
+use crate::sync::{AtomicBool, AtomicUsize, Ordering};
 use crate::token::CancelToken;
 use crate::TaskId;
 

@@ -362,7 +362,7 @@ impl<E> Core<E> {
             // Read on the task's thread, so on the clock of the runtime it runs on.
             let started = self.state.start_cancelling(
                 state,
-                crate::time::runtime_now,
+                crate::timer::runtime_now,
                 |state| state.stopped_by = Some(StopReason::Failure),
                 self,
             );

@@ -2,10 +2,10 @@
 //! `task_status.started(value)`.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll};
 
-use futures_util::task::AtomicWaker;
+use crate::sync::{AtomicWaker, Mutex};
 
 /// Handed to a task spawned with [`TaskGroup::start`](super::TaskGroup::start): the task calls
 /// [`started`](Self::started) once it is ready (a server bound its port), which resumes the

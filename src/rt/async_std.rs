@@ -29,9 +29,9 @@
 use std::future::Future;
 use std::time::Instant;
 
-use crate::rt::{LocalSpawn, Spawn};
-use crate::time::Sleep;
-use crate::TaskHandle;
+use crate::spawn::{LocalSpawn, Spawn};
+use crate::task::TaskHandle;
+use crate::timer::Sleep;
 
 /// Spawns `future` on async-std's global executor and returns its handle: awaiting it gives
 /// the output, dropping it cancels the task.

@@ -52,10 +52,10 @@ use ::smol::{Executor, LocalExecutor};
 use pin_project::{pin_project, pinned_drop};
 
 use crate::live::Delivering;
-use crate::rt::{LocalSpawn, Spawn};
+use crate::spawn::{LocalSpawn, Spawn};
 use crate::task::Supervised;
-use crate::time::Sleep;
-use crate::TaskHandle;
+use crate::task::TaskHandle;
+use crate::timer::Sleep;
 
 /// Spawns `future` on smol's global executor and returns its handle: awaiting it gives the
 /// output, dropping it cancels the task.

@@ -48,9 +48,9 @@ use std::time::Instant;
 
 use ::tokio::runtime::Handle;
 
-use crate::rt::{LocalSpawn, Spawn};
-use crate::time::Sleep;
-use crate::TaskHandle;
+use crate::spawn::{LocalSpawn, Spawn};
+use crate::task::TaskHandle;
+use crate::timer::Sleep;
 
 /// Spawns `future` on the current tokio runtime and returns its handle: awaiting it gives the
 /// output, dropping it cancels the task.
@@ -166,7 +166,7 @@ impl Spawn for Tokio {
     /// tokio's clock, inside a tokio runtime (its paused test clock included); outside one,
     /// the system's.
     fn now(&self) -> Instant {
-        crate::time::runtime_now()
+        crate::timer::runtime_now()
     }
 
     /// tokio's timer, inside a tokio runtime, `deadline` read on tokio's clock (so the time
@@ -368,7 +368,7 @@ impl Spawn for TokioLocal {
 
     /// tokio's clock, as for [`Tokio`].
     fn now(&self) -> Instant {
-        crate::time::runtime_now()
+        crate::timer::runtime_now()
     }
 
     /// tokio's timer, as for [`Tokio`].

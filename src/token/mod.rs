@@ -181,7 +181,7 @@ impl Inner {
         self.settled.store(true, Ordering::Release);
         let mut first_panic = None;
         for waker in told.wakers {
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| waker.wake())) {
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| crate::sync::wake(waker))) {
                 first_panic.get_or_insert(panic);
             }
         }

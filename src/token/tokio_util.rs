@@ -9,12 +9,13 @@ use std::boxed::Box;
 use std::future::Future;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, PoisonError, Weak};
 use std::task::{Context, Wake, Waker};
 
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
 use super::{CancelToken, Inner};
+use crate::sync::StdMutex as Mutex;
 
 /// What ties a token of ours to tokio-util's.
 #[derive(Default)]

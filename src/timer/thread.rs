@@ -65,7 +65,7 @@ impl Timer {
             if !due.is_empty() {
                 drop(sleeps);
                 for waker in due {
-                    let _ = catch_unwind(AssertUnwindSafe(|| waker.wake()));
+                    let _ = catch_unwind(AssertUnwindSafe(|| crate::sync::wake(waker)));
                 }
                 sleeps = self.sleeps();
                 continue;
