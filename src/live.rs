@@ -1056,6 +1056,7 @@ mod tests {
 
         fn stop_with_enclosing(&self) {}
 
+        #[cfg(not(loom))]
         fn members(&self) -> Vec<Arc<Node>> {
             Vec::new()
         }
