@@ -168,112 +168,6 @@ pub trait Spawn {
     }
 }
 
-impl<S: Spawn> Spawn for &S {
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        (**self).spawn_detached(future);
-    }
-
-    fn spawn_blocking_detached<W>(&self, work: W)
-    where
-        W: FnOnce() + Send + 'static,
-    {
-        (**self).spawn_blocking_detached(work);
-    }
-
-    #[track_caller]
-    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        (**self).spawn_task(future)
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn now(&self) -> Instant {
-        (**self).now()
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        (**self).sleep_until(deadline)
-    }
-}
-
-impl<S: Spawn> Spawn for Arc<S> {
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        (**self).spawn_detached(future);
-    }
-
-    fn spawn_blocking_detached<W>(&self, work: W)
-    where
-        W: FnOnce() + Send + 'static,
-    {
-        (**self).spawn_blocking_detached(work);
-    }
-
-    #[track_caller]
-    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        (**self).spawn_task(future)
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn now(&self) -> Instant {
-        (**self).now()
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        (**self).sleep_until(deadline)
-    }
-}
-
-/// Spawns on the executor an `Rc` points to.
-impl<S: Spawn> Spawn for Rc<S> {
-    fn spawn_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + Send + 'static,
-    {
-        (**self).spawn_detached(future);
-    }
-
-    fn spawn_blocking_detached<W>(&self, work: W)
-    where
-        W: FnOnce() + Send + 'static,
-    {
-        (**self).spawn_blocking_detached(work);
-    }
-
-    #[track_caller]
-    fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        (**self).spawn_task(future)
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn now(&self) -> Instant {
-        (**self).now()
-    }
-
-    #[cfg(all(feature = "std", not(loom)))]
-    fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        (**self).sleep_until(deadline)
-    }
-}
-
 /// An executor that runs futures on the thread that spawns them, so they need not be `Send`:
 /// what it takes to spawn a `!Send` future (one that holds an `Rc` or a `RefCell` borrow
 /// across an `.await`) behind a [`TaskHandle`], with
@@ -370,56 +264,66 @@ pub trait LocalSpawn {
     }
 }
 
-impl<S: LocalSpawn> LocalSpawn for &S {
-    fn spawn_local_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + 'static,
-    {
-        (**self).spawn_local_detached(future);
-    }
+/// `Spawn` and `LocalSpawn` for a pointer to a spawner: each method forwards to the spawner
+/// pointed to (so a group can be given `&executor`, an `Arc` or an `Rc` of one).
+macro_rules! forward_to_pointee {
+    ($($pointer:ty),* $(,)?) => {$(
+        impl<S: Spawn> Spawn for $pointer {
+            #[track_caller]
+            fn spawn_detached<F>(&self, future: F)
+            where
+                F: Future<Output = ()> + Send + 'static,
+            {
+                (**self).spawn_detached(future);
+            }
 
-    #[track_caller]
-    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        (**self).spawn_local_task(future)
-    }
+            #[track_caller]
+            fn spawn_blocking_detached<W>(&self, work: W)
+            where
+                W: FnOnce() + Send + 'static,
+            {
+                (**self).spawn_blocking_detached(work);
+            }
+
+            #[track_caller]
+            fn spawn_task<F>(&self, future: F) -> TaskHandle<F::Output>
+            where
+                F: Future + Send + 'static,
+                F::Output: Send + 'static,
+            {
+                (**self).spawn_task(future)
+            }
+
+            #[cfg(all(feature = "std", not(loom)))]
+            fn now(&self) -> Instant {
+                (**self).now()
+            }
+
+            #[cfg(all(feature = "std", not(loom)))]
+            fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
+                (**self).sleep_until(deadline)
+            }
+        }
+
+        impl<S: LocalSpawn> LocalSpawn for $pointer {
+            #[track_caller]
+            fn spawn_local_detached<F>(&self, future: F)
+            where
+                F: Future<Output = ()> + 'static,
+            {
+                (**self).spawn_local_detached(future);
+            }
+
+            #[track_caller]
+            fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
+            where
+                F: Future + 'static,
+                F::Output: 'static,
+            {
+                (**self).spawn_local_task(future)
+            }
+        }
+    )*};
 }
 
-impl<S: LocalSpawn> LocalSpawn for Rc<S> {
-    fn spawn_local_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + 'static,
-    {
-        (**self).spawn_local_detached(future);
-    }
-
-    #[track_caller]
-    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        (**self).spawn_local_task(future)
-    }
-}
-
-impl<S: LocalSpawn> LocalSpawn for Arc<S> {
-    fn spawn_local_detached<F>(&self, future: F)
-    where
-        F: Future<Output = ()> + 'static,
-    {
-        (**self).spawn_local_detached(future);
-    }
-
-    #[track_caller]
-    fn spawn_local_task<F>(&self, future: F) -> TaskHandle<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        (**self).spawn_local_task(future)
-    }
-}
+forward_to_pointee!(&S, Arc<S>, Rc<S>);
