@@ -166,6 +166,8 @@ where
     }
 }
 
+#[cfg(feature = "std")]
+pub(crate) mod growing;
 pub mod tuples;
 
 /// What a policy does with a child's output, and whether the pass goes on.

@@ -258,6 +258,8 @@ mod group_queue;
 mod live;
 mod readiness;
 #[cfg(feature = "std")]
+mod scope;
+#[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod rt;
 mod select_cancel;
@@ -307,6 +309,9 @@ pub use id::TaskId;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use scope::{scope, Scope, ScopeSpawner};
 pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
 pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};
