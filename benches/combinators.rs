@@ -1158,7 +1158,7 @@ fn spawn_while_draining(n: usize) -> Vec<Box<dyn Contender>> {
 
 /// Whether the task that completed with `index` (one of the first `n`) asks for a follow-up.
 fn asks_for_follow_up(index: usize, n: usize) -> bool {
-    index < n && index % 2 == 0
+    index < n && index & 1 == 0
 }
 
 /// A task of the scope: its child, and for an even-numbered one the follow-up it spawns as
@@ -1188,10 +1188,7 @@ impl Future for ScopeJob {
 struct ScopeRun;
 
 impl ScopeRun {
-    fn start(
-        initial: Vec<Gated>,
-        follow_ups: Vec<Gated>,
-    ) -> Pin<Box<dyn Future<Output = usize>>> {
+    fn start(initial: Vec<Gated>, follow_ups: Vec<Gated>) -> GrowingSet {
         let n = initial.len();
         let run = scope(move |s: ScopeSpawner<ScopeJob>| async move {
             let mut follow_ups = follow_ups.into_iter();
@@ -1231,11 +1228,7 @@ struct DrainPushing<S> {
 }
 
 impl<S: PushSet + 'static> DrainPushing<S> {
-    fn start(
-        mut set: S,
-        initial: Vec<Gated>,
-        follow_ups: Vec<Gated>,
-    ) -> Pin<Box<dyn Future<Output = usize>>> {
+    fn start(mut set: S, initial: Vec<Gated>, follow_ups: Vec<Gated>) -> GrowingSet {
         let n = initial.len();
         for child in initial {
             set.push(child);
@@ -1271,20 +1264,23 @@ impl<S: PushSet> Future for DrainPushing<S> {
     }
 }
 
+/// A growing set driven to its end: gives how many tasks completed.
+type GrowingSet = Pin<Box<dyn Future<Output = usize>>>;
+
+/// Builds a growing set over the first N children, with the follow-ups to add.
+type MakeGrowing = fn(Vec<Gated>, Vec<Gated>) -> GrowingSet;
+
 /// Group `spawn_while_draining`: `make` builds the set over the first N children, with the
 /// follow-ups to add; the timed part builds it, then opens one waiting child at a time.
 struct Growing {
     boards: Vec<Rc<Board>>,
     n: usize,
     parent: Parent,
-    make: fn(Vec<Gated>, Vec<Gated>) -> Pin<Box<dyn Future<Output = usize>>>,
+    make: MakeGrowing,
 }
 
 impl Growing {
-    fn new(
-        n: usize,
-        make: fn(Vec<Gated>, Vec<Gated>) -> Pin<Box<dyn Future<Output = usize>>>,
-    ) -> Self {
+    fn new(n: usize, make: MakeGrowing) -> Self {
         Growing {
             boards: (0..batch_for(n))
                 .map(|_| Board::tracking(n + n / 2, Gate::Closed))
@@ -1338,7 +1334,11 @@ impl Scenario for Growing {
     fn check(&self, (slot, completed): Self::Outcome) {
         let total = self.n + self.n / 2;
         assert_eq!(completed, total, "spawn_while_draining: tasks lost");
-        assert_eq!(self.boards[slot].dropped(), total, "spawn_while_draining: not dropped");
+        assert_eq!(
+            self.boards[slot].dropped(),
+            total,
+            "spawn_while_draining: not dropped"
+        );
     }
 }
 

@@ -534,7 +534,11 @@ impl<Task> Shared<Task> {
                 core::mem::swap(&mut queue.spawned, batch);
                 return true;
             }
-            if queue.waker.as_ref().is_some_and(|kept| kept.will_wake(waker)) {
+            if queue
+                .waker
+                .as_ref()
+                .is_some_and(|kept| kept.will_wake(waker))
+            {
                 queue.polling = false;
                 return false;
             }

@@ -86,10 +86,7 @@ type TestScope = Scope<BoxFuture<'static, Result<(), usize>>, Task>;
 
 /// Builds the scope: every task's future (with its gate), the body that spawns the body's
 /// tasks, the tasks that spawn theirs; the outside tasks and a spawner go to `outside`.
-fn build(
-    tasks: &[(Spawner, bool)],
-    log: &Arc<Log>,
-) -> (TestScope, Vec<Opener>, OutsideTasks) {
+fn build(tasks: &[(Spawner, bool)], log: &Arc<Log>) -> (TestScope, Vec<Opener>, OutsideTasks) {
     let n = tasks.len();
     let mut gates = Vec::new();
     let mut openers = Vec::new();
@@ -266,7 +263,12 @@ fn check_poll(
     let mut failures = Vec::new();
     for i in 0..n {
         let delta = after[i] - before[i];
-        prop_assert!(delta <= 1, "task {} polled {} times in one scope poll", i, delta);
+        prop_assert!(
+            delta <= 1,
+            "task {} polled {} times in one scope poll",
+            i,
+            delta
+        );
         let due = known[i].spawned && !known[i].completed && (before[i] == 0 || known[i].woken);
         if delta == 1 {
             prop_assert!(due, "task {} polled without a wake", i);

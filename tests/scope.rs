@@ -95,8 +95,16 @@ fn a_task_spawned_in_a_poll_is_polled_in_that_poll() {
     });
     assert_eq!(log.polls(), 0, "nothing runs before the scope is polled");
     assert!(poll(&mut scope, &parent).is_pending());
-    assert_eq!(log.poll_order(), [0, 1], "both polled in the poll that spawned them");
-    assert_eq!(parent.wakes(), 0, "a spawn inside the poll needs no wake-up");
+    assert_eq!(
+        log.poll_order(),
+        [0, 1],
+        "both polled in the poll that spawned them"
+    );
+    assert_eq!(
+        parent.wakes(),
+        0,
+        "a spawn inside the poll needs no wake-up"
+    );
     opener_b.open();
     assert_eq!(parent.wakes(), 1);
     assert!(poll(&mut scope, &parent).is_pending());
@@ -170,7 +178,11 @@ fn the_first_error_drops_every_other_task_in_the_poll_that_sees_it() {
         [3, 0, 1, 2, 4, 5],
         "the failed task as it fails, then the rest in spawn order"
     );
-    assert_eq!(log.polls(), 7, "task 5, woken in the same pass, was not polled");
+    assert_eq!(
+        log.polls(),
+        7,
+        "task 5, woken in the same pass, was not polled"
+    );
     assert!(openers.iter().all(|opener| opener.drops() == 1));
     drop(scope);
     assert_eq!(log.drops(), 6, "nothing dropped twice");
@@ -220,8 +232,14 @@ fn the_scope_returns_only_once_every_task_completed() {
         s.spawn(task);
         Ok("body")
     });
-    assert!(poll(&mut scope, &parent).is_pending(), "the body is done, task 0 is not");
-    assert!(poll(&mut scope, &parent).is_pending(), "a spurious poll changes nothing");
+    assert!(
+        poll(&mut scope, &parent).is_pending(),
+        "the body is done, task 0 is not"
+    );
+    assert!(
+        poll(&mut scope, &parent).is_pending(),
+        "a spurious poll changes nothing"
+    );
     assert_eq!(log.polls(), 1);
     opener.open();
     assert_eq!(poll(&mut scope, &parent), Poll::Ready(Ok("body")));
@@ -243,7 +261,10 @@ fn nothing_runs_after_the_scope_returned() {
     assert_eq!(parent.wakes(), 0);
     let polled = catch_unwind(AssertUnwindSafe(|| poll(&mut scope, &parent)));
     let message = panic_message(polled.expect_err("polling after Ready panics"));
-    assert!(message.contains("`scope` polled after completion"), "{message}");
+    assert!(
+        message.contains("`scope` polled after completion"),
+        "{message}"
+    );
 }
 
 /// Dropped with three tasks running, one queued by a spawn from outside (not started), and
@@ -369,7 +390,11 @@ fn an_executor_that_polls_inside_wake() {
     let outside = kept.lock().unwrap().take().unwrap();
     let (b, opener_b) = gate(&log, 1, Ok(()));
     outside.spawn(b);
-    assert_eq!(log.poll_order(), [9, 0, 1], "polled inside `spawn`, by its wake-up");
+    assert_eq!(
+        log.poll_order(),
+        [9, 0, 1],
+        "polled inside `spawn`, by its wake-up"
+    );
     assert_eq!(executor.polls(), 2);
     opener_a.open();
     opener_b.open();
@@ -486,7 +511,10 @@ fn a_destructor_that_panics_while_the_rest_are_dropped() {
     assert!(poll(&mut scope, &parent).is_pending());
     openers[3].open();
     let caught = catch_unwind(AssertUnwindSafe(|| poll(&mut scope, &parent)));
-    assert_eq!(panic_message(caught.unwrap_err()), "a task panicked in drop");
+    assert_eq!(
+        panic_message(caught.unwrap_err()),
+        "a task panicked in drop"
+    );
     assert_eq!(log.drop_order(), [3, 0, 1, 2, 4]);
     assert!(!scope.is_terminated());
     assert_eq!(poll(&mut scope, &parent), Poll::Ready(Err(3)));
@@ -524,7 +552,10 @@ fn a_destructor_that_panics_as_its_task_completes() {
     assert!(poll(&mut scope, &parent).is_pending());
     opener0.open();
     let caught = catch_unwind(AssertUnwindSafe(|| poll(&mut scope, &parent)));
-    assert_eq!(panic_message(caught.unwrap_err()), "a task panicked in drop");
+    assert_eq!(
+        panic_message(caught.unwrap_err()),
+        "a task panicked in drop"
+    );
     assert_eq!(opener0.drops(), 1);
     opener1.open();
     assert_eq!(poll(&mut scope, &parent), Poll::Ready(Ok(())));

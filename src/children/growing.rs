@@ -168,10 +168,7 @@ impl<F> GrowingChildren<F> {
                 };
                 *running -= 1;
                 let completion = on_ready(output);
-                pin_slot(chunk.slots.as_mut(), at)
-                    .project()
-                    .child
-                    .clear();
+                pin_slot(chunk.slots.as_mut(), at).project().child.clear();
                 // `c` and `at` fit: `grow` checked them.
                 free.push((c as u32, at as u32));
                 if matches!(completion, Completion::Stop) {
@@ -267,8 +264,14 @@ mod tests {
             assert_eq!(set.running(), i + 1);
         }
         assert_eq!(set.chunks.len(), 3, "16, then 16, then 32 slots");
-        set.start(&mut cx, Either::Right(ready(7)), Test::poll, |v| done.push(v));
-        assert_eq!(done, [7], "a child ready at once gives its output at its start");
+        set.start(&mut cx, Either::Right(ready(7)), Test::poll, |v| {
+            done.push(v)
+        });
+        assert_eq!(
+            done,
+            [7],
+            "a child ready at once gives its output at its start"
+        );
         assert_eq!(set.chunks.len(), 3, "its slot was free again at once");
         set.clear();
         assert_eq!(set.running(), 0);
