@@ -348,7 +348,8 @@ impl<S: ?Sized + Slots> ChildSet<S> {
             !self.terminated,
             "`{combinator}` polled after completion: it already returned `Ready`"
         );
-        self.readiness.register(cx.waker());
+        // A registration left for the next poll has woken the parent already.
+        let _ = self.readiness.register(cx.waker());
         let slots = self
             .slots
             .as_mut()

@@ -637,3 +637,38 @@ fn send_and_unpin_when_the_tasks_are() {
     assert_unpin(&scope);
     assert!(format!("{scope:?}").starts_with("Scope {"));
 }
+
+/// Tasks spawned from another thread while the scope runs under `block_on` on this one: each
+/// wakes the scope (or is taken by the poll in progress), and the body keeps the scope open
+/// until the thread is done.
+#[test]
+fn spawns_from_another_thread_while_the_scope_runs() {
+    let spawns = if cfg!(miri) { 20 } else { 500 };
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    let count_ref = &count;
+    let outcome = std::thread::scope(|threads| {
+        block_on(scope(|s: ScopeSpawner<BoxFuture<'_, Result<(), ()>>>| {
+            let (done, finished) = futures::channel::oneshot::channel::<()>();
+            let remote = s.clone();
+            threads.spawn(move || {
+                for _ in 0..spawns {
+                    remote.spawn(
+                        async move {
+                            futures::future::ready(()).await;
+                            count_ref.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            Ok(())
+                        }
+                        .boxed(),
+                    );
+                }
+                done.send(()).unwrap();
+            });
+            async move {
+                drop(s);
+                finished.await.map_err(drop)
+            }
+        }))
+    });
+    assert_eq!(outcome, Ok(()));
+    assert_eq!(count.load(std::sync::atomic::Ordering::SeqCst), spawns);
+}

@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 use core::convert::Infallible;
 use core::fmt;
 use core::pin::Pin;
-use core::task::{Context, Poll};
+use core::task::{Context, Poll, Waker};
 
 use pin_project::pin_project;
 
@@ -35,11 +35,17 @@ pub(crate) struct GrowingChildren<F> {
     /// The start number of the next child.
     started: u64,
     running: usize,
+    /// The waker every chunk has registered as its parent's: a poll with the same one (the
+    /// common case) does not touch the chunks' blocks to register it again.
+    registered: Option<Waker>,
 }
 
 struct Chunk<F> {
     slots: Pin<alloc::boxed::Box<[Slot<F>]>>,
     readiness: Readiness,
+    /// Children running in this chunk: a chunk with none is skipped by a pass (a late wake of
+    /// a child that completed there needs no answer).
+    running: usize,
 }
 
 #[pin_project]
@@ -58,6 +64,7 @@ impl<F> GrowingChildren<F> {
             free: Vec::new(),
             started: 0,
             running: 0,
+            registered: None,
         }
     }
 
@@ -89,6 +96,7 @@ impl<F> GrowingChildren<F> {
         let chunk = &mut self.chunks[c as usize];
         let at = at as usize;
         chunk.readiness.restart(at);
+        chunk.running += 1;
         let mut slot = pin_slot(chunk.slots.as_mut(), at).project();
         *slot.started = self.started;
         self.started += 1;
@@ -102,6 +110,7 @@ impl<F> GrowingChildren<F> {
             return;
         };
         self.running -= 1;
+        chunk.running -= 1;
         on_ready(output);
         slot.child.set(Child::Gone);
         self.free.push((c, at as u32));
@@ -123,20 +132,23 @@ impl<F> GrowingChildren<F> {
             })
             .collect();
         let mut readiness = Readiness::reusable(len);
-        readiness.register(cx.waker());
+        if !readiness.register(cx.waker()) {
+            self.registered = None;
+        }
         self.chunks.push(Chunk {
             slots: alloc::boxed::Box::into_pin(slots),
             readiness,
+            running: 0,
         });
         self.free.reserve(len);
         self.free.extend((1..=last).rev().map(|at| (c, at)));
         (c, 0)
     }
 
-    /// One parent poll: registers `cx`'s waker with every chunk, then polls each woken,
-    /// running child once, chunk by chunk in ascending slot order, with its own waker, and
-    /// hands each output to `on_ready` (before the child is dropped). Returns `true` if
-    /// `on_ready` stopped the pass.
+    /// One parent poll: registers `cx`'s waker with every chunk (if it is not the one they
+    /// have), then polls each woken, running child once, chunk by chunk in ascending slot
+    /// order, with its own waker, and hands each output to `on_ready` (before the child is
+    /// dropped). Returns `true` if `on_ready` stopped the pass.
     ///
     /// # Panics
     ///
@@ -147,6 +159,21 @@ impl<F> GrowingChildren<F> {
         mut poll_child: impl FnMut(Pin<&mut F>, &mut Context<'_>) -> Poll<O>,
         mut on_ready: impl FnMut(O) -> Completion<Infallible>,
     ) -> bool {
+        let same = self
+            .registered
+            .as_ref()
+            .is_some_and(|registered| registered.will_wake(cx.waker()));
+        if !same {
+            // Cloned first: a panicking clone leaves the chunks as they were.
+            let waker = cx.waker().clone();
+            let mut all = true;
+            for chunk in &mut self.chunks {
+                all &= chunk.readiness.register(&waker);
+            }
+            // A chunk that kept its former waker (it woke this one) registers at the next
+            // poll.
+            self.registered = all.then_some(waker);
+        }
         let GrowingChildren {
             chunks,
             free,
@@ -154,7 +181,9 @@ impl<F> GrowingChildren<F> {
             ..
         } = self;
         for (c, chunk) in chunks.iter_mut().enumerate() {
-            chunk.readiness.register(cx.waker());
+            if chunk.running == 0 {
+                continue;
+            }
             let mut woken = chunk.readiness.woken();
             while let Some(at) = woken.next() {
                 let waker = chunk.readiness.child_waker(at);
@@ -167,6 +196,7 @@ impl<F> GrowingChildren<F> {
                     continue;
                 };
                 *running -= 1;
+                chunk.running -= 1;
                 let completion = on_ready(output);
                 pin_slot(chunk.slots.as_mut(), at).project().child.clear();
                 // `c` and `at` fit: `grow` checked them.
@@ -186,6 +216,7 @@ impl<F> GrowingChildren<F> {
     pub(crate) fn clear(&mut self) {
         self.running = 0;
         self.free = Vec::new();
+        let registered = self.registered.take();
         let mut chunks = core::mem::take(&mut self.chunks);
         let mut order: Vec<(u64, u32, u32)> = Vec::new();
         for (c, chunk) in chunks.iter_mut().enumerate() {
@@ -202,6 +233,9 @@ impl<F> GrowingChildren<F> {
             order: order.into_iter(),
         };
         turn.drop_all();
+        drop(turn);
+        drop(chunks);
+        drop(registered);
     }
 }
 
