@@ -39,6 +39,7 @@ use core::fmt;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use futures_core::future::{FusedFuture, TryFuture};
@@ -172,6 +173,7 @@ where
         batch: Vec::new(),
         kept: None,
         decided: None,
+        registered: None,
         terminated: false,
     }
 }
@@ -196,6 +198,8 @@ where
     /// The outcome once decided, kept until `poll` returns it (a destructor may panic between
     /// the decision and `Ready`).
     decided: Option<Result<Body::Ok, Body::Error>>,
+    /// The waker the spawners wake, as the scope registered it last.
+    registered: Option<Waker>,
     terminated: bool,
 }
 
@@ -215,7 +219,7 @@ where
     /// One pass: the body if woken, the woken tasks, then the spawned ones; leaves the outcome
     /// in `decided` if it is decided.
     fn run(&mut self, cx: &mut Context<'_>) {
-        self.shared.lock().polling = true;
+        self.shared.begin_poll();
         let Scope {
             body,
             tasks,
@@ -223,6 +227,7 @@ where
             batch,
             kept,
             decided,
+            registered,
             ..
         } = self;
         if body.running() > 0 {
@@ -261,7 +266,7 @@ where
                     return;
                 }
             }
-            if !shared.take_spawned(batch, cx.waker()) {
+            if !shared.take_spawned(batch, cx.waker(), registered) {
                 break;
             }
             batch.reverse();
@@ -317,6 +322,7 @@ where
             drop(task);
         }
         drop(self.waker.take());
+        drop(self.scope.registered.take());
     }
 }
 
@@ -469,15 +475,25 @@ impl<Task> fmt::Debug for ScopeSpawner<Task> {
 /// A spawn may come while the scope polls a task (the task spawns), so it cannot go straight
 /// into the set being polled; it waits here, and the scope starts it when the pass is over.
 /// The lock is never held while foreign code runs (a task's destructor, a waker).
+///
+/// A scope poll that finds nothing spawned takes no lock: `polling` and `queued` are a pair of
+/// flags read and written in sequentially consistent order (the scope clears `polling`, then
+/// reads `queued`; a spawn sets `queued`, then reads `polling`), so either the scope sees the
+/// spawn and takes it, or the spawn sees the poll over and wakes the scope (both may happen:
+/// one spare wake-up).
 struct Shared<Task> {
     queue: Mutex<Queue<Task>>,
+    /// The scope is in its `poll` and will look at the queue before it returns: a spawn needs
+    /// no wake-up.
+    polling: AtomicBool,
+    /// The queue holds a task (set under the lock by a spawn, cleared under it by the scope).
+    queued: AtomicBool,
+    /// A spawn took the scope's waker (to wake it): the scope registers one again.
+    waker_taken: AtomicBool,
 }
 
 struct Queue<Task> {
     spawned: Vec<Task>,
-    /// The scope is in its `poll` and will take every task spawned before it returns: a spawn
-    /// needs no wake-up.
-    polling: bool,
     /// The scope has ended: a spawn drops its task.
     closed: bool,
     /// The scope's latest waker, for a spawn from outside its `poll`; taken by the spawn that
@@ -490,10 +506,12 @@ impl<Task> Shared<Task> {
         Shared {
             queue: Mutex::new(Queue {
                 spawned: Vec::new(),
-                polling: false,
                 closed: false,
                 waker: None,
             }),
+            polling: AtomicBool::new(false),
+            queued: AtomicBool::new(false),
+            waker_taken: AtomicBool::new(false),
         }
     }
 
@@ -510,10 +528,13 @@ impl<Task> Shared<Task> {
             return;
         }
         queue.spawned.push(task);
+        self.queued.store(true, Ordering::SeqCst);
         // The first spawn since the scope last looked wakes it; the later ones find the queue
         // non-empty and know it was woken.
-        let waker = if !queue.polling && queue.spawned.len() == 1 {
-            queue.waker.take()
+        let waker = if !self.polling.load(Ordering::SeqCst) && queue.spawned.len() == 1 {
+            let waker = queue.waker.take();
+            self.waker_taken.store(true, Ordering::Release);
+            waker
         } else {
             None
         };
@@ -523,34 +544,46 @@ impl<Task> Shared<Task> {
         }
     }
 
+    /// Marks the scope's poll begun: spawns from now on are taken before it returns.
+    fn begin_poll(&self) {
+        self.polling.store(true, Ordering::Relaxed);
+    }
+
     /// Moves the tasks spawned since the last call into `batch` (empty) and returns `true`;
-    /// with none, registers `waker` for spawns from outside the scope's `poll`, marks the poll
-    /// over and returns `false`. Both in one step under the lock, so that a spawn either is
-    /// taken here or wakes the scope.
-    fn take_spawned(&self, batch: &mut Vec<Task>, waker: &Waker) -> bool {
-        let mut queue = self.lock();
-        loop {
-            if !queue.spawned.is_empty() {
-                core::mem::swap(&mut queue.spawned, batch);
-                return true;
-            }
-            if queue
-                .waker
-                .as_ref()
-                .is_some_and(|kept| kept.will_wake(waker))
-            {
-                queue.polling = false;
-                return false;
-            }
-            // A new waker: cloned and the old one dropped outside the lock (foreign code);
-            // meanwhile `polling` stays set, so spawns queue up without waking and are taken
-            // at the next turn.
-            drop(queue);
+    /// with none, marks the poll over and returns `false`, after making `waker` the one a spawn
+    /// from outside the scope's `poll` wakes (`registered` is the scope's copy of the one it
+    /// registered last).
+    fn take_spawned(
+        &self,
+        batch: &mut Vec<Task>,
+        waker: &Waker,
+        registered: &mut Option<Waker>,
+    ) -> bool {
+        let same = registered
+            .as_ref()
+            .is_some_and(|kept| kept.will_wake(waker));
+        // A load first: a swap on every poll would cost a read-modify-write for nothing. A
+        // take this misses was made by a spawn that woke the scope, whose next poll sees it.
+        let taken = self.waker_taken.load(Ordering::Acquire)
+            && self.waker_taken.swap(false, Ordering::Acquire);
+        if !same || taken {
+            // Cloned and the old ones dropped outside the lock (foreign code).
             let new = waker.clone();
-            let old = self.lock().waker.replace(new);
+            let old = self.lock().waker.replace(new.clone());
+            let old_copy = registered.replace(new);
             drop(old);
-            queue = self.lock();
+            drop(old_copy);
         }
+        self.polling.store(false, Ordering::SeqCst);
+        if !self.queued.load(Ordering::SeqCst) {
+            return false;
+        }
+        self.polling.store(true, Ordering::Relaxed);
+        let mut queue = self.lock();
+        core::mem::swap(&mut queue.spawned, batch);
+        self.queued.store(false, Ordering::Relaxed);
+        drop(queue);
+        !batch.is_empty()
     }
 
     /// Marks the scope ended and returns the tasks spawned but not taken, and the scope's

@@ -3,9 +3,9 @@
 //!
 //! The children live in chunks. A chunk is one allocation of pinned slots plus one readiness
 //! block ([`Readiness::reusable`]) for their wakers; when every slot is taken, the set adds a
-//! chunk as large as all the others together (the first holds [`FIRST_CHUNK`]), and never
-//! moves or frees a chunk until the set ends. So a set that grows to N children at once makes
-//! about `2 * log2(N / FIRST_CHUNK)` allocations in all, none per child, and a child never
+//! chunk as large as all the others together (the first holds 4 to 64 slots, about 4 KiB),
+//! and never moves or frees a chunk until the set ends. So a set that grows to N children at
+//! once makes about `2 * log2(N / first)` allocations in all, none per child, and a child never
 //! moves once placed. A slot is reused once its child completed; its former child's wakers
 //! then wake no one (see `readiness.rs`).
 //!
@@ -23,8 +23,10 @@ use pin_project::pin_project;
 use super::{Child, ChildProj, Completion};
 use crate::readiness::{pin_slot, Readiness};
 
-/// Slots in the first chunk; each later chunk doubles the capacity.
-pub(crate) const FIRST_CHUNK: usize = 16;
+/// The first chunk's size in bytes, roughly: as many slots as fit (between 4 and 64), so that
+/// a scope of small tasks starts with room for many and one of large tasks wastes little.
+/// Each later chunk doubles the capacity.
+const FIRST_CHUNK_BYTES: usize = 4096;
 
 /// A growable set of children of type `F`, polled only when woken.
 pub(crate) struct GrowingChildren<F> {
@@ -121,7 +123,8 @@ impl<F> GrowingChildren<F> {
     #[cold]
     fn grow(&mut self, cx: &mut Context<'_>) -> (u32, u32) {
         let capacity: usize = self.chunks.iter().map(|chunk| chunk.slots.len()).sum();
-        let len = capacity.max(FIRST_CHUNK);
+        let first = (FIRST_CHUNK_BYTES / core::mem::size_of::<Slot<F>>().max(1)).clamp(4, 64);
+        let len = capacity.max(first);
         let too_many = "cancel-cascade: too many tasks in one scope";
         let c = u32::try_from(self.chunks.len()).expect(too_many);
         let last = u32::try_from(len - 1).expect(too_many);
@@ -293,11 +296,16 @@ mod tests {
         let mut cx = Context::from_waker(noop_waker_ref());
         let mut set: GrowingChildren<Test> = GrowingChildren::new();
         let mut done = Vec::new();
-        for i in 0..FIRST_CHUNK * 3 {
+        let first = (FIRST_CHUNK_BYTES / core::mem::size_of::<Slot<Test>>()).clamp(4, 64);
+        for i in 0..first * 3 {
             set.start(&mut cx, Either::Left(pending()), Test::poll, |_| ());
             assert_eq!(set.running(), i + 1);
         }
-        assert_eq!(set.chunks.len(), 3, "16, then 16, then 32 slots");
+        assert_eq!(
+            set.chunks.len(),
+            3,
+            "first, then as many again, then twice that"
+        );
         set.start(&mut cx, Either::Right(ready(7)), Test::poll, |v| {
             done.push(v)
         });
