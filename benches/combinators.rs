@@ -44,6 +44,16 @@
 //! * `first_ok_all_fail`: the same, but every child fails; timed until the error of the last
 //!   one (futures-util's `select_ok` returns only that one; the others keep every error).
 //!
+//! * `spawn_while_draining`: a set that grows while it is drained. N tasks go in at the start,
+//!   each pending until woken once; each even-numbered one, as it completes, adds a follow-up
+//!   task (N / 2 of them), pending until woken once too. The task woken next is drawn (seeded)
+//!   from those waiting at that moment. Timed: all of it, from building the set and adding the
+//!   first N to the last output, with the set dropped. Ours is a [`scope`] whose tasks spawn
+//!   their follow-ups themselves; the peers, `FuturesUnordered` and futures-concurrency's
+//!   `FutureGroup`, are drained by a loop that pushes each follow-up as the output that asks
+//!   for it comes out (they cannot be pushed to from inside a task). Every task is of one
+//!   type, unboxed, in all three.
+//!
 //! Runs are prepared in batches (up to 64 at N = 10, one at a time from N = 1000), then the
 //! timed parts of the batch run back to back under one clock, so the clock's own cost stays
 //! negligible. Criterion settings (0.5 s warm-up, 1.5 s measurement, 20 samples) keep the whole
@@ -64,13 +74,13 @@ use std::cell::RefCell;
 use std::num::NonZeroUsize;
 
 use cancel_cascade::{
-    as_completed, as_completed_limit, select_first, select_first_ok, try_join_all_cancel,
-    try_join_all_cancel_limit, wait_any,
+    as_completed, as_completed_limit, scope, select_first, select_first_ok, try_join_all_cancel,
+    try_join_all_cancel_limit, wait_any, ScopeSpawner,
 };
 use criterion::{BenchmarkId, Criterion, Throughput};
-use futures::stream::{FuturesUnordered, StreamExt, TryStreamExt};
+use futures::stream::{FuturesUnordered, Stream, StreamExt, TryStreamExt};
 use futures_concurrency::concurrent_stream::ConcurrentStream as _;
-use futures_concurrency::future::{Race as _, RaceOk as _, TryJoin as _};
+use futures_concurrency::future::{FutureGroup, Race as _, RaceOk as _, TryJoin as _};
 use futures_concurrency::stream::StreamExt as _;
 
 use support::{
@@ -89,7 +99,7 @@ type Joined = Result<Vec<usize>, Failed>;
 /// The implementations a group enters at a given N.
 type Contenders = fn(usize) -> Vec<Box<dyn Contender>>;
 
-const GROUPS: [(&str, Contenders); 8] = [
+const GROUPS: [(&str, Contenders); 9] = [
     ("all_ready", all_ready),
     ("woken_once", woken_once),
     ("fail_fast", fail_fast),
@@ -98,6 +108,7 @@ const GROUPS: [(&str, Contenders); 8] = [
     ("first_ok_half_fail", first_ok_half_fail),
     ("first_ok_all_fail", first_ok_all_fail),
     ("limit_64", limit_64),
+    ("spawn_while_draining", spawn_while_draining),
 ];
 
 /// The concurrency limit of group `limit_64`.
@@ -1120,6 +1131,214 @@ impl<C: Future + Unpin> Scenario for FirstOk<C> {
         }
         let dropped = self.boards[slot].dropped();
         assert_eq!(dropped, self.len(), "first_ok: children not dropped");
+    }
+}
+
+fn spawn_while_draining(n: usize) -> Vec<Box<dyn Contender>> {
+    // The sizes the case is meant for: a set that grows past its first allocations.
+    if n < 1000 {
+        return Vec::new();
+    }
+    vec![
+        Entry::boxed("cancel-cascade::scope", Growing::new(n, ScopeRun::start)),
+        Entry::boxed(
+            "futures::FuturesUnordered",
+            Growing::new(n, |initial, follow_ups| {
+                DrainPushing::start(FuturesUnordered::new(), initial, follow_ups)
+            }),
+        ),
+        Entry::boxed(
+            "futures-concurrency::FutureGroup",
+            Growing::new(n, |initial, follow_ups| {
+                DrainPushing::start(FutureGroup::new(), initial, follow_ups)
+            }),
+        ),
+    ]
+}
+
+/// Whether the task that completed with `index` (one of the first `n`) asks for a follow-up.
+fn asks_for_follow_up(index: usize, n: usize) -> bool {
+    index < n && index & 1 == 0
+}
+
+/// A task of the scope: its child, and for an even-numbered one the follow-up it spawns as
+/// it completes.
+struct ScopeJob {
+    child: Gated,
+    follow_up: Option<(Gated, ScopeSpawner<ScopeJob>)>,
+}
+
+impl Future for ScopeJob {
+    type Output = Result<(), Failed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let output = std::task::ready!(Pin::new(&mut self.child).poll(cx));
+        output?;
+        if let Some((child, spawner)) = self.follow_up.take() {
+            spawner.spawn(ScopeJob {
+                child,
+                follow_up: None,
+            });
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+/// The scope of `spawn_while_draining`: its body spawns the first N tasks.
+struct ScopeRun;
+
+impl ScopeRun {
+    fn start(initial: Vec<Gated>, follow_ups: Vec<Gated>) -> GrowingSet {
+        let n = initial.len();
+        let run = scope(move |s: ScopeSpawner<ScopeJob>| async move {
+            let mut follow_ups = follow_ups.into_iter();
+            for (index, child) in initial.into_iter().enumerate() {
+                let follow_up = asks_for_follow_up(index, n)
+                    .then(|| (follow_ups.next().expect("a follow-up"), s.clone()));
+                s.spawn(ScopeJob { child, follow_up });
+            }
+            Ok::<_, Failed>(n + n / 2)
+        });
+        Box::pin(async move { run.await.expect("no task fails") })
+    }
+}
+
+/// A peer set drained by a loop that pushes each follow-up as its output comes out.
+trait PushSet: Stream<Item = Joined1> + Unpin {
+    fn push(&mut self, child: Gated);
+}
+
+impl PushSet for FuturesUnordered<Gated> {
+    fn push(&mut self, child: Gated) {
+        FuturesUnordered::push(self, child);
+    }
+}
+
+impl PushSet for FutureGroup<Gated> {
+    fn push(&mut self, child: Gated) {
+        self.insert(child);
+    }
+}
+
+struct DrainPushing<S> {
+    set: S,
+    follow_ups: Vec<Option<Gated>>,
+    n: usize,
+    completed: usize,
+}
+
+impl<S: PushSet + 'static> DrainPushing<S> {
+    fn start(mut set: S, initial: Vec<Gated>, follow_ups: Vec<Gated>) -> GrowingSet {
+        let n = initial.len();
+        for child in initial {
+            set.push(child);
+        }
+        Box::pin(DrainPushing {
+            set,
+            follow_ups: follow_ups.into_iter().map(Some).collect(),
+            n,
+            completed: 0,
+        })
+    }
+}
+
+impl<S: PushSet> Future for DrainPushing<S> {
+    type Output = usize;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+        let this = &mut *self;
+        loop {
+            match this.set.poll_next_unpin(cx) {
+                Poll::Ready(Some(Ok(index))) => {
+                    this.completed += 1;
+                    if asks_for_follow_up(index, this.n) {
+                        let child = this.follow_ups[index / 2].take().expect("a follow-up");
+                        this.set.push(child);
+                    }
+                }
+                Poll::Ready(Some(Err(_))) => panic!("spawn_while_draining: no task fails"),
+                Poll::Ready(None) => return Poll::Ready(this.completed),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+}
+
+/// A growing set driven to its end: gives how many tasks completed.
+type GrowingSet = Pin<Box<dyn Future<Output = usize>>>;
+
+/// Builds a growing set over the first N children, with the follow-ups to add.
+type MakeGrowing = fn(Vec<Gated>, Vec<Gated>) -> GrowingSet;
+
+/// Group `spawn_while_draining`: `make` builds the set over the first N children, with the
+/// follow-ups to add; the timed part builds it, then opens one waiting child at a time.
+struct Growing {
+    boards: Vec<Rc<Board>>,
+    n: usize,
+    parent: Parent,
+    make: MakeGrowing,
+}
+
+impl Growing {
+    fn new(n: usize, make: MakeGrowing) -> Self {
+        Growing {
+            boards: (0..batch_for(n))
+                .map(|_| Board::tracking(n + n / 2, Gate::Closed))
+                .collect(),
+            n,
+            parent: Parent::new(),
+            make,
+        }
+    }
+}
+
+impl Scenario for Growing {
+    type Prepared = (usize, Vec<Gated>, SplitMix64);
+    type Outcome = (usize, usize);
+
+    fn len(&self) -> usize {
+        self.n
+    }
+
+    fn slots(&self) -> usize {
+        self.boards.len()
+    }
+
+    fn inputs(&mut self, slot: usize) -> Vec<Gated> {
+        self.boards[slot].reset(Gate::Closed);
+        self.boards[slot].children()
+    }
+
+    fn start(&mut self, slot: usize, children: Vec<Gated>) -> Self::Prepared {
+        (slot, children, SplitMix64::new(seed(7, self.n)))
+    }
+
+    fn timed(&self, (slot, mut children, mut rng): Self::Prepared) -> Self::Outcome {
+        let board = &self.boards[slot];
+        let follow_ups = children.split_off(self.n);
+        let mut set = (self.make)(children, follow_ups);
+        let mut outcome = self.parent.drive(&mut set);
+        while outcome.is_pending() {
+            board
+                .open_waiting(|len| rng.below(len))
+                .expect("spawn_while_draining: pending with no task waiting");
+            outcome = self.parent.drive(&mut set);
+        }
+        drop(set);
+        match outcome {
+            Poll::Ready(completed) => (slot, completed),
+            Poll::Pending => unreachable!(),
+        }
+    }
+
+    fn check(&self, (slot, completed): Self::Outcome) {
+        let total = self.n + self.n / 2;
+        assert_eq!(completed, total, "spawn_while_draining: tasks lost");
+        assert_eq!(
+            self.boards[slot].dropped(),
+            total,
+            "spawn_while_draining: not dropped"
+        );
     }
 }
 

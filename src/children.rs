@@ -166,6 +166,8 @@ where
     }
 }
 
+#[cfg(feature = "std")]
+pub(crate) mod growing;
 pub mod tuples;
 
 /// What a policy does with a child's output, and whether the pass goes on.
@@ -346,7 +348,8 @@ impl<S: ?Sized + Slots> ChildSet<S> {
             !self.terminated,
             "`{combinator}` polled after completion: it already returned `Ready`"
         );
-        self.readiness.register(cx.waker());
+        // A registration left for the next poll has woken the parent already.
+        let _ = self.readiness.register(cx.waker());
         let slots = self
             .slots
             .as_mut()

@@ -25,6 +25,12 @@
 //! | [`as_completed`] (a `Stream`) | `(index, output)` per child, in completion order (ascending index within one parent poll), then `None` | every child has completed | each dropped as it completes; the rest dropped with the stream |
 //! | [`try_join_all_cancel_limit`] | as `try_join_all_cancel`, at most `limit` futures created at a time | as `try_join_all_cancel` | as `try_join_all_cancel`, and the iterator is dropped: no future is created after the error |
 //! | [`as_completed_limit`] (a `Stream`) | as `as_completed`, at most `limit` futures created at a time | every input has completed | each dropped as it completes; those in flight, and the iterator, dropped with the stream |
+//! | [`scope`] (feature `std`) | the body's `Ok`, or the first `Err` of the body or a task | the body and every task spawned into the scope (by the body, a task, or anyone with a [`ScopeSpawner`]) are `Ok`, or one is `Err` | dropped in the deciding `poll`, in spawn order; none polled after the first `Err`; a task spawned after the end is dropped unpolled |
+//!
+//! The children of [`scope`] are not given up front: they are tasks spawned into it while it
+//! runs, and they may borrow from the function that awaits it (no `'static`, no `Send` unless
+//! the scope must be `Send`); it starts each in the poll that spawned it, and drops the rest in
+//! spawn order.
 //!
 //! All of them, and the tuple form [`try_join_cancel`], share one contract (for the streams,
 //! read "`Ready`" as "`Ready(None)`", and their children are dropped as they complete, not at a
@@ -217,7 +223,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | (none) | | the combinators, which need only `core` and `alloc`: the crate is `no_std` |
-//! | `std` | yes | also [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] and [`rt::LocalSpawn`] traits; no runtime, no reactor |
+//! | `std` | yes | also [`scope`], [`TaskHandle`], [`TaskGroup`], [`TaskSet`], [`CancelToken`], [`until_stopped`], [`time`] and the [`rt::Spawn`] and [`rt::LocalSpawn`] traits; no runtime, no reactor |
 //! | `async-io` | no | `async-io`'s timer for [`time`] and the default [`rt::Spawn::sleep_until`] outside tokio, instead of the crate's timer thread (implies `std`) |
 //! | `tokio-util` | no | [`CancelToken`] from and into tokio-util's `CancellationToken` (implies `std`) |
 //! | `tracing` | no | every task spawned through the crate runs inside the `tracing` span current where it was spawned (entered around each poll and around the drop of its future); a group's cancellation (first failure, deadline, `cancel`, drop, hard stop) is a `DEBUG` event in the span current where the group was created, with the group's id and the reason (implies `std`) |
@@ -293,6 +299,8 @@ mod readiness;
 #[cfg(feature = "std")]
 #[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub mod rt;
+#[cfg(feature = "std")]
+mod scope;
 mod select_cancel;
 mod select_first;
 mod select_first_ok;
@@ -344,6 +352,9 @@ pub use id::TaskId;
 #[cfg(all(feature = "std", loom))]
 #[doc(hidden)]
 pub use live::loom_access as loom_live;
+#[cfg(feature = "std")]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
+pub use scope::{scope, Scope, ScopeSpawner};
 pub use select_cancel::{one_of, select_cancel, SelectCancel, SelectTuple};
 pub use select_first::{select_first, SelectFirst};
 pub use select_first_ok::{select_first_ok, AllFailed, SelectFirstOk};

@@ -228,9 +228,13 @@ impl Readiness {
 
     /// Makes `waker` the one that the next child wake-up wakes. Call it at the start of every
     /// parent poll, before [`woken`](Self::woken). (`&mut`: one registrant at a time.)
+    ///
+    /// Returns `false` in the rare case where it had to leave the former waker in place
+    /// (wakes in flight on two threads): it then woke `waker`, and the next poll must
+    /// register again.
     #[inline]
-    pub(crate) fn register(&mut self, waker: &Waker) {
-        self.header().parent.register(waker);
+    pub(crate) fn register(&mut self, waker: &Waker) -> bool {
+        self.header().parent.register(waker)
     }
 
     /// Lets go of the parent's waker once the combinator is done: late child wakes then wake
@@ -522,10 +526,11 @@ impl ParentWaker {
         }
     }
 
-    /// Stores `new` unless it wakes the same task as the current waker. Only the owner calls
-    /// it, never concurrently with itself or [`close`](Self::close), and never after `close`.
+    /// Stores `new` unless it wakes the same task as the current waker; `false` if it could
+    /// not (see [`register_new`](Self::register_new)). Only the owner calls it, never
+    /// concurrently with itself or [`close`](Self::close), and never after `close`.
     #[inline]
-    fn register(&self, new: &Waker) {
+    fn register(&self, new: &Waker) -> bool {
         let state = self.state.load(Ordering::Acquire);
         debug_assert_eq!(state & CLOSED, 0, "registered after close");
         let same = self.slots[state & CURRENT].with(|slot| {
@@ -535,15 +540,13 @@ impl ParentWaker {
             let current = unsafe { &*slot };
             current.as_ref().is_some_and(|waker| waker.will_wake(new))
         });
-        if !same {
-            self.register_new(new, state);
-        }
+        same || self.register_new(new, state)
     }
 
     /// The rest of [`register`](Self::register), for a waker that differs from the current
     /// one (kept out of line: a poll with the same waker is the common case).
     #[inline(never)]
-    fn register_new(&self, new: &Waker, mut state: usize) {
+    fn register_new(&self, new: &Waker, mut state: usize) -> bool {
         // Cloned before any state changes: a panicking clone must leave nothing half-done.
         let waker = Some(new.clone());
         loop {
@@ -565,7 +568,7 @@ impl ParentWaker {
                 });
                 self.state.fetch_and(!REGISTERING, Ordering::AcqRel);
                 drop(old);
-                return;
+                return true;
             }
             let other = current ^ 1;
             if readers(state, other) == 0 {
@@ -577,7 +580,7 @@ impl ParentWaker {
                 });
                 self.state.fetch_xor(CURRENT, Ordering::AcqRel);
                 drop(old);
-                return;
+                return true;
             }
             break;
         }
@@ -585,6 +588,7 @@ impl ParentWaker {
         drop(waker);
         crate::sync::before_retry();
         new.wake_by_ref();
+        false
     }
 
     /// Lets go of the wakers, so that wakes after the combinator's end reach no one and keep
