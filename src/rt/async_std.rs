@@ -151,21 +151,21 @@ impl Spawn for AsyncStdLocal {
         self.spawn_local_detached(future);
     }
 
-    /// async-std's blocking pool, `async_std::task::spawn_blocking`.
+    /// async-std's blocking pool, as for [`AsyncStd`].
     fn spawn_blocking_detached<W>(&self, work: W)
     where
         W: FnOnce() + Send + 'static,
     {
-        drop(::async_std::task::spawn_blocking(work));
+        AsyncStd.spawn_blocking_detached(work);
     }
 
-    /// The system's clock, `async-io`'s.
+    /// `async-io`'s clock, as for [`AsyncStd`].
     fn now(&self) -> Instant {
-        Instant::now()
+        AsyncStd.now()
     }
 
-    /// `async-io`'s timer, which async-std's reactor drives.
+    /// `async-io`'s timer, as for [`AsyncStd`].
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::outside_tokio(Some(deadline))
+        AsyncStd.sleep_until(deadline)
     }
 }

@@ -245,12 +245,12 @@ impl Spawn for LocalExecutor<'static> {
         self.spawn(future).detach();
     }
 
-    /// smol's blocking pool, `smol::unblock`, shared by every executor.
+    /// smol's blocking pool, as for [`Smol`].
     fn spawn_blocking_detached<W>(&self, work: W)
     where
         W: FnOnce() + Send + 'static,
     {
-        ::smol::unblock(work).detach();
+        Smol.spawn_blocking_detached(work);
     }
 
     #[track_caller]
@@ -262,14 +262,14 @@ impl Spawn for LocalExecutor<'static> {
         spawn_local(self, future)
     }
 
-    /// The system's clock, `async-io`'s.
+    /// `async-io`'s clock, as for [`Smol`].
     fn now(&self) -> Instant {
-        Instant::now()
+        Smol.now()
     }
 
-    /// `async-io`'s timer, which smol's reactor drives.
+    /// `async-io`'s timer, as for [`Smol`].
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::outside_tokio(Some(deadline))
+        Smol.sleep_until(deadline)
     }
 }
 

@@ -344,7 +344,7 @@ impl Spawn for TokioLocal {
         self.spawn_local_detached(future);
     }
 
-    /// tokio's blocking pool, `tokio::task::spawn_blocking`.
+    /// tokio's blocking pool, as for [`Tokio`].
     ///
     /// # Panics
     ///
@@ -354,7 +354,7 @@ impl Spawn for TokioLocal {
     where
         W: FnOnce() + Send + 'static,
     {
-        drop(::tokio::task::spawn_blocking(work));
+        Tokio.spawn_blocking_detached(work);
     }
 
     #[track_caller]
@@ -368,7 +368,7 @@ impl Spawn for TokioLocal {
 
     /// tokio's clock, as for [`Tokio`].
     fn now(&self) -> Instant {
-        crate::timer::runtime_now()
+        Tokio.now()
     }
 
     /// tokio's timer, as for [`Tokio`].
@@ -377,6 +377,6 @@ impl Spawn for TokioLocal {
     ///
     /// Inside a tokio runtime whose timer is not enabled, as tokio's `sleep`.
     fn sleep_until(&self, deadline: Instant) -> impl Future<Output = ()> + Send + 'static {
-        Sleep::at(deadline)
+        Tokio.sleep_until(deadline)
     }
 }
