@@ -163,6 +163,7 @@ macro_rules! counted_atomic_int {
 }
 
 counted_atomic_int!(AtomicU8, u8);
+counted_atomic_int!(AtomicU32, u32);
 counted_atomic_int!(AtomicUsize, usize);
 counted_atomic_int!(AtomicU64, u64);
 
