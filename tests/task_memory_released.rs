@@ -259,9 +259,13 @@ fn check_every_case(runtime: &str, mut run: impl FnMut(Case, usize) -> Live) {
                  settled (slack: {SLACK_ALLOCATIONS} allocations)"
             );
         }
+        // Bytes with no allocation left over are a buffer that existed before the case and
+        // grew (smol's executor keeps a slot per task alive at once, and the peak varies from
+        // run to run): the runtime's own capacity, not a task's memory. A list that keeps
+        // tasks keeps their allocations too, which the check above catches.
         for (n, left) in [(SMALL, small), (LARGE, large)] {
             assert!(
-                left.bytes <= SLACK_BYTES,
+                left.bytes <= SLACK_BYTES || left.allocations <= 0,
                 "{runtime}, {case:?}, N = {n}: {left:?} still allocated after the runtime \
                  settled (slack: {SLACK_BYTES} bytes)"
             );
