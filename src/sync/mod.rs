@@ -13,23 +13,21 @@
 pub mod census;
 
 #[cfg(all(feature = "std", cancel_cascade_census, not(loom)))]
-pub(crate) use census::{AtomicBool, AtomicU8};
+pub(crate) use census::{AtomicBool, AtomicU32, AtomicU8};
 #[cfg(all(cancel_cascade_census, not(loom)))]
-pub(crate) use census::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use census::{AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, Ordering};
 #[cfg(all(feature = "std", not(any(loom, cancel_cascade_census))))]
-pub(crate) use core::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 #[cfg(not(any(loom, cancel_cascade_census)))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{
-    fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering,
-};
+pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 #[cfg(all(feature = "std", loom))]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU8};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 
 /// An atomic that can be a `static` (loom's cannot): the counted one in a census build, the
 /// standard one otherwise, loom included.
@@ -49,15 +47,14 @@ pub(crate) use std::sync::Mutex;
 #[cfg(all(feature = "std", not(loom)))]
 pub(crate) use std::sync::{Arc, MutexGuard};
 
-/// A lock for state the loom models leave out (the spawn tree's list of children,
-/// tokio-util's token): the standard one under loom too, and counted in a census build like
-/// [`Mutex`].
-#[cfg(all(feature = "std", cancel_cascade_census, not(loom)))]
+/// A lock for state the loom models leave out (tokio-util's token, its only user): the
+/// standard one under loom too, and counted in a census build like [`Mutex`].
+#[cfg(all(feature = "tokio-util", cancel_cascade_census, not(loom)))]
 pub(crate) use census::Mutex as StdMutex;
-#[cfg(all(feature = "std", not(any(loom, cancel_cascade_census))))]
+#[cfg(all(feature = "tokio-util", not(any(loom, cancel_cascade_census))))]
 pub(crate) use std::sync::Mutex as StdMutex;
-// Under loom only tokio-util's token uses it, and the loom models build without that feature.
-#[cfg(all(feature = "std", loom))]
+// The loom models build without that feature.
+#[cfg(all(feature = "tokio-util", loom))]
 #[allow(unused_imports)]
 pub(crate) use std::sync::Mutex as StdMutex;
 
