@@ -18,21 +18,20 @@
 //!
 //! # Slots that hold one child after another
 //!
-//! A bounded set reuses a slot for the next child once the slot's child completed, so a waker
-//! that child left behind (with a timer, say) must not wake the new one. In such a set
-//! ([`Readiness::reusable`]) the waker a child is polled with is the slot's until the child
-//! clones it: the first clone makes a *ticket*, a small allocation that names the slot and
-//! holds a reference to the block, and the slot keeps it as its current ticket; the child's
-//! later polls are given the ticket's waker (so `will_wake` holds between them and its clones).
-//! A ticket's wake marks the slot only while the ticket is its slot's current one; when the
-//! next child starts in the slot, [`Readiness::restart`] retires the ticket and clears the
-//! slot's bit, so the old child's wakers wake no one and the new child is polled only when
-//! woken. A ticket that no waker holds any more when its slot restarts (the child's wakers
-//! were woken by value, or dropped) is kept as the slot's spare and serves the slot's next
-//! child, so a bounded set whose children let go of their wakers allocates no ticket after
-//! the first round. A child that never clones its waker costs no ticket. (A wake racing with
-//! the slot's turnover on another thread may still mark it once: it read the ticket as
-//! current.)
+//! A bounded or growing set reuses a slot for the next child once the slot's child completed,
+//! so a waker that child left behind (with a timer, say) must not wake the new one. In such a
+//! set ([`Readiness::reusable`]) each slot's entry holds, beside its index, a *generation*,
+//! which [`Readiness::restart`] advances as the next child starts there, clearing the slot's bit
+//! too (the new child is polled at once). A child's waker carries the generation it was made
+//! in: its low three bits in the low bits of the data pointer (an entry is 8-byte aligned, so
+//! the pointer is the entry's address plus those bits), the next three in the choice among
+//! eight vtables. A wake marks the slot only if the entry's generation still matches, so the
+//! former child's wakers wake no one, and clones keep `will_wake` between the polls of one child
+//! and none other. This costs no allocation and no extra cache line per wake (the entry is read
+//! anyway, to find the block). A waker kept across exactly a multiple of 64 turnovers of its
+//! slot matches again and may poll the slot's child of that time once more, a spurious wake
+//! that every future must tolerate; so may a wake racing with the slot's turnover on another
+//! thread (it read the generation just before the restart).
 //!
 //! # The ready set: a two-level atomic bitset
 //!
@@ -75,13 +74,14 @@ use core::task::{RawWaker, RawWakerVTable, Waker};
 
 use alloc::boxed::Box;
 
-use crate::sync::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{fence, AtomicU64, AtomicUsize, Ordering, UnsafeCell};
 
 const WORD_BITS: usize = u64::BITS as usize;
 
-/// The fixed part of the shared allocation. `repr(C)` with an 8-byte-aligned size, so the slot
-/// array starts right after it at offset `size_of::<Header>()`.
-#[repr(C)]
+/// The fixed part of the shared allocation. `repr(C)` and 8-byte aligned, so its size is a
+/// multiple of 8 and the slot array starts right after it at offset `size_of::<Header>()`,
+/// whether its entries are `u32`s or [`Entry`]s.
+#[repr(C, align(8))]
 struct Header {
     refs: AtomicUsize,
     parent: ParentWaker,
@@ -89,21 +89,39 @@ struct Header {
     summary_words: usize,
     leaf_words: usize,
     words_offset: usize,
-    /// Where each slot's current ticket and then each slot's spare ticket live, for a set
-    /// of reused slots; 0 for the others.
-    tickets_offset: usize,
+    /// Whether the slots hold one child after another: their entries are [`Entry`]s, not
+    /// bare `u32` indices.
+    reused: bool,
+    /// The word of the [`BlockSet`] this block is linked to, if any (one reference to it
+    /// owned here), and this block's bit in it.
+    linked: Option<(NonNull<BlockWord>, u64)>,
 }
 
 const SLOTS_OFFSET: usize = core::mem::size_of::<Header>();
 
-/// Sizes of the shared allocation for `len` children (with a ticket cell per slot if the
-/// slots are `reused`).
+/// A reused slot's entry: its index in the low half (never written again) and its generation
+/// in the high half (advanced by [`Readiness::restart`], by the owner only). 8-byte aligned
+/// whatever the atomic's own alignment, so that a waker's data pointer has three free low bits.
+#[repr(C, align(8))]
+struct Entry(AtomicU64);
+
+/// One generation, in an [`Entry`].
+const GENERATION: u64 = 1 << 32;
+/// The generation bits carried in a waker's data pointer.
+const TAG_BITS: u32 = 3;
+const TAG_MASK: usize = (1 << TAG_BITS) - 1;
+/// The generation bits carried in the choice of vtable: with the pointer's, a waker knows its
+/// generation modulo 64.
+const VTABLE_BITS: u32 = 3;
+const GENERATION_MASK: u64 = (1 << (TAG_BITS + VTABLE_BITS)) - 1;
+
+/// Sizes of the shared allocation for `len` children (with an [`Entry`] per slot if the slots
+/// are `reused`, a `u32` otherwise).
 struct Shape {
     layout: Layout,
     summary_words: usize,
     leaf_words: usize,
     words_offset: usize,
-    tickets_offset: usize,
 }
 
 impl Shape {
@@ -111,24 +129,21 @@ impl Shape {
         let leaf_words = len.div_ceil(WORD_BITS);
         let summary_words = leaf_words.div_ceil(WORD_BITS);
         let too_large = "cancel-cascade: too many children for one combinator";
-        let slots = Layout::array::<u32>(len).expect(too_large);
+        let slots = if reused {
+            Layout::array::<Entry>(len)
+        } else {
+            Layout::array::<u32>(len)
+        };
+        let slots = slots.expect(too_large);
         let words = Layout::array::<AtomicU64>(summary_words + leaf_words).expect(too_large);
         let (layout, slots_offset) = Layout::new::<Header>().extend(slots).expect(too_large);
         debug_assert_eq!(slots_offset, SLOTS_OFFSET);
         let (layout, words_offset) = layout.extend(words).expect(too_large);
-        let (layout, tickets_offset) = if reused {
-            let cells = len.checked_mul(2).expect(too_large);
-            let tickets = Layout::array::<AtomicPtr<Ticket>>(cells).expect(too_large);
-            layout.extend(tickets).expect(too_large)
-        } else {
-            (layout, 0)
-        };
         Shape {
             layout: layout.pad_to_align(),
             summary_words,
             leaf_words,
             words_offset,
-            tickets_offset,
         }
     }
 }
@@ -155,7 +170,7 @@ impl Readiness {
     ///
     /// If `len` exceeds `u32::MAX` (a child's index must fit its slot).
     pub(crate) fn new(len: usize) -> Self {
-        Self::allocate(len, false)
+        Self::allocate(len, false, None)
     }
 
     /// Allocates the ready set for `len` slots that each hold one child after another (see
@@ -165,10 +180,36 @@ impl Readiness {
     ///
     /// As [`new`](Self::new).
     pub(crate) fn reusable(len: usize) -> Self {
-        Self::allocate(len, true)
+        Self::allocate(len, true, None)
     }
 
-    fn allocate(len: usize, reused: bool) -> Self {
+    /// As [`reusable`](Self::reusable), for block `block` of `blocks`: a wake of a child here
+    /// also flags the block in `blocks` (the first since the block was last drained), so that
+    /// the owner of many blocks drains only those flagged. The new block starts flagged, as
+    /// its slots start woken.
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new), and if `block` is 64 or more.
+    // Its one user, the scope's growing set, needs `std`.
+    #[cfg_attr(not(feature = "std"), allow(dead_code))]
+    pub(crate) fn reusable_in(len: usize, blocks: &BlockSet, block: usize) -> Self {
+        assert!(
+            block < WORD_BITS,
+            "cancel-cascade: at most 64 blocks in a set, got block {block}"
+        );
+        let bit = 1 << block;
+        // SAFETY: `blocks` keeps its word alive; the reference counted here is the new block's.
+        let word = unsafe {
+            blocks.word.as_ref().refs.fetch_add(1, Ordering::Relaxed);
+            blocks.word
+        };
+        let readiness = Self::allocate(len, true, Some((word, bit)));
+        blocks.put_back(bit);
+        readiness
+    }
+
+    fn allocate(len: usize, reused: bool, linked: Option<(NonNull<BlockWord>, u64)>) -> Self {
         assert!(
             u32::try_from(len).is_ok(),
             "cancel-cascade: a combinator holds at most u32::MAX children, got {len}"
@@ -181,9 +222,9 @@ impl Readiness {
         };
         let header = base.cast::<Header>();
         // SAFETY: `base` is a fresh allocation of `shape.layout`, which places a `Header` at
-        // offset 0, `len` `u32`s at `SLOTS_OFFSET` and the words at `words_offset`, each
-        // suitably aligned (computed by `Layout::extend`). Every field is written once here
-        // before any reference to it exists.
+        // offset 0, `len` `u32`s (or `Entry`s, if `reused`) at `SLOTS_OFFSET` and the words at
+        // `words_offset`, each suitably aligned (computed by `Layout::extend`). Every field is
+        // written once here before any reference to it exists.
         unsafe {
             header.as_ptr().write(Header {
                 refs: AtomicUsize::new(1),
@@ -192,12 +233,18 @@ impl Readiness {
                 summary_words: shape.summary_words,
                 leaf_words: shape.leaf_words,
                 words_offset: shape.words_offset,
-                tickets_offset: shape.tickets_offset,
+                reused,
+                linked,
             });
-            let slots = base.as_ptr().add(SLOTS_OFFSET).cast::<u32>();
+            let slots = base.as_ptr().add(SLOTS_OFFSET);
             for i in 0..len {
                 // `len <= u32::MAX` was checked above.
-                slots.add(i).write(i as u32);
+                if reused {
+                    let entry = Entry(AtomicU64::new(i as u64));
+                    slots.cast::<Entry>().add(i).write(entry);
+                } else {
+                    slots.cast::<u32>().add(i).write(i as u32);
+                }
             }
             let words = base.as_ptr().add(shape.words_offset).cast::<AtomicU64>();
             for j in 0..shape.summary_words {
@@ -208,13 +255,6 @@ impl Readiness {
                 let children_here = (len - j * WORD_BITS).min(WORD_BITS);
                 let word = AtomicU64::new(low_bits(children_here));
                 words.add(shape.summary_words + j).write(word);
-            }
-            if reused {
-                let tickets = base.as_ptr().add(shape.tickets_offset);
-                let tickets = tickets.cast::<AtomicPtr<Ticket>>();
-                for i in 0..2 * len {
-                    tickets.add(i).write(AtomicPtr::new(ptr::null_mut()));
-                }
             }
         }
         Readiness { header, reused }
@@ -254,6 +294,11 @@ impl Readiness {
             summary,
             leaves,
             parent: &self.header().parent,
+            // SAFETY: the block owns a reference to its word, alive as long as the block.
+            linked: self
+                .header()
+                .linked
+                .map(|(word, bit)| (unsafe { &word.as_ref().word }, bit)),
             next_summary: 0,
             summary_bits: 0,
             leaf: 0,
@@ -261,32 +306,31 @@ impl Readiness {
         }
     }
 
-    /// Makes slot `i` ready for its next child: the wakers of its former child (its ticket)
-    /// wake no one from now on, and its bit is cleared, since the new child is polled at
-    /// once. Only for a set made by [`reusable`](Self::reusable).
+    /// Makes slot `i` ready for its next child: the wakers of its former child wake no one
+    /// from now on (its generation advances), and its bit is cleared, since the new child is
+    /// polled at once. Only for a set made by [`reusable`](Self::reusable).
     pub(crate) fn restart(&mut self, i: usize) {
         assert!(i < self.header().len, "slot index out of range");
         debug_assert!(self.reused, "only reused slots restart");
-        // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
-        let (current, spares) = unsafe { tickets(self.header) };
-        let ticket = current[i].swap(ptr::null_mut(), Ordering::AcqRel);
-        if let Some(ticket) = NonNull::new(ticket) {
-            // SAFETY: the cell owned one reference to the ticket, which is alive.
-            let refs = unsafe { &ticket.as_ref().refs };
-            // The cell's reference alone: no waker holds the ticket, and none can be made
-            // from it (a clone needs a waker), so it may serve the next child. The `Acquire`
-            // follows the release of the last waker that held it.
-            if refs.load(Ordering::Acquire) == 1 && spares[i].load(Ordering::Relaxed).is_null() {
-                spares[i].store(ticket.as_ptr(), Ordering::Release);
-            } else {
-                // SAFETY: the cell owned one reference to its ticket, given up here, once.
-                unsafe { release_ticket(ticket) };
-            }
-        }
-        // SAFETY: as above.
+        // SAFETY: `i < len`, and the set's slots are entries.
+        let entry = unsafe { &*self.entry(i) };
+        // The owner is the only writer; wakers only read it. The generation wraps in the
+        // high half without touching the index.
+        let value = entry.0.load(Ordering::Relaxed);
+        entry
+            .0
+            .store(value.wrapping_add(GENERATION), Ordering::Relaxed);
+        // SAFETY: `self` keeps the allocation alive.
         let words = unsafe { words(self.header) };
         let leaf = &words[self.header().summary_words + i / WORD_BITS];
-        leaf.fetch_and(!(1 << (i % WORD_BITS)), Ordering::Relaxed);
+        let bit = 1 << (i % WORD_BITS);
+        // Most often clear (the former child's last wake was taken by the drain that polled
+        // it to completion): a load is cheaper than a read-modify-write. A wake that sets it
+        // after the load is the new child's own, or one racing with the turnover (see the
+        // module's docs).
+        if leaf.load(Ordering::Relaxed) & bit != 0 {
+            leaf.fetch_and(!bit, Ordering::Relaxed);
+        }
     }
 
     /// The waker of child `i`, borrowed for one poll of that child.
@@ -327,16 +371,42 @@ impl Readiness {
         }
     }
 
-    /// The waker a reused slot's child is polled with: its ticket's, once it has one.
+    /// The pointer to reused slot `i`'s entry, with the whole allocation's provenance.
+    ///
+    /// # Safety
+    ///
+    /// `i < len`, and the set was made by [`reusable`](Self::reusable).
+    #[inline]
+    unsafe fn entry(&self, i: usize) -> *const Entry {
+        debug_assert!(self.reused && i < self.header().len);
+        // SAFETY: per the contract, the entry lies inside the allocation; derived from
+        // `self.header`, the pointer keeps the whole allocation's provenance.
+        unsafe {
+            self.header
+                .as_ptr()
+                .cast::<u8>()
+                .add(SLOTS_OFFSET)
+                .cast::<Entry>()
+                .add(i)
+                .cast_const()
+        }
+    }
+
+    /// The waker of reused slot `i`'s current child: its entry's address, tagged with the
+    /// entry's generation.
     #[inline]
     fn reused_waker(&self, i: usize) -> RawWaker {
-        // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
-        let ticket = unsafe { tickets(self.header) }.0[i].load(Ordering::Acquire);
-        if ticket.is_null() {
-            RawWaker::new(self.slot(i).cast::<()>(), &SLOT_VTABLE)
-        } else {
-            RawWaker::new(ticket.cast_const().cast::<()>(), &TICKET_VTABLE)
-        }
+        // SAFETY: the callers checked `i < len`, and the set is reused.
+        let entry = unsafe { self.entry(i) };
+        // SAFETY: as above; the owner reads the entry it alone writes.
+        let generation = unsafe { &*entry }.0.load(Ordering::Relaxed) >> 32;
+        // In bounds of the entry (8 bytes, 8-aligned), and with its provenance.
+        let data = entry
+            .cast::<u8>()
+            .wrapping_add(generation as usize & TAG_MASK)
+            .cast::<()>();
+        let vtable = &REUSED_VTABLES[(generation >> TAG_BITS) as usize % REUSED_VTABLES.len()];
+        RawWaker::new(data, vtable)
     }
 }
 
@@ -351,18 +421,6 @@ impl Drop for Readiness {
             }
         }
         let _release = Release(self.header);
-        if self.reused {
-            // The cells' references to their tickets go first: a ticket holds a reference to
-            // the block, which would otherwise keep it alive for ever.
-            // SAFETY: `self` keeps the allocation alive, and the set has ticket cells.
-            let (current, spares) = unsafe { tickets(self.header) };
-            for cell in current.iter().chain(spares) {
-                if let Some(ticket) = NonNull::new(cell.swap(ptr::null_mut(), Ordering::AcqRel)) {
-                    // SAFETY: the cell owned one reference to its ticket, given up here, once.
-                    unsafe { release_ticket(ticket) };
-                }
-            }
-        }
         // Child wakers kept past the combinator must not keep the parent's waker alive.
         self.header().parent.close();
     }
@@ -391,6 +449,8 @@ pub(crate) struct Woken<'a> {
     summary: &'a [AtomicU64],
     leaves: &'a [AtomicU64],
     parent: &'a ParentWaker,
+    /// The word of the block's [`BlockSet`] and the block's bit, if it is linked to one.
+    linked: Option<(&'a AtomicU64, u64)>,
     next_summary: usize,
     summary_bits: u64,
     leaf: usize,
@@ -398,10 +458,15 @@ pub(crate) struct Woken<'a> {
 }
 
 impl Woken<'_> {
-    /// Forgets the children not yet yielded (the combinator has decided its outcome).
+    /// Forgets the children not yet yielded (the combinator has decided its outcome). A
+    /// linked block is flagged again: the summary words this drain did not reach may still be
+    /// set, and a set summary word must have its block flagged.
     pub(crate) fn discard(mut self) {
         self.summary_bits = 0;
         self.leaf_bits = 0;
+        if let Some((word, bit)) = self.linked {
+            word.fetch_or(bit, Ordering::AcqRel);
+        }
     }
 }
 
@@ -456,6 +521,9 @@ impl Drop for Woken<'_> {
         }
         if self.summary_bits != 0 {
             self.summary[self.next_summary - 1].fetch_or(self.summary_bits, Ordering::AcqRel);
+        }
+        if let Some((word, bit)) = self.linked {
+            word.fetch_or(bit, Ordering::AcqRel);
         }
         self.parent.wake();
     }
@@ -687,6 +755,93 @@ impl Drop for Reader<'_> {
     }
 }
 
+/// Which of up to 64 blocks (a growing set's chunks, each a [`Readiness`] made by
+/// [`Readiness::reusable_in`]) may have woken children: a wake that sets the first bit of a
+/// block's summary word flags the block here, so that a parent poll drains the flagged blocks
+/// only, not every block. A flag is cleared only by [`take`](Self::take), whose caller then
+/// drains the block (or puts the flag back); so a block with a summary bit set is always
+/// flagged, or about to be by the wake that set the bit.
+// Its one user, the scope's growing set, needs `std`.
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
+pub(crate) struct BlockSet {
+    word: NonNull<BlockWord>,
+}
+
+/// The shared part of a [`BlockSet`]: one reference for the set, one per block linked to it.
+struct BlockWord {
+    refs: AtomicUsize,
+    word: AtomicU64,
+}
+
+// SAFETY: the word is only reached through its atomics, and freed once, by its last reference.
+unsafe impl Send for BlockSet {}
+// SAFETY: as above.
+unsafe impl Sync for BlockSet {}
+
+#[cfg_attr(not(feature = "std"), allow(dead_code))]
+impl BlockSet {
+    /// A set with no block flagged.
+    pub(crate) fn new() -> Self {
+        let word = Box::new(BlockWord {
+            refs: AtomicUsize::new(1),
+            word: AtomicU64::new(0),
+        });
+        BlockSet {
+            // SAFETY: `Box::into_raw` never gives a null pointer.
+            word: unsafe { NonNull::new_unchecked(Box::into_raw(word)) },
+        }
+    }
+
+    fn word(&self) -> &AtomicU64 {
+        // SAFETY: the set owns a reference, so the word is alive.
+        unsafe { &self.word.as_ref().word }
+    }
+
+    /// Takes the blocks flagged since the last take (bit `b` for block `b`); the caller drains
+    /// each, or puts its flag back.
+    #[inline]
+    pub(crate) fn take(&self) -> u64 {
+        let word = self.word();
+        // Most often one block was woken, or none: a load first, as for the summary words.
+        if word.load(Ordering::Relaxed) == 0 {
+            return 0;
+        }
+        word.swap(0, Ordering::Acquire)
+    }
+
+    /// Flags `blocks` again (taken, and not drained).
+    #[inline]
+    pub(crate) fn put_back(&self, blocks: u64) {
+        if blocks != 0 {
+            self.word().fetch_or(blocks, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Drop for BlockSet {
+    fn drop(&mut self) {
+        // SAFETY: the set owned one reference, given up here, once.
+        unsafe { release_block_word(self.word) }
+    }
+}
+
+/// Gives up one reference to a block set's word; the last one frees it.
+///
+/// # Safety
+///
+/// The caller owns one reference to the live word and does not use it again.
+unsafe fn release_block_word(word: NonNull<BlockWord>) {
+    // SAFETY: the caller's reference keeps the word alive for this access.
+    let refs = unsafe { &word.as_ref().refs };
+    if refs.fetch_sub(1, Ordering::Release) != 1 {
+        return;
+    }
+    fence(Ordering::Acquire);
+    // SAFETY: that was the last reference: nothing else reaches the word, which was made by
+    // `Box::into_raw`.
+    drop(unsafe { Box::from_raw(word.as_ptr()) });
+}
+
 /// Projects a pinned slice onto its element `i`.
 ///
 /// # Panics
@@ -738,40 +893,24 @@ unsafe fn words_ptr(header: NonNull<Header>) -> *mut [AtomicU64] {
     }
 }
 
-/// The ticket cells of a set made by [`Readiness::reusable`]: each slot's current ticket, and
-/// each slot's spare.
+/// The raw slice of a reused set's entries.
 ///
 /// # Safety
 ///
-/// As for [`words`], and the set was made with ticket cells.
-#[inline]
-unsafe fn tickets<'a>(
-    header: NonNull<Header>,
-) -> (&'a [AtomicPtr<Ticket>], &'a [AtomicPtr<Ticket>]) {
-    // SAFETY: per the contract, the allocation is alive for `'a` and holds `2 * len`
-    // initialised cells at `tickets_offset`.
-    let cells = unsafe { &*tickets_ptr(header) };
-    cells.split_at(cells.len() / 2)
-}
-
-/// The raw slice of both halves of [`tickets`].
-///
-/// # Safety
-///
-/// As for [`tickets`], for the duration of the call.
-#[inline]
-unsafe fn tickets_ptr(header: NonNull<Header>) -> *mut [AtomicPtr<Ticket>] {
-    // SAFETY: per the contract, the header is alive and the allocation holds `2 * len` cells
-    // at `tickets_offset`.
+/// As for [`words`], for the duration of the call, and the set was made by
+/// [`Readiness::reusable`].
+unsafe fn entries_ptr(header: NonNull<Header>) -> *mut [Entry] {
+    // SAFETY: per the contract, the header is alive and the allocation holds `len` entries at
+    // `SLOTS_OFFSET`.
     unsafe {
         let shape = header.as_ref();
-        debug_assert_ne!(shape.tickets_offset, 0, "a set without ticket cells");
+        debug_assert!(shape.reused, "a set without entries");
         let first = header
             .as_ptr()
             .cast::<u8>()
-            .add(shape.tickets_offset)
-            .cast::<AtomicPtr<Ticket>>();
-        ptr::slice_from_raw_parts_mut(first, 2 * shape.len)
+            .add(SLOTS_OFFSET)
+            .cast::<Entry>();
+        ptr::slice_from_raw_parts_mut(first, shape.len)
     }
 }
 
@@ -792,7 +931,15 @@ unsafe fn mark(header: NonNull<Header>, index: usize) {
         return;
     }
     if before == 0 {
-        summary[leaf / WORD_BITS].fetch_or(1 << (leaf % WORD_BITS), Ordering::AcqRel);
+        let bit = 1 << (leaf % WORD_BITS);
+        let summary_before = summary[leaf / WORD_BITS].fetch_or(bit, Ordering::AcqRel);
+        if let (0, Some((word, bit))) = (summary_before, header.linked) {
+            // The first bit of its summary word: the block is to be drained again.
+            // SAFETY: the block owns a reference to its word, and the block is alive.
+            unsafe { word.as_ref() }
+                .word
+                .fetch_or(bit, Ordering::AcqRel);
+        }
     }
     header.parent.wake();
 }
@@ -815,18 +962,23 @@ unsafe fn release(header: NonNull<Header>) {
     // wakers are taken out first (dropped after the memory is freed, so that a panicking one
     // cannot leak it), the header and the words are dropped once and the memory freed with the
     // layout it was allocated with.
-    let wakers = unsafe {
+    let (wakers, linked) = unsafe {
         let shape = header.as_ref();
         let wakers = shape.parent.take_all();
-        let layout = Shape::new(shape.len, shape.tickets_offset != 0).layout;
+        let linked = shape.linked;
+        let layout = Shape::new(shape.len, shape.reused).layout;
         ptr::drop_in_place(words_ptr(header));
-        if shape.tickets_offset != 0 {
-            ptr::drop_in_place(tickets_ptr(header));
+        if shape.reused {
+            ptr::drop_in_place(entries_ptr(header));
         }
         ptr::drop_in_place(header.as_ptr());
         dealloc(header.as_ptr().cast::<u8>(), layout);
-        wakers
+        (wakers, linked)
     };
+    if let Some((word, _)) = linked {
+        // SAFETY: the block owned one reference to its word, given up here, once.
+        unsafe { release_block_word(word) };
+    }
     drop(wakers);
 }
 
@@ -862,12 +1014,27 @@ unsafe fn clone_waker(data: *const ()) -> RawWaker {
     // SAFETY: the waker being cloned keeps the allocation alive.
     let (header, _) = unsafe { slot_of(data) };
     // SAFETY: as above.
+    unsafe { count_clone(header) };
+    RawWaker::new(data, &VTABLE)
+}
+
+/// Counts one more reference to the allocation, for a waker's clone.
+///
+/// # Panics
+///
+/// Past `isize::MAX` references (as `Arc` aborts), leaving the count as it was.
+///
+/// # Safety
+///
+/// The allocation at `header` is alive (the waker being cloned keeps it).
+#[inline]
+unsafe fn count_clone(header: NonNull<Header>) {
+    // SAFETY: per the contract.
     let refs = unsafe { &header.as_ref().refs };
     if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
         refs.fetch_sub(1, Ordering::Relaxed);
         panic!("cancel-cascade: too many clones of a child's waker");
     }
-    RawWaker::new(data, &VTABLE)
 }
 
 unsafe fn wake(data: *const ()) {
@@ -896,139 +1063,93 @@ unsafe fn drop_waker(data: *const ()) {
     }
 }
 
-/// The waker identity of one child of a reused slot, made at the first clone of its waker.
-struct Ticket {
-    /// One for the slot's cell while the ticket is current, one per owning waker.
-    refs: AtomicUsize,
-    /// The block, kept alive by one reference the ticket owns.
-    header: NonNull<Header>,
-    slot: usize,
+/// The vtables of a reused slot's wakers: the `V`th for the generations whose bits above the
+/// pointer's tag are `V` (modulo 8).
+static REUSED_VTABLES: [RawWakerVTable; 1 << VTABLE_BITS] = [
+    reused_vtable::<0>(),
+    reused_vtable::<1>(),
+    reused_vtable::<2>(),
+    reused_vtable::<3>(),
+    reused_vtable::<4>(),
+    reused_vtable::<5>(),
+    reused_vtable::<6>(),
+    reused_vtable::<7>(),
+];
+
+const fn reused_vtable<const V: usize>() -> RawWakerVTable {
+    RawWakerVTable::new(
+        clone_reused::<V>,
+        wake_reused::<V>,
+        wake_reused_by_ref::<V>,
+        drop_reused,
+    )
 }
 
-/// Gives up one reference to a ticket; the last one frees it and releases its block.
+// The contract of a reused slot's vtables: the data is an entry's address plus a tag below 8,
+// and the waker either owns one reference to the allocation (a clone) or borrows the
+// combinator's (the `ManuallyDrop` waker of `child_waker`).
+
+/// Finds the header, the slot index and the generation a reused slot's waker was made in
+/// (modulo 64), and whether the slot still holds the child of that generation.
 ///
 /// # Safety
 ///
-/// The caller owns one reference to the live ticket and does not use it again.
-unsafe fn release_ticket(ticket: NonNull<Ticket>) {
-    // SAFETY: the caller's reference keeps the ticket alive for this access.
-    let refs = unsafe { &ticket.as_ref().refs };
-    if refs.fetch_sub(1, Ordering::Release) != 1 {
-        return;
-    }
-    fence(Ordering::Acquire);
-    // SAFETY: that was the last reference: nothing else reaches the ticket, which was made by
-    // `Box::into_raw`; its block reference is given up once.
+/// `data` is the data of a waker made by [`Readiness::child_waker`] for a reused set whose
+/// allocation is still alive, with vtable `REUSED_VTABLES[V]`.
+#[inline]
+unsafe fn entry_of<const V: usize>(data: *const ()) -> (NonNull<Header>, usize, bool) {
+    let tag = data as usize & TAG_MASK;
+    let entry = data.cast::<u8>().wrapping_sub(tag).cast::<Entry>();
+    // SAFETY: per the contract, `entry` is an initialised entry of a live allocation (the tag
+    // taken off gives its address back, with the provenance `data` kept), and `entry - index`
+    // is the start of the entries, `SLOTS_OFFSET` bytes after the header.
     unsafe {
-        let ticket = Box::from_raw(ticket.as_ptr());
-        release(ticket.header);
+        let value = (*entry).0.load(Ordering::Relaxed);
+        let index = value as u32 as usize;
+        let made_in = ((V as u64) << TAG_BITS) | tag as u64;
+        let current = (value >> 32) & GENERATION_MASK == made_in;
+        let header = entry
+            .sub(index)
+            .cast::<u8>()
+            .sub(SLOTS_OFFSET)
+            .cast::<Header>();
+        (NonNull::new_unchecked(header.cast_mut()), index, current)
     }
 }
 
-/// The vtable of a reused slot's waker before its child has a ticket. Only ever borrowed (the
-/// `ManuallyDrop` waker of `child_waker`, for the poll of the slot's current child): a clone
-/// gives a ticket's waker, so this one is never woken by value nor dropped.
-static SLOT_VTABLE: RawWakerVTable = RawWakerVTable::new(
-    clone_slot_waker,
-    wake_by_ref,
-    wake_by_ref,
-    forget_slot_waker,
-);
-
-unsafe fn clone_slot_waker(data: *const ()) -> RawWaker {
-    // SAFETY: the borrowed waker being cloned is alive, so the combinator's reference keeps
-    // the allocation alive; it was made by a set with ticket cells.
-    let (header, slot) = unsafe { slot_of(data) };
+unsafe fn clone_reused<const V: usize>(data: *const ()) -> RawWaker {
+    // SAFETY: the waker being cloned keeps the allocation alive.
+    let (header, _, _) = unsafe { entry_of::<V>(data) };
     // SAFETY: as above.
-    let (current, spares) = unsafe { tickets(header) };
-    let cell = &current[slot];
-    if let Some(first) = NonNull::new(cell.load(Ordering::Acquire)) {
-        // This borrowed waker was cloned before, in the same poll (on this thread or another).
-        // SAFETY: the cell's reference keeps the ticket alive: only the owner releases it, and
-        // not while it polls the child that this waker is lent to.
-        return unsafe { clone_ticket(first.as_ptr().cast_const().cast()) };
-    }
-    // The cell's reference and the clone's.
-    let ticket = match NonNull::new(spares[slot].swap(ptr::null_mut(), Ordering::AcqRel)) {
-        Some(spare) => {
-            // SAFETY: a spare is alive (its cell owned its one reference, now ours) and no
-            // waker holds it, so nothing else reads its count.
-            unsafe { spare.as_ref().refs.store(2, Ordering::Relaxed) };
-            spare.as_ptr()
-        }
-        None => {
-            // SAFETY: as above; the new ticket's reference to the block is counted here.
-            let refs = unsafe { &header.as_ref().refs };
-            if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
-                refs.fetch_sub(1, Ordering::Relaxed);
-                panic!("cancel-cascade: too many clones of a child's waker");
-            }
-            Box::into_raw(Box::new(Ticket {
-                refs: AtomicUsize::new(2),
-                header,
-                slot,
-            }))
-        }
-    };
-    match cell.compare_exchange(ptr::null_mut(), ticket, Ordering::AcqRel, Ordering::Acquire) {
-        Ok(_) => RawWaker::new(ticket.cast_const().cast(), &TICKET_VTABLE),
-        Err(first) => {
-            // SAFETY: the ticket taken here was never shared: both its references are ours,
-            // and it goes with its block reference. The winner's is kept alive by its cell, as
-            // above.
-            unsafe {
-                let lost = NonNull::new_unchecked(ticket);
-                lost.as_ref().refs.store(1, Ordering::Relaxed);
-                release_ticket(lost);
-                clone_ticket(first.cast_const().cast())
-            }
-        }
-    }
+    unsafe { count_clone(header) };
+    RawWaker::new(data, &REUSED_VTABLES[V])
 }
 
-unsafe fn forget_slot_waker(_: *const ()) {
-    // Never called: this waker is only borrowed, and its clones are tickets.
-}
-
-static TICKET_VTABLE: RawWakerVTable =
-    RawWakerVTable::new(clone_ticket, wake_ticket, wake_ticket_by_ref, drop_ticket);
-
-// The ticket vtable's contract: the data is a live ticket, and the waker either owns one
-// reference to it (a clone) or borrows the cell's (the `ManuallyDrop` waker of `child_waker`).
-
-unsafe fn clone_ticket(data: *const ()) -> RawWaker {
-    // SAFETY: the waker being cloned keeps the ticket alive.
-    let refs = unsafe { &(*data.cast::<Ticket>()).refs };
-    if refs.fetch_add(1, Ordering::Relaxed) > isize::MAX as usize {
-        refs.fetch_sub(1, Ordering::Relaxed);
-        panic!("cancel-cascade: too many clones of a child's waker");
-    }
-    RawWaker::new(data, &TICKET_VTABLE)
-}
-
-unsafe fn wake_ticket(data: *const ()) {
+unsafe fn wake_reused<const V: usize>(data: *const ()) {
     // Released through a rebuilt `Waker`, even if the parent's waker panics in the wake-up.
     // SAFETY: only owning clones are woken by value; the rebuilt `Waker` takes the reference.
-    let owned = unsafe { Waker::from_raw(RawWaker::new(data, &TICKET_VTABLE)) };
+    let owned = unsafe { Waker::from_raw(RawWaker::new(data, &REUSED_VTABLES[V])) };
     owned.wake_by_ref();
 }
 
-unsafe fn wake_ticket_by_ref(data: *const ()) {
-    let ticket = data.cast::<Ticket>();
-    // SAFETY: the waker keeps the ticket alive, and the ticket keeps its block alive; the
-    // block has ticket cells, since only such a set makes tickets.
+unsafe fn wake_reused_by_ref<const V: usize>(data: *const ()) {
+    // SAFETY: the waker keeps the allocation alive for this call.
     unsafe {
-        let Ticket { header, slot, .. } = *ticket;
-        // The slot's current child only: a retired ticket belongs to a child that is gone.
-        if tickets(header).0[slot].load(Ordering::Relaxed).cast_const() == ticket {
-            mark(header, slot);
+        let (header, index, current) = entry_of::<V>(data);
+        // The slot's current child only: the wakers of a former one wake no one.
+        if current {
+            mark(header, index);
         }
     }
 }
 
-unsafe fn drop_ticket(data: *const ()) {
-    // SAFETY: only owning clones are dropped; this one gives up its reference.
-    unsafe { release_ticket(NonNull::new_unchecked(data.cast::<Ticket>().cast_mut())) }
+unsafe fn drop_reused(data: *const ()) {
+    // SAFETY: only owning clones are dropped; this one gives up its reference. The tag is
+    // taken off first (the vtable index does not matter to find the header).
+    unsafe {
+        let (header, _, _) = entry_of::<0>(data);
+        release(header);
+    }
 }
 
 #[cfg(test)]
@@ -1077,9 +1198,7 @@ mod tests {
         drain(&readiness);
         let lent = readiness.child_waker(1);
         let kept = lent.clone();
-        assert!(!lent.will_wake(&kept), "the first clone makes the ticket");
-        let lent = readiness.child_waker(1);
-        assert!(lent.will_wake(&kept), "later polls lend the ticket's waker");
+        assert!(lent.will_wake(&kept), "a clone is the lent waker");
         let second = lent.clone();
         kept.wake_by_ref();
         assert_eq!(drain(&readiness), [1]);
@@ -1099,7 +1218,8 @@ mod tests {
 
         readiness.child_waker(1).wake_by_ref();
         let new = readiness.child_waker(1).clone();
-        assert!(!new.will_wake(&kept));
+        assert!(!new.will_wake(&kept), "another child, another waker");
+        assert!(readiness.child_waker(1).will_wake(&new));
         assert_eq!(drain(&readiness), [1]);
         new.wake_by_ref();
         assert_eq!(drain(&readiness), [1]);
@@ -1110,24 +1230,39 @@ mod tests {
     }
 
     #[test]
-    fn a_ticket_no_waker_holds_serves_the_slots_next_child() {
+    fn a_waker_wakes_no_one_for_63_turnovers_of_its_slot() {
         let mut readiness = Readiness::reusable(2);
         drain(&readiness);
-        for _ in 0..3 {
-            readiness.restart(0);
-            let kept = readiness.child_waker(0).clone();
-            let lent = readiness.child_waker(0);
-            assert!(lent.will_wake(&kept));
-            kept.wake();
-            assert_eq!(drain(&readiness), [0]);
+        let kept = readiness.child_waker(1).clone();
+        let other = readiness.child_waker(0).clone();
+        for turnover in 1..64 {
+            readiness.restart(1);
+            kept.wake_by_ref();
+            assert!(drain(&readiness).is_empty(), "turnover {turnover}");
+            assert!(!readiness.child_waker(1).will_wake(&kept));
+            other.wake_by_ref();
+            assert_eq!(drain(&readiness), [0], "the neighbour's own waker");
         }
-        readiness.restart(0);
-        let kept = readiness.child_waker(0).clone();
-        readiness.restart(0);
-        kept.wake_by_ref();
-        assert!(drain(&readiness).is_empty(), "a retired spare wakes no one");
+        // The 64th turnover comes back to the kept waker's generation: one spurious wake.
+        readiness.restart(1);
+        assert!(readiness.child_waker(1).will_wake(&kept));
+        kept.wake();
+        assert_eq!(drain(&readiness), [1]);
+    }
+
+    #[test]
+    fn the_entry_keeps_its_index_through_the_generations() {
+        let mut readiness = Readiness::reusable(70);
+        drain(&readiness);
+        for _ in 0..200 {
+            readiness.restart(69);
+        }
+        let waker = readiness.child_waker(69).clone();
+        waker.wake_by_ref();
+        assert_eq!(drain(&readiness), [69], "found its block and its slot");
         drop(readiness);
-        drop(kept);
+        waker.wake_by_ref();
+        drop(waker);
     }
 
     #[test]

@@ -346,9 +346,9 @@ fn a_wake_racing_with_the_childs_turn_in_the_pass_is_never_lost() {
 
 /// A bounded join with one slot: child 0 completes and child 1 takes its slot while a clone of
 /// child 0's waker is woken, then dropped, on another thread, and child 1 is opened from a
-/// third. The old waker's ticket is retired as the slot restarts: its wake may race with the
-/// restart but never reaches a freed ticket, the opening of child 1 is never lost, and the
-/// block and the tickets are freed once, by whichever goes last.
+/// third. The slot's generation advances as it restarts: the old waker's wake may race with
+/// the restart (and then poll child 1 once more) but the opening of child 1 is never lost, and
+/// the block is freed once, by whichever goes last.
 #[test]
 fn a_stale_waker_races_with_its_slots_next_child() {
     model(|| {
@@ -374,9 +374,74 @@ fn a_stale_waker_races_with_its_slots_next_child() {
         let outputs = block_on(join).unwrap();
         assert_eq!(outputs[0], 2);
         // Polled at its start and after its opening, and once more at most if the stale wake
-        // read the retired ticket as current just before the restart.
+        // read the slot's former generation just before the restart.
         assert!(outputs[1] <= 3, "{outputs:?}");
         stale.join().unwrap();
         opener.join().unwrap();
+    });
+}
+
+/// A scope task large enough that the scope's first chunk holds four slots, so that five
+/// tasks running at once span two chunks, each with its own readiness block linked to the
+/// scope's word of flagged chunks. One with `yields` set wakes itself and waits once, then
+/// waits for its gate.
+struct Big {
+    gate: Gate,
+    yields: bool,
+    _room: [u8; 1100],
+}
+
+impl Future for Big {
+    type Output = Result<(), ()>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if std::mem::take(&mut self.yields) {
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.gate)
+            .poll(cx)
+            .map(|output| output.map(drop))
+    }
+}
+
+/// Five tasks in two chunks (slots 0 to 3 of the first, slot 0 of the second). Tasks 0 to 2 are
+/// open and wait once each; task 3 (first chunk) and task 4 (second chunk) are opened from
+/// their own threads while the scope polls on the main one. Every wake reaches the scope,
+/// whichever chunk's summary and flag it races with (a lost one deadlocks `block_on`), and
+/// each opened task is polled a bounded number of times: at its start, after its opening, and
+/// once more at most when a wake races with the gate's registration.
+#[test]
+fn wakes_in_two_chunks_of_a_scope_race_with_its_drains() {
+    model(|| {
+        let (gates, shared) = gates(5);
+        for gate in &shared[..3] {
+            gate.open.store(true, Ordering::Relaxed);
+        }
+        let run = cancel_cascade::scope(move |s| async move {
+            for (i, gate) in gates.into_iter().enumerate() {
+                s.spawn(Big {
+                    gate,
+                    yields: i < 3,
+                    _room: [0; 1100],
+                });
+            }
+            Ok::<(), ()>(())
+        });
+        let openers: Vec<_> = [3, 4]
+            .into_iter()
+            .map(|i| {
+                let gate = shared[i].clone();
+                thread::spawn(move || gate.open())
+            })
+            .collect();
+        assert_eq!(block_on(run), Ok(()));
+        for i in [3, 4] {
+            let polls = shared[i].polls.load(Ordering::Relaxed);
+            assert!(polls <= 3, "task {i} polled {polls} times");
+        }
+        for opener in openers {
+            opener.join().unwrap();
+        }
     });
 }

@@ -9,6 +9,10 @@
 //! moves once placed. A slot is reused once its child completed; its former child's wakers
 //! then wake no one (see `readiness.rs`).
 //!
+//! The chunks' blocks are linked to one word of flagged chunks ([`BlockSet`]): the first wake
+//! in a chunk since its last drain flags it, so a parent poll drains the chunks flagged, not
+//! every chunk (at 10 000 children there are about nine).
+//!
 //! Each slot also holds its child's start number, so that the children still running when the
 //! set ends are dropped in the order they were started, whichever slots they took.
 
@@ -21,7 +25,7 @@ use core::task::{Context, Poll, Waker};
 use pin_project::pin_project;
 
 use super::{Child, ChildProj, Completion};
-use crate::readiness::{pin_slot, Readiness};
+use crate::readiness::{pin_slot, BlockSet, Readiness};
 
 /// The first chunk's size in bytes, roughly: as many slots as fit (between 4 and 64), so that
 /// a scope of small tasks starts with room for many and one of large tasks wastes little.
@@ -40,14 +44,14 @@ pub(crate) struct GrowingChildren<F> {
     /// The waker every chunk has registered as its parent's: a poll with the same one (the
     /// common case) does not touch the chunks' blocks to register it again.
     registered: Option<Waker>,
+    /// Which chunks have woken children (bit `c` for chunk `c`): a poll drains those only.
+    /// Made with the first chunk.
+    flagged: Option<BlockSet>,
 }
 
 struct Chunk<F> {
     slots: Pin<alloc::boxed::Box<[Slot<F>]>>,
     readiness: Readiness,
-    /// Children running in this chunk: a chunk with none is skipped by a pass (a late wake of
-    /// a child that completed there needs no answer).
-    running: usize,
 }
 
 #[pin_project]
@@ -67,6 +71,7 @@ impl<F> GrowingChildren<F> {
             started: 0,
             running: 0,
             registered: None,
+            flagged: None,
         }
     }
 
@@ -98,7 +103,6 @@ impl<F> GrowingChildren<F> {
         let chunk = &mut self.chunks[c as usize];
         let at = at as usize;
         chunk.readiness.restart(at);
-        chunk.running += 1;
         let mut slot = pin_slot(chunk.slots.as_mut(), at).project();
         *slot.started = self.started;
         self.started += 1;
@@ -112,7 +116,6 @@ impl<F> GrowingChildren<F> {
             return;
         };
         self.running -= 1;
-        chunk.running -= 1;
         on_ready(output);
         slot.child.set(Child::Gone);
         self.free.push((c, at as u32));
@@ -134,24 +137,28 @@ impl<F> GrowingChildren<F> {
                 child: Child::Gone,
             })
             .collect();
-        let mut readiness = Readiness::reusable(len);
-        if !readiness.register(cx.waker()) {
-            self.registered = None;
-        }
+        let flagged = self.flagged.get_or_insert_with(BlockSet::new);
+        // Flagged at once, its slots all marked woken (none holds a child yet): pushed before
+        // anything else can panic, so that a flag never names a chunk that is not there.
+        let readiness = Readiness::reusable_in(len, flagged, c as usize);
         self.chunks.push(Chunk {
             slots: alloc::boxed::Box::into_pin(slots),
             readiness,
-            running: 0,
         });
+        let chunk = self.chunks.last_mut().expect("just pushed");
+        if !chunk.readiness.register(cx.waker()) {
+            self.registered = None;
+        }
         self.free.reserve(len);
         self.free.extend((1..=last).rev().map(|at| (c, at)));
         (c, 0)
     }
 
     /// One parent poll: registers `cx`'s waker with every chunk (if it is not the one they
-    /// have), then polls each woken, running child once, chunk by chunk in ascending slot
-    /// order, with its own waker, and hands each output to `on_ready` (before the child is
-    /// dropped). Returns `true` if `on_ready` stopped the pass.
+    /// have), then polls each woken, running child once, in the flagged chunks in ascending
+    /// order, each in ascending slot order, with its own waker, and hands each output to
+    /// `on_ready` (before the child is dropped). Returns `true` if `on_ready` stopped the pass;
+    /// the chunks not reached stay flagged, as when a child's poll panics.
     ///
     /// # Panics
     ///
@@ -181,12 +188,24 @@ impl<F> GrowingChildren<F> {
             chunks,
             free,
             running,
+            flagged,
             ..
         } = self;
-        for (c, chunk) in chunks.iter_mut().enumerate() {
-            if chunk.running == 0 {
-                continue;
-            }
+        let Some(flagged) = flagged else {
+            return false;
+        };
+        // The chunks flagged and not drained yet, flagged again if a child's poll panics (and
+        // when `on_ready` stops the pass, for a set that would be polled again).
+        let mut pending = Unvisited {
+            flagged,
+            chunks: flagged.take(),
+        };
+        while pending.chunks != 0 {
+            let c = pending.chunks.trailing_zeros() as usize;
+            pending.chunks &= pending.chunks - 1;
+            let chunk = &mut chunks[c];
+            // Drained even with no child running: a flagged chunk left undrained would keep
+            // its summary set and never be flagged again.
             let mut woken = chunk.readiness.woken();
             while let Some(at) = woken.next() {
                 let waker = chunk.readiness.child_waker(at);
@@ -199,7 +218,6 @@ impl<F> GrowingChildren<F> {
                     continue;
                 };
                 *running -= 1;
-                chunk.running -= 1;
                 let completion = on_ready(output);
                 pin_slot(chunk.slots.as_mut(), at).project().child.clear();
                 // `c` and `at` fit: `grow` checked them.
@@ -220,6 +238,8 @@ impl<F> GrowingChildren<F> {
         self.running = 0;
         self.free = Vec::new();
         let registered = self.registered.take();
+        // A set that grows again starts a new one, with no flag naming a chunk gone.
+        let flagged = self.flagged.take();
         let mut chunks = core::mem::take(&mut self.chunks);
         let mut order: Vec<(u64, u32, u32)> = Vec::new();
         for (c, chunk) in chunks.iter_mut().enumerate() {
@@ -238,7 +258,20 @@ impl<F> GrowingChildren<F> {
         turn.drop_all();
         drop(turn);
         drop(chunks);
+        drop(flagged);
         drop(registered);
+    }
+}
+
+/// The flagged chunks a pass has not drained yet: flagged again when the pass ends early.
+struct Unvisited<'a> {
+    flagged: &'a BlockSet,
+    chunks: u64,
+}
+
+impl Drop for Unvisited<'_> {
+    fn drop(&mut self) {
+        self.flagged.put_back(self.chunks);
     }
 }
 
@@ -290,6 +323,81 @@ mod tests {
     use futures_util::task::noop_waker_ref;
 
     type Test = Either<core::future::Pending<u32>, core::future::Ready<u32>>;
+
+    /// A child that waits for ever and hands its waker to the test.
+    struct Waits {
+        id: usize,
+        wakers: std::sync::Arc<std::sync::Mutex<Vec<Option<Waker>>>>,
+    }
+
+    impl Future for Waits {
+        type Output = usize;
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<usize> {
+            self.wakers.lock().unwrap()[self.id] = Some(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+
+    /// Children in two chunks, one woken in each: a pass that ends early (a child's poll
+    /// panics, or `on_ready` stops it) in the first chunk leaves the second flagged, and the
+    /// next pass polls its child.
+    #[test]
+    fn a_pass_cut_short_leaves_the_chunks_it_did_not_reach_flagged() {
+        let mut cx = Context::from_waker(noop_waker_ref());
+        let first = (FIRST_CHUNK_BYTES / core::mem::size_of::<Slot<Waits>>()).clamp(4, 64);
+        let wakers = std::sync::Arc::new(std::sync::Mutex::new(alloc::vec![None; first + 1]));
+        let mut set = GrowingChildren::new();
+        for id in 0..=first {
+            let child = Waits {
+                id,
+                wakers: wakers.clone(),
+            };
+            set.start(&mut cx, child, Waits::poll, |_| ());
+        }
+        assert_eq!(set.chunks.len(), 2);
+        let wake = |id: usize| wakers.lock().unwrap()[id].as_ref().unwrap().wake_by_ref();
+        // Drains what the chunks' creation flagged.
+        set.poll_woken(&mut cx, Waits::poll, |_| Completion::Next);
+
+        wake(0);
+        wake(first);
+        let panicked = std::panic::catch_unwind(core::panic::AssertUnwindSafe(|| {
+            set.poll_woken(
+                &mut cx,
+                |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
+                    assert_ne!(child.id, 0, "child 0's poll panics");
+                    child.poll(cx)
+                },
+                |_| Completion::Next,
+            )
+        }));
+        assert!(panicked.is_err());
+        let mut polled = Vec::new();
+        let poll = |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
+            polled.push(child.id);
+            child.poll(cx)
+        };
+        set.poll_woken(&mut cx, poll, |_| Completion::Next);
+        assert_eq!(polled, [first], "the second chunk's wake was kept");
+
+        // A child of the first chunk completes and stops the pass.
+        wake(1);
+        wake(first);
+        let stopped = set.poll_woken(
+            &mut cx,
+            |child: Pin<&mut Waits>, _: &mut Context<'_>| Poll::Ready(child.id),
+            |_| Completion::Stop,
+        );
+        assert!(stopped);
+        let mut polled = Vec::new();
+        let poll = |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
+            polled.push(child.id);
+            child.poll(cx)
+        };
+        set.poll_woken(&mut cx, poll, |_| Completion::Next);
+        assert_eq!(polled, [first], "the second chunk's wake was kept");
+    }
 
     #[test]
     fn grows_by_doubling_and_reuses_freed_slots() {

@@ -219,58 +219,6 @@ impl AtomicBool {
     }
 }
 
-/// A counted `AtomicPtr`.
-#[derive(Debug)]
-#[repr(transparent)]
-pub(crate) struct AtomicPtr<T>(atomic::AtomicPtr<T>);
-
-#[allow(dead_code)]
-impl<T> AtomicPtr<T> {
-    pub(crate) const fn new(value: *mut T) -> Self {
-        AtomicPtr(atomic::AtomicPtr::new(value))
-    }
-
-    #[inline]
-    pub(crate) fn load(&self, order: Ordering) -> *mut T {
-        self.0.load(order)
-    }
-
-    #[inline]
-    pub(crate) fn store(&self, value: *mut T, order: Ordering) {
-        self.0.store(value, order);
-    }
-
-    #[inline]
-    pub(crate) fn swap(&self, value: *mut T, order: Ordering) -> *mut T {
-        note_rmw();
-        self.0.swap(value, order)
-    }
-
-    #[inline]
-    pub(crate) fn compare_exchange(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        note_rmw();
-        self.0.compare_exchange(current, new, success, failure)
-    }
-
-    #[inline]
-    pub(crate) fn compare_exchange_weak(
-        &self,
-        current: *mut T,
-        new: *mut T,
-        success: Ordering,
-        failure: Ordering,
-    ) -> Result<*mut T, *mut T> {
-        note_rmw();
-        self.0.compare_exchange_weak(current, new, success, failure)
-    }
-}
-
 /// A counted `std::sync::Mutex`: `lock` hands out the standard guard.
 #[cfg(feature = "std")]
 #[derive(Debug, Default)]

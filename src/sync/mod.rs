@@ -15,17 +15,17 @@ pub mod census;
 #[cfg(all(feature = "std", cancel_cascade_census, not(loom)))]
 pub(crate) use census::{AtomicBool, AtomicU32, AtomicU8};
 #[cfg(all(cancel_cascade_census, not(loom)))]
-pub(crate) use census::{AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use census::{AtomicU64, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use core::sync::atomic::{fence, Ordering};
 #[cfg(all(feature = "std", not(any(loom, cancel_cascade_census))))]
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 #[cfg(not(any(loom, cancel_cascade_census)))]
-pub(crate) use core::sync::atomic::{AtomicPtr, AtomicU64, AtomicUsize};
+pub(crate) use core::sync::atomic::{AtomicU64, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{fence, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{fence, AtomicU64, AtomicUsize, Ordering};
 #[cfg(all(feature = "std", loom))]
 pub(crate) use loom::sync::atomic::{AtomicBool, AtomicU32, AtomicU8};
 
