@@ -10,6 +10,9 @@
 //! Header { refs, parent waker, len, ... } | slots: [u32; len] | summary words | leaf words
 //! ```
 //!
+//! (A set whose slots hold one child after another has 8-byte entries in place of the `u32`s;
+//! see below.)
+//!
 //! The waker handed to child `i` is a hand-written [`RawWaker`] whose data pointer is the address
 //! of `slots[i]`, which stores `i`. From it the vtable finds the header again (`slots[i] - i` is
 //! the start of the slot array, which sits at a fixed offset after the header), so a waker costs
