@@ -144,10 +144,13 @@ where
             Completion::Next
         });
         // Slots are reused in any order: the pass saw them by slot, the stream promises them
-        // by index.
-        completed
-            .make_contiguous()
-            .sort_unstable_by_key(|&(index, _)| index);
+        // by index. (A pass of a stream read as it goes most often completes one child, or
+        // none: nothing to sort.)
+        if completed.len() > 1 {
+            completed
+                .make_contiguous()
+                .sort_unstable_by_key(|&(index, _)| index);
+        }
         // Every child pulled now has a higher index than any before it. A child that completes
         // at its first poll frees its slot at once; after a round of as many such children as
         // there are slots, this poll stops pulling and yields what they gave (with an endless
