@@ -339,6 +339,18 @@ mod tests {
         }
     }
 
+    /// The children a pass polls, in order.
+    fn polled_in_a_pass(set: &mut GrowingChildren<Waits>) -> Vec<usize> {
+        let mut polled = Vec::new();
+        let poll = |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
+            polled.push(child.id);
+            child.poll(cx)
+        };
+        let mut cx = Context::from_waker(noop_waker_ref());
+        set.poll_woken(&mut cx, poll, |_| Completion::Next);
+        polled
+    }
+
     /// Children in two chunks, one woken in each: a pass that ends early (a child's poll
     /// panics, or `on_ready` stops it) in the first chunk leaves the second flagged, and the
     /// next pass polls its child.
@@ -373,13 +385,7 @@ mod tests {
             )
         }));
         assert!(panicked.is_err());
-        let mut polled = Vec::new();
-        let poll = |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
-            polled.push(child.id);
-            child.poll(cx)
-        };
-        set.poll_woken(&mut cx, poll, |_| Completion::Next);
-        assert_eq!(polled, [first], "the second chunk's wake was kept");
+        assert_eq!(polled_in_a_pass(&mut set), [first], "the wake was kept");
 
         // A child of the first chunk completes and stops the pass.
         wake(1);
@@ -390,13 +396,7 @@ mod tests {
             |_| Completion::Stop,
         );
         assert!(stopped);
-        let mut polled = Vec::new();
-        let poll = |child: Pin<&mut Waits>, cx: &mut Context<'_>| {
-            polled.push(child.id);
-            child.poll(cx)
-        };
-        set.poll_woken(&mut cx, poll, |_| Completion::Next);
-        assert_eq!(polled, [first], "the second chunk's wake was kept");
+        assert_eq!(polled_in_a_pass(&mut set), [first], "the wake was kept");
     }
 
     #[test]
