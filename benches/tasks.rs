@@ -82,6 +82,32 @@ const SIZES: [usize; 2] = [1000, 10_000];
 const OURS: &str = "cancel-cascade TaskHandle";
 const SUPERVISED: &str = "cancel-cascade TaskHandle (supervised)";
 
+/// The floor entries: the runtime's own handle plus one allocation per task that the task and
+/// its caller share (as large as our task's own state), written by the task and released by
+/// both. No handle that keeps any state of its own beside the runtime's, or any count that
+/// outlives the task, can cost less; our ratio to this entry is what our guarantees cost beyond
+/// that one allocation.
+/// The shared allocation of a floor entry.
+struct FloorCell {
+    _room: [u64; 14],
+    written: AtomicUsize,
+}
+
+impl FloorCell {
+    fn new() -> Arc<Self> {
+        Arc::new(FloorCell {
+            _room: [0; 14],
+            written: AtomicUsize::new(0),
+        })
+    }
+
+    /// The task's side: `value` written in the cell the task keeps until it ends.
+    fn write(self: Arc<Self>, value: u64) -> u64 {
+        self.written.store(value as usize, Ordering::Release);
+        value
+    }
+}
+
 /// The error of the failing task.
 #[derive(Debug)]
 struct Failed;
@@ -452,6 +478,29 @@ fn set_join_next_tokio(c: &mut Criterion) {
                         assert_eq!(sum, n * (n - 1) / 2);
                     })
                 }),
+                (
+                    "floor: JoinSet::join_next + one shared allocation",
+                    &mut |iters| {
+                        time_runs(&runtime, iters, || async {
+                            let mut set = JoinSet::new();
+                            let mut cells = Vec::with_capacity(n);
+                            for i in 0..n {
+                                let cell = FloorCell::new();
+                                cells.push(Arc::clone(&cell));
+                                set.spawn(async move {
+                                    tokio::task::yield_now().await;
+                                    Ok::<_, Failed>(cell.write(i as u64) as usize)
+                                });
+                            }
+                            let mut sum = 0;
+                            while let Some(output) = set.join_next().await {
+                                sum += output.unwrap().unwrap();
+                            }
+                            drop(cells);
+                            assert_eq!(sum, n * (n - 1) / 2);
+                        })
+                    },
+                ),
             ],
         );
     }
@@ -602,6 +651,23 @@ fn spawn_await_tokio(c: &mut Criterion) {
                     tokio::spawn(async move { black_box(i) }).await.unwrap()
                 }))
             }),
+            (
+                "floor: tokio JoinHandle + one shared allocation",
+                &mut |iters| {
+                    runtime.block_on(round_trips(iters, |i| {
+                        let cell = FloorCell::new();
+                        let task = tokio::spawn({
+                            let cell = Arc::clone(&cell);
+                            async move { cell.write(black_box(i)) }
+                        });
+                        async move {
+                            let value = task.await.unwrap();
+                            drop(cell);
+                            value
+                        }
+                    }))
+                },
+            ),
             (OURS, &mut |iters| {
                 runtime.block_on(round_trips(iters, |i| {
                     rt::tokio::spawn(async move { black_box(i) })
@@ -643,6 +709,20 @@ fn spawn_await_smol(c: &mut Criterion) {
                     executor.spawn(async move { black_box(i) })
                 })))
             }),
+            ("floor: smol Task + one shared allocation", &mut |iters| {
+                smol::block_on(executor.run(round_trips(iters, |i| {
+                    let cell = FloorCell::new();
+                    let task = executor.spawn({
+                        let cell = Arc::clone(&cell);
+                        async move { cell.write(black_box(i)) }
+                    });
+                    async move {
+                        let value = task.await;
+                        drop(cell);
+                        value
+                    }
+                })))
+            }),
             (OURS, &mut |iters| {
                 smol::block_on(executor.run(round_trips(iters, |i| {
                     executor.spawn_task(async move { black_box(i) })
@@ -676,6 +756,23 @@ fn spawn_await_async_std(c: &mut Criterion) {
                     async_std::task::spawn(async move { black_box(i) })
                 }))
             }),
+            (
+                "floor: async-std JoinHandle + one shared allocation",
+                &mut |iters| {
+                    on_executor(round_trips(iters, |i| {
+                        let cell = FloorCell::new();
+                        let task = async_std::task::spawn({
+                            let cell = Arc::clone(&cell);
+                            async move { cell.write(black_box(i)) }
+                        });
+                        async move {
+                            let value = task.await;
+                            drop(cell);
+                            value
+                        }
+                    }))
+                },
+            ),
             // async-std's adapter is the supervised mechanism.
             (SUPERVISED, &mut |iters| {
                 on_executor(round_trips(iters, |i| {
