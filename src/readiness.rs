@@ -513,10 +513,19 @@ impl Iterator for Woken<'_> {
 }
 
 impl Drop for Woken<'_> {
+    #[inline]
     fn drop(&mut self) {
-        if self.leaf_bits == 0 && self.summary_bits == 0 {
-            return;
+        // Most drains end with nothing left: only an unfinished one has bits to put back.
+        if self.leaf_bits != 0 || self.summary_bits != 0 {
+            self.put_back();
         }
+    }
+}
+
+impl Woken<'_> {
+    /// Puts the children not yet yielded back into the set, and wakes the parent.
+    #[cold]
+    fn put_back(&mut self) {
         if self.leaf_bits != 0 {
             self.leaves[self.leaf].fetch_or(self.leaf_bits, Ordering::AcqRel);
             let summary_bit = 1 << (self.leaf % WORD_BITS);
