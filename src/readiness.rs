@@ -202,12 +202,13 @@ impl Readiness {
             "cancel-cascade: at most 64 blocks in a set, got block {block}"
         );
         let bit = 1 << block;
+        let readiness = Self::allocate(len, true, Some((blocks.word, bit)));
+        // Counted once the block exists (an allocation that panics leaves the count as it
+        // was); nothing can release the block before this returns.
         // SAFETY: `blocks` keeps its word alive; the reference counted here is the new block's.
-        let word = unsafe {
-            blocks.word.as_ref().refs.fetch_add(1, Ordering::Relaxed);
-            blocks.word
-        };
-        let readiness = Self::allocate(len, true, Some((word, bit)));
+        unsafe { blocks.word.as_ref() }
+            .refs
+            .fetch_add(1, Ordering::Relaxed);
         blocks.put_back(bit);
         readiness
     }
