@@ -388,6 +388,30 @@ async fn join_set_until_error(n: usize, siblings: &Arc<Siblings>) {
     set.shutdown().await;
 }
 
+/// `join_set_until_error` plus one allocation per task that the task and the caller share,
+/// released by both: the floor entry of the fail-fast group.
+async fn join_set_until_error_with_cells(n: usize, siblings: &Arc<Siblings>) {
+    let mut set = JoinSet::new();
+    let mut cells = Vec::with_capacity(n);
+    for i in 0..n {
+        let cell = FloorCell::new();
+        cells.push(Arc::clone(&cell));
+        let task = siblings.task(i);
+        set.spawn(async move {
+            let output = task.await;
+            cell.write(i as u64);
+            output
+        });
+    }
+    while let Some(joined) = set.join_next().await {
+        if joined.unwrap().is_err() {
+            break;
+        }
+    }
+    set.shutdown().await;
+    drop(cells);
+}
+
 /// A task group on tokio against `JoinSet`: the same N tasks, until `join()` returns the error
 /// (it returns only once every other task has stopped, so `wait_all_stopped` finds them gone)
 /// or until `JoinSet::shutdown().await` returns after the error.
@@ -417,6 +441,14 @@ fn group_fail_fast_tokio(c: &mut Criterion) {
                         runtime.block_on(join_set_until_error(n, &siblings))
                     })
                 }),
+                (
+                    "floor: JoinSet + shutdown + one shared allocation",
+                    &mut |iters| {
+                        time_fail_fast(iters, n, |siblings| {
+                            runtime.block_on(join_set_until_error_with_cells(n, &siblings))
+                        })
+                    },
+                ),
             ],
         );
     }
