@@ -4,15 +4,23 @@
 //! The tasks push from any thread; one consumer pops, registering its waker before it looks a
 //! second time, so a push that lands between the two looks is never missed. The models in
 //! `tests/loom_queue.rs` check that.
+//!
+//! A look at an empty queue takes no lock: the queue's length is published in `queued` (written
+//! under the lock), and the consumer reads it first. A push stores the new length before it
+//! wakes the consumer; the consumer reads the length again after registering its waker, so
+//! either that read sees the push or the push's wake comes after the registration.
 
 use std::collections::VecDeque;
 use std::sync::PoisonError;
 use std::task::{Context, Poll};
 
-use crate::sync::{AtomicWaker, Mutex};
+use crate::sync::{AtomicUsize, AtomicWaker, Mutex, Ordering};
 
 pub(crate) struct Completed<T> {
     outputs: Mutex<VecDeque<T>>,
+    /// The length of `outputs`, stored under its lock at each change: read without the lock,
+    /// a zero means there is nothing to take (or a push is on its way, and will wake).
+    queued: AtomicUsize,
     consumer: AtomicWaker,
 }
 
@@ -20,25 +28,31 @@ impl<T> Completed<T> {
     pub(crate) fn new() -> Self {
         Completed {
             outputs: Mutex::new(VecDeque::new()),
+            queued: AtomicUsize::new(0),
             consumer: AtomicWaker::new(),
         }
     }
 
     /// A task completed with `output`.
     pub(crate) fn push(&self, output: T) {
-        self.outputs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push_back(output);
+        {
+            let mut outputs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+            outputs.push_back(output);
+            self.queued.store(outputs.len(), Ordering::Release);
+        }
         self.consumer.wake();
     }
 
     /// The oldest output not taken yet.
     pub(crate) fn try_pop(&self) -> Option<T> {
-        self.outputs
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop_front()
+        // Nothing queued, or a push not yet published (it wakes the consumer once it is).
+        if self.queued.load(Ordering::Acquire) == 0 {
+            return None;
+        }
+        let mut outputs = self.outputs.lock().unwrap_or_else(PoisonError::into_inner);
+        let output = outputs.pop_front();
+        self.queued.store(outputs.len(), Ordering::Release);
+        output
     }
 
     /// How many outputs wait to be taken.
