@@ -108,6 +108,41 @@ impl FloorCell {
     }
 }
 
+/// The task of a floor entry's round trip: writes its value into the cell it shares with the
+/// caller, and returns it.
+struct FloorTask {
+    cell: Option<Arc<FloorCell>>,
+    value: u64,
+}
+
+impl Future for FloorTask {
+    type Output = u64;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, _: &mut std::task::Context<'_>) -> Poll<u64> {
+        let cell = self.cell.take().expect("polled after completion");
+        Poll::Ready(cell.write(black_box(self.value)))
+    }
+}
+
+/// One round trip of a floor entry: `spawn` runs a [`FloorTask`] for `i`, `output` gets the
+/// value out of what its handle gives, and the caller lets go of the cell once it has it.
+fn floor_round_trip<H: Future>(
+    i: u64,
+    spawn: impl FnOnce(FloorTask) -> H,
+    output: fn(H::Output) -> u64,
+) -> impl Future<Output = u64> {
+    let cell = FloorCell::new();
+    let handle = spawn(FloorTask {
+        cell: Some(Arc::clone(&cell)),
+        value: i,
+    });
+    async move {
+        let value = output(handle.await);
+        drop(cell);
+        value
+    }
+}
+
 /// The error of the failing task.
 #[derive(Debug)]
 struct Failed;
@@ -687,16 +722,7 @@ fn spawn_await_tokio(c: &mut Criterion) {
                 "floor: tokio JoinHandle + one shared allocation",
                 &mut |iters| {
                     runtime.block_on(round_trips(iters, |i| {
-                        let cell = FloorCell::new();
-                        let task = tokio::spawn({
-                            let cell = Arc::clone(&cell);
-                            async move { cell.write(black_box(i)) }
-                        });
-                        async move {
-                            let value = task.await.unwrap();
-                            drop(cell);
-                            value
-                        }
+                        floor_round_trip(i, tokio::spawn, Result::unwrap)
                     }))
                 },
             ),
@@ -743,16 +769,7 @@ fn spawn_await_smol(c: &mut Criterion) {
             }),
             ("floor: smol Task + one shared allocation", &mut |iters| {
                 smol::block_on(executor.run(round_trips(iters, |i| {
-                    let cell = FloorCell::new();
-                    let task = executor.spawn({
-                        let cell = Arc::clone(&cell);
-                        async move { cell.write(black_box(i)) }
-                    });
-                    async move {
-                        let value = task.await;
-                        drop(cell);
-                        value
-                    }
+                    floor_round_trip(i, |task| executor.spawn(task), |value| value)
                 })))
             }),
             (OURS, &mut |iters| {
@@ -792,16 +809,7 @@ fn spawn_await_async_std(c: &mut Criterion) {
                 "floor: async-std JoinHandle + one shared allocation",
                 &mut |iters| {
                     on_executor(round_trips(iters, |i| {
-                        let cell = FloorCell::new();
-                        let task = async_std::task::spawn({
-                            let cell = Arc::clone(&cell);
-                            async move { cell.write(black_box(i)) }
-                        });
-                        async move {
-                            let value = task.await;
-                            drop(cell);
-                            value
-                        }
+                        floor_round_trip(i, async_std::task::spawn, |value| value)
                     }))
                 },
             ),
