@@ -332,7 +332,7 @@ impl Readiness {
         assert!(i < self.header().len, "slot index out of range");
         debug_assert!(self.reused, "only reused slots restart");
         // SAFETY: `i < len`, and the set's slots are entries.
-        let entry = unsafe { &*self.entry(i) };
+        let entry = unsafe { &*self.slot::<Entry>(i) };
         // The owner is the only writer; wakers only read it. The generation wraps in the
         // high half without touching the index.
         let value = entry.0.load(Ordering::Relaxed);
@@ -359,7 +359,8 @@ impl Readiness {
         let raw = if self.reused {
             self.reused_waker(i)
         } else {
-            RawWaker::new(self.slot(i).cast::<()>(), &VTABLE)
+            // SAFETY: `i < len` (asserted above), and the set's slots are `u32`s.
+            RawWaker::new(unsafe { self.slot::<u32>(i) }.cast::<()>(), &VTABLE)
         };
         ChildWaker {
             // SAFETY: `raw` follows the `VTABLE` contract (see the vtable functions). It is
@@ -372,40 +373,23 @@ impl Readiness {
 }
 
 impl Readiness {
-    /// The pointer to slot `i`'s index, with the whole allocation's provenance.
-    #[inline]
-    fn slot(&self, i: usize) -> *const u32 {
-        debug_assert!(i < self.header().len);
-        // SAFETY: `i < len` (checked by the callers), so the slot lies inside the allocation;
-        // the pointer keeps the provenance of the whole allocation because it is derived from
-        // `self.header`.
-        unsafe {
-            self.header
-                .as_ptr()
-                .cast::<u8>()
-                .add(SLOTS_OFFSET)
-                .cast::<u32>()
-                .add(i)
-                .cast_const()
-        }
-    }
-
-    /// The pointer to reused slot `i`'s entry, with the whole allocation's provenance.
+    /// The pointer to slot `i` of the slot array, whose elements are `T` (`u32` indices, or
+    /// [`Entry`]s in a reused set), with the whole allocation's provenance.
     ///
     /// # Safety
     ///
-    /// `i < len`, and the set was made by [`reusable`](Self::reusable).
+    /// `i < len`, and `T` is the slot type the set was made with.
     #[inline]
-    unsafe fn entry(&self, i: usize) -> *const Entry {
-        debug_assert!(self.reused && i < self.header().len);
-        // SAFETY: per the contract, the entry lies inside the allocation; derived from
+    unsafe fn slot<T>(&self, i: usize) -> *const T {
+        debug_assert!(i < self.header().len);
+        // SAFETY: per the contract, the slot lies inside the allocation; derived from
         // `self.header`, the pointer keeps the whole allocation's provenance.
         unsafe {
             self.header
                 .as_ptr()
                 .cast::<u8>()
                 .add(SLOTS_OFFSET)
-                .cast::<Entry>()
+                .cast::<T>()
                 .add(i)
                 .cast_const()
         }
@@ -416,7 +400,7 @@ impl Readiness {
     #[inline]
     fn reused_waker(&self, i: usize) -> RawWaker {
         // SAFETY: the callers checked `i < len`, and the set is reused.
-        let entry = unsafe { self.entry(i) };
+        let entry = unsafe { self.slot::<Entry>(i) };
         // SAFETY: as above; the owner reads the entry it alone writes.
         let generation = unsafe { &*entry }.0.load(Ordering::Relaxed) >> 32;
         // In bounds of the entry (8 bytes, 8-aligned), and with its provenance.
