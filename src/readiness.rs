@@ -461,15 +461,11 @@ pub(crate) struct Woken<'a> {
 }
 
 impl Woken<'_> {
-    /// Forgets the children not yet yielded (the combinator has decided its outcome). A
-    /// linked block is flagged again: the summary words this drain did not reach may still be
-    /// set, and a set summary word must have its block flagged.
+    /// Forgets the children not yet yielded: the combinator has decided its outcome and
+    /// drains the set no more.
     pub(crate) fn discard(mut self) {
         self.summary_bits = 0;
         self.leaf_bits = 0;
-        if let Some((word, bit)) = self.linked {
-            word.fetch_or(bit, Ordering::AcqRel);
-        }
     }
 }
 
